@@ -1,0 +1,32 @@
+"""Decimal helpers: every score is kept to 2 places, rounded half up (DOMAIN.md §1)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+ONE = Decimal("1")
+TEN = Decimal("10")
+HUNDRED = Decimal("100")
+
+
+def q2(value: Decimal) -> Decimal:
+    """Round to 2 decimal places, half up (never Python's banker's round())."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
+    """Keep value within [low, high]."""
+    if value < low:
+        return low
+    if value > high:
+        return high
+    return value
+
+
+def dec(value: Decimal | int | str) -> Decimal:
+    """Build a Decimal from an int, str or Decimal (floats are refused on purpose)."""
+    if isinstance(value, float):  # pragma: no cover - defensive, mypy forbids it
+        raise TypeError("floats are not accepted; pass a string or Decimal")
+    return value if isinstance(value, Decimal) else Decimal(value)

@@ -1,0 +1,7 @@
+"""Alembic environment of the execution service."""
+
+from execution.db.models import Base
+from execution.settings import Settings
+from metas_kit.migrations import run_env
+
+run_env(Base.metadata, Settings().database_url)

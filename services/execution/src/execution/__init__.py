@@ -1,0 +1,1 @@
+"""metas execution service: Monthly execution registrations, deadlines, certification and compliance."""

@@ -1,0 +1,12 @@
+"""All routers of the execution service, in the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from execution.db.base import AuditEvent
+from metas_kit.audit import audit_router
+
+
+def all_routers() -> list[APIRouter]:
+    return [audit_router(AuditEvent)]

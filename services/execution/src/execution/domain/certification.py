@@ -1,0 +1,65 @@
+"""Certification workflow of a registration (SISGAR: the planning office certifies).
+
+    (none) --submit--> submitted --certify--> certified
+                      submitted --reject(reason)--> rejected --submit--> submitted
+                      certified --reject(reason)--> rejected      (certifier reopens it)
+
+A new value (a new version) is a ``submit``; a certified registration refuses new values until a
+certifier rejects it with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from execution.domain.errors import IllegalTransition
+
+
+class CertificationState(StrEnum):
+    SUBMITTED = "submitted"
+    CERTIFIED = "certified"
+    REJECTED = "rejected"
+
+
+class CertificationAction(StrEnum):
+    SUBMIT = "submit"
+    CERTIFY = "certify"
+    REJECT = "reject"
+
+
+_TRANSITIONS: dict[tuple[CertificationState | None, CertificationAction], CertificationState] = {
+    (None, CertificationAction.SUBMIT): CertificationState.SUBMITTED,
+    (CertificationState.SUBMITTED, CertificationAction.SUBMIT): CertificationState.SUBMITTED,
+    (CertificationState.REJECTED, CertificationAction.SUBMIT): CertificationState.SUBMITTED,
+    (CertificationState.SUBMITTED, CertificationAction.CERTIFY): CertificationState.CERTIFIED,
+    (CertificationState.SUBMITTED, CertificationAction.REJECT): CertificationState.REJECTED,
+    (CertificationState.CERTIFIED, CertificationAction.REJECT): CertificationState.REJECTED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    action: CertificationAction
+    before: CertificationState | None
+    after: CertificationState
+    reason: str | None
+
+
+def transition(state: CertificationState | None, action: CertificationAction, reason: str | None = None) -> Transition:
+    """Apply ``action`` to ``state``; raises IllegalTransition when not allowed."""
+    if action is CertificationAction.REJECT and not (reason and reason.strip()):
+        raise IllegalTransition(action.value, state, "a rejection needs a reason")
+    target = _TRANSITIONS.get((state, action))
+    if target is None:
+        if state is CertificationState.CERTIFIED and action is CertificationAction.SUBMIT:
+            raise IllegalTransition(
+                action.value, state, "the registration is certified; a certifier must reject it first"
+            )
+        raise IllegalTransition(action.value, state)
+    return Transition(
+        action=action,
+        before=state,
+        after=target,
+        reason=reason.strip() if reason else None,
+    )

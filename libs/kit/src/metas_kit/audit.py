@@ -1,0 +1,127 @@
+"""Audit trail: every write records who, when, what changed and the request id, in the service's own DB."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from metas_kit.auth import Principal, require_roles
+from metas_kit.context import current_request_id
+from metas_kit.db import SessionDep, utcnow
+from metas_kit.errors import PROBLEM_RESPONSES
+from metas_kit.pagination import PageDep, encode_cursor
+
+AUDIT_READERS = ("admin", "auditor")
+Auditor = Annotated[Principal, Depends(require_roles(*AUDIT_READERS))]
+
+
+class AuditEventMixin:
+    """Mix into the service's declarative Base: ``class AuditEvent(AuditEventMixin, Base): pass``."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    action: Mapped[str] = mapped_column(String(40))
+    entity_type: Mapped[str] = mapped_column(String(60), index=True)
+    entity_id: Mapped[str] = mapped_column(String(200), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """Field-level change set {field: [old, new]}; whole values for creates and deletes."""
+    if before is None:
+        return {"created": after}
+    if after is None:
+        return {"deleted": before}
+    keys = sorted(set(before) | set(after))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+async def record_audit(
+    session: AsyncSession,
+    model: type[AuditEventMixin],
+    principal: Principal,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Adds the audit row to the request's transaction: the write and its audit commit together or not at all."""
+    session.add(
+        cast(Any, model)(
+            actor=principal.sub,
+            roles=sorted(principal.roles),
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            request_id=current_request_id(),
+            changes=changes if changes is not None else diff(before, after),
+        )
+    )
+
+
+class AuditEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor: str
+    roles: list[str]
+    action: str
+    entity_type: str
+    entity_id: str
+    request_id: str | None
+    changes: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventRead]
+    next_cursor: str | None
+
+
+def audit_router(model: type[AuditEventMixin]) -> APIRouter:
+    router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+    @router.get("", summary="Audit trail of writes", response_model=AuditPage, responses=PROBLEM_RESPONSES)
+    async def list_audit(
+        session: SessionDep,
+        _who: Auditor,
+        page: PageDep,
+        entity_type: Annotated[str | None, Query(max_length=60)] = None,
+        entity_id: Annotated[str | None, Query(max_length=200)] = None,
+        actor: Annotated[str | None, Query(max_length=200)] = None,
+        request_id: Annotated[str | None, Query(max_length=128)] = None,
+    ) -> AuditPage:
+        cols: Any = model
+        stmt = select(model).order_by(cols.id.desc()).limit(page.limit + 1)
+        if entity_type:
+            stmt = stmt.where(cols.entity_type == entity_type)
+        if entity_id:
+            stmt = stmt.where(cols.entity_id == entity_id)
+        if actor:
+            stmt = stmt.where(cols.actor == actor)
+        if request_id:
+            stmt = stmt.where(cols.request_id == request_id)
+        if page.cursor and isinstance(page.cursor.get("id"), int):
+            stmt = stmt.where(cols.id < page.cursor["id"])
+        rows = list((await session.scalars(stmt)).all())
+        more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        nxt = encode_cursor({"id": rows[-1].id}) if more and rows else None
+        return AuditPage(items=[AuditEventRead.model_validate(r) for r in rows], next_cursor=nxt)
+
+    return router

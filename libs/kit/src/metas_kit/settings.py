@@ -1,0 +1,37 @@
+"""Settings base: every service subclasses it with its own env prefix (METAS_<SERVICE>_)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings. Subclasses set ``model_config = service_config("PLANNING")``."""
+
+    model_config = SettingsConfigDict(env_prefix="METAS_", extra="ignore", env_ignore_empty=True)
+
+    environment: str = "development"
+    database_url: str = "sqlite+aiosqlite:///var/service.db"
+    # Embedded mode migrates on start; production runs `alembic upgrade head` as a separate step.
+    migrate_on_start: bool = False
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    log_level: str = "INFO"
+    log_json: bool = True
+    # One secret shared by the gateway and the services (HS256); never defaulted outside tests.
+    jwt_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("METAS_JWT_SECRET", "jwt_secret")
+    )
+    jwt_issuer: str = Field(default="metas", validation_alias=AliasChoices("METAS_JWT_ISSUER", "jwt_issuer"))
+    upstream_timeout_seconds: float = 5.0
+    docs_enabled: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def service_config(prefix: str) -> SettingsConfigDict:
+    """Settings config for a service: env vars ``METAS_<PREFIX>_<FIELD>``."""
+    return SettingsConfigDict(env_prefix=f"METAS_{prefix}_", extra="ignore", env_ignore_empty=True)

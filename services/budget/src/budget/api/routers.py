@@ -1,0 +1,12 @@
+"""All routers of the budget service, in the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from budget.db.base import AuditEvent
+from metas_kit.audit import audit_router
+
+
+def all_routers() -> list[APIRouter]:
+    return [audit_router(AuditEvent)]

@@ -1,0 +1,1 @@
+"""metas planning service: Plans, versions, units, objectives, indicators, products and initiatives."""

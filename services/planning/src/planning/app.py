@@ -1,0 +1,24 @@
+"""App factory of the planning service: `uvicorn --factory planning.app:create_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from metas_kit.app import create_service_app
+from planning.api.routers import all_routers
+from planning.settings import Settings, get_settings
+
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    return create_service_app(
+        name="planning",
+        settings=settings,
+        routers=all_routers(),
+        alembic_ini=ALEMBIC_INI,
+        description="Plans, versions, units, objectives, indicators, products and initiatives.",
+    )

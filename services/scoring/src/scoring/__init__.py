@@ -1,0 +1,1 @@
+"""metas scoring service: Scoring rules, evaluation runs with immutable snapshots, explanations and simulations."""

@@ -1,0 +1,1 @@
+"""HTTP routers and request/response schemas."""

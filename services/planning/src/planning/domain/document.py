@@ -1,0 +1,316 @@
+"""The plan document: one closed, typed tree that is the import/export format, the body of the plan
+tree endpoint and what each plan version stores (docs/api/planning.md describes it in JSON).
+
+Models are strict (no silent coercion of "5" into 5) and closed (``extra="forbid"``). Documents are
+validated in pydantic's JSON mode (see ``parse_document``), where decimals may come as numbers or
+strings and dates as ISO strings. Scoring rules are the models of ``metas_rules.rules``; planning
+stores and statically checks them but never evaluates them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from metas_rules.rules import Rule
+
+SCHEMA_VERSION = 1
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+YearKey = Annotated[str, StringConstraints(pattern=r"^[12][0-9]{3}$")]
+Text = Annotated[str, StringConstraints(min_length=1)]
+Weight = Annotated[Decimal, Field(ge=0, le=100)]
+AsPrinted = dict[str, str]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=False)
+
+
+class Framework(StrEnum):
+    QUAR = "quar"
+    ACORDO_RESULTADOS = "acordo_resultados"
+
+
+class Polarity(StrEnum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class Periodicity(StrEnum):
+    MONTHLY = "monthly"
+    BIMONTHLY = "bimonthly"
+    QUARTERLY = "quarterly"
+    SEMIANNUAL = "semiannual"
+    ANNUAL = "annual"
+
+
+class UnitKind(StrEnum):
+    ORGANISATION = "organisation"
+    DEPARTMENT = "department"
+    TEAM = "team"
+
+
+class Organisation(_Model):
+    code: Slug
+    name: Text
+    acronym: str | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    as_printed: AsPrinted = {}
+
+
+class Closure(_Model):
+    date: dt.date
+    name: Text
+
+
+class Calendar(_Model):
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    subdiv: str | None = None
+    closures: list[Closure] = []
+
+
+class RegistrationDeadline(_Model):
+    """Registration of period YYYY-MM is due by the Nth business day of month (period + month_offset)."""
+
+    business_day: Annotated[int, Field(ge=1, le=23)]
+    month_offset: Annotated[int, Field(ge=0, le=12)] = 1
+
+
+class QuarSettings(_Model):
+    """Plan-level QUAR settings; realization constants (125 %, below-band variant) live in each
+    indicator's ``quar_realization`` rule."""
+
+    relevance: Literal["explicit", "computed"] = "explicit"
+    relevance_threshold_percent: Decimal = Decimal("50")
+
+
+class Productivity(_Model):
+    n1_weight: Decimal = Decimal("0.70")
+    n2_weight: Decimal = Decimal("0.30")
+
+
+class AcordoSettings(_Model):
+    """Plan-level Acordo settings; product delay tables, the January cut-off and the partial
+    delivery maximum live in each product's ``delay_table`` rule."""
+
+    stage: int | None = None
+    productivity: Productivity = Productivity()
+
+
+class SourceRef(_Model):
+    file: str | None = None
+    document: str | None = None
+
+
+class Plan(_Model):
+    id: Slug
+    framework: Framework
+    cycle_year: Annotated[int, Field(ge=1990, le=2100)]
+    title: Text
+    version_label: str | None = None
+    issued_on: dt.date | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    calendar: Calendar
+    registration_deadline: RegistrationDeadline
+    quar: QuarSettings | None = None
+    acordo: AcordoSettings | None = None
+    source: SourceRef | None = None
+    as_printed: AsPrinted = {}
+
+
+class Leader(_Model):
+    name: Text
+    role: str | None = None
+
+
+class Unit(_Model):
+    code: Code
+    name: Text
+    kind: UnitKind
+    parent_code: Code | None = None
+    leader: Leader | None = None
+    sub_units: list[str] = []
+    as_printed: AsPrinted = {}
+
+
+class NameVariant(_Model):
+    source: Text
+    text: Text
+
+
+class StrategicObjective(_Model):
+    code: Code
+    name: Text
+    description: str | None = None
+    perspective: str | None = None
+    in_strategic_map: bool = True
+    name_variants: list[NameVariant] = []
+    as_printed: AsPrinted = {}
+
+
+class Parameter(_Model):
+    code: Code
+    name: Text
+    weight: Weight
+    definition: str | None = None
+    as_printed: AsPrinted = {}
+
+
+class OperationalObjective(_Model):
+    code: Code
+    name: Text
+    parameter_code: Code
+    weight: Weight
+    strategic_objective_codes: list[Code] = []
+    relevant: bool | None = None
+    name_variants: list[NameVariant] = []
+    as_printed: AsPrinted = {}
+
+
+class Indicator(_Model):
+    code: Code
+    name: str | None
+    unit_code: Code
+    objective_code: Code | None = None
+    polarity: Polarity
+    periodicity: Periodicity = Periodicity.MONTHLY
+    measure_unit: str | None = None
+    meta: Decimal
+    tolerance: Decimal | None = None
+    critical_value: Decimal | None = None
+    weight: Weight
+    reference_values: dict[YearKey, Decimal | None] = {}
+    formula: str | None = None
+    description: str | None = None
+    data_source: str | None = None
+    evidence_source: str | None = None
+    scoring_rule: Rule
+    as_printed: AsPrinted = {}
+
+
+class ProductStage(_Model):
+    code: Code
+    name: Text
+    due_date: dt.date
+    weight: Weight | None = None
+    acceptance_criterion: str | None = None
+    as_printed: AsPrinted = {}
+
+
+class Product(_Model):
+    code: Code
+    unit_code: Code
+    objective_code: Code | None = None
+    name: Text
+    deliverable: str | None = None
+    weight: Weight
+    due_date: dt.date
+    acceptance_criterion: str | None = None
+    description: str | None = None
+    data_source: str | None = None
+    evidence_source: str | None = None
+    quantity_target: Decimal | None = None
+    stages: list[ProductStage] = []
+    scoring_rule: Rule
+    as_printed: AsPrinted = {}
+
+
+class TargetCount(_Model):
+    value: Decimal
+    unit_text: str | None = None
+
+
+class SubActivity(_Model):
+    name: Text
+    weight: Weight
+
+
+class Initiative(_Model):
+    code: Code
+    unit_code: Code
+    name: Text
+    description: str | None = None
+    strategic_objective_codes: list[Code] = []
+    indicator_code: Code | None = None
+    meta: str | None = None
+    target_percent: Decimal | None = None
+    target_count: TargetCount | None = None
+    deadline: dt.date | None = None
+    sub_activities: list[SubActivity] = []
+    as_printed: AsPrinted = {}
+
+
+class SourceNote(_Model):
+    """A fact of the source kept as printed (an inconsistency), reported as a warning at import."""
+
+    path: str
+    message: Text
+    reference: str | None = None
+
+
+class PlanDocument(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    organisation: Organisation
+    plan: Plan
+    units: list[Unit] = []
+    strategic_objectives: list[StrategicObjective] = []
+    parameters: list[Parameter] = []
+    operational_objectives: list[OperationalObjective] = []
+    indicators: list[Indicator] = []
+    products: list[Product] = []
+    initiatives: list[Initiative] = []
+    source_notes: list[SourceNote] = []
+
+
+def _json_default(value: Any) -> Any:
+    # YAML gives date/datetime objects for unquoted ISO dates; JSON mode wants strings.
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def parse_document(data: Mapping[str, Any] | str | bytes) -> PlanDocument:
+    """Validate a document given as parsed JSON/YAML data or JSON text (raises pydantic ValidationError).
+
+    Always validates in JSON mode so JSON and YAML inputs follow exactly the same rules.
+    """
+    if isinstance(data, str | bytes):
+        return PlanDocument.model_validate_json(data)
+    return PlanDocument.model_validate_json(json.dumps(data, default=_json_default))
+
+
+def dump_document(doc: PlanDocument) -> dict[str, Any]:
+    """The document as JSON-ready data (decimals as strings, dates ISO)."""
+    return doc.model_dump(mode="json")
+
+
+def canonical_json(doc: PlanDocument) -> str:
+    return json.dumps(dump_document(doc), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(doc: PlanDocument) -> str:
+    """sha256 of the canonical JSON: equal documents have equal hashes (idempotent import, ETag)."""
+    return hashlib.sha256(canonical_json(doc).encode()).hexdigest()
+
+
+def error_path(loc: tuple[int | str, ...]) -> str:
+    """pydantic ``loc`` → ``teams[2].indicators[0].weight`` style path."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

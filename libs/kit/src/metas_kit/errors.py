@@ -118,9 +118,7 @@ class ValidationFailed(AppError):
         super().__init__(detail or f"{n} validation error{'s' if n != 1 else ''}", extra=extra)
 
 
-def problem_response(
-    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> JSONResponse:
+def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
     rid = current_request_id()
     if rid and "request_id" not in body:
         body["request_id"] = rid
@@ -156,9 +154,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     body = {
         "type": TYPE_BASE + slug,
-        "title": str(exc.detail)
-        if exc.status_code not in (404, 405)
-        else slug.replace("-", " ").capitalize(),
+        "title": str(exc.detail) if exc.status_code not in (404, 405) else slug.replace("-", " ").capitalize(),
         "status": exc.status_code,
         "detail": str(exc.detail),
         "instance": request.url.path,

@@ -52,9 +52,7 @@ def idempotency_key(request: Request) -> str | None:
 
 
 def fingerprint(request: Request, payload: Any) -> str:
-    raw = json.dumps(
-        {"m": request.method, "p": request.url.path, "b": payload}, sort_keys=True, default=str
-    ).encode()
+    raw = json.dumps({"m": request.method, "p": request.url.path, "b": payload}, sort_keys=True, default=str).encode()
     return hashlib.sha256(raw).hexdigest()
 
 

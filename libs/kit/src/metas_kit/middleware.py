@@ -49,7 +49,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                hdrs = list(message.get("headers", []))
+                hdrs = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 hdrs.append((b"x-request-id", rid.encode("latin-1")))
                 message["headers"] = hdrs
             await send(message)

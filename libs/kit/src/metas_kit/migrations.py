@@ -58,9 +58,7 @@ def run_env(metadata: MetaData, default_url: str) -> None:
         return
 
     async def online() -> None:
-        engine = async_engine_from_config(
-            {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool
-        )
+        engine = async_engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
         async with engine.connect() as conn:
             await conn.run_sync(_do_run, metadata)
         await engine.dispose()

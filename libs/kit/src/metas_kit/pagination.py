@@ -21,9 +21,7 @@ class InvalidCursor(AppError):
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = Field(
-        None, description="Pass as `cursor` to get the next page; null at the end."
-    )
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null at the end.")
 
 
 class PageParams(BaseModel):

@@ -20,9 +20,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     # One secret shared by the gateway and the services (HS256); never defaulted outside tests.
-    jwt_secret: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("METAS_JWT_SECRET", "jwt_secret")
-    )
+    jwt_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("METAS_JWT_SECRET", "jwt_secret"))
     jwt_issuer: str = Field(default="metas", validation_alias=AliasChoices("METAS_JWT_ISSUER", "jwt_issuer"))
     upstream_timeout_seconds: float = 5.0
     docs_enabled: bool = True

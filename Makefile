@@ -1,0 +1,40 @@
+# metas — the two commands are `make run` and `make test`. Everything else is a convenience.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck fmt pytest bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip uv
+	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]'
+	touch $(STAMP)
+
+## run: install, migrate, start the five processes with SQLite and the seed data, print the gateway URL.
+run: $(STAMP)
+	$(PY) -m metas_dev.run
+
+## test: install what the suite needs and run all of it (lint, types, tests on PostgreSQL and SQLite).
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy libs services gateway
+
+pytest: $(STAMP)
+	$(PY) -m pytest
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache

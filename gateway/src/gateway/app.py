@@ -1,0 +1,181 @@
+"""Gateway app factory: `uvicorn --factory gateway.app:create_app`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+
+from gateway.breaker import CircuitBreaker
+from gateway.identity import ApiKeyStore, authenticate
+from gateway.metrics import LATENCY, RATE_LIMITED, REQUESTS, UPSTREAM_UP
+from gateway.openapi import fetch_specs, merge
+from gateway.proxy import Upstream, forward_headers, read_body, send
+from gateway.ratelimit import RateLimiter
+from gateway.settings import UPSTREAMS, GatewaySettings, get_settings
+from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_handlers
+from metas_kit.health import health_router
+from metas_kit.logging import configure_logging
+from metas_kit.metrics import metrics_router
+from metas_kit.middleware import RequestContextMiddleware
+
+
+class GatewayMisconfigured(AppError):
+    status, type_slug, title = 500, "gateway-misconfigured", "Gateway misconfigured"
+
+
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+PROBE_INTERVAL_SECONDS = 2.0
+
+
+def route_label(upstream: str, path: str, status: int) -> str:
+    """Bounded route label: /api/<svc>/v1/<collection>; anything the upstream did not know is '<other>'."""
+    if status == 404:
+        return f"/api/{upstream}/<other>"
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "v1":
+        return f"/api/{upstream}/v1/{parts[1].split(':')[0]}"
+    return f"/api/{upstream}/<other>"
+
+
+def make_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
+    out: dict[str, Upstream] = {}
+    for name, url in settings.upstream_urls().items():
+        client = httpx.AsyncClient(
+            base_url=url,
+            timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds),
+            limits=httpx.Limits(
+                max_connections=settings.max_connections_per_upstream,
+                max_keepalive_connections=settings.max_connections_per_upstream,
+            ),
+        )
+        out[name] = Upstream(
+            name=name,
+            client=client,
+            breaker=CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_seconds),
+            retries=settings.retries,
+            backoff=settings.retry_backoff_seconds,
+        )
+    return out
+
+
+async def probe_forever(upstreams: dict[str, Upstream]) -> None:
+    while True:
+        for name, up in upstreams.items():
+            try:
+                resp = await up.client.get("/readyz", timeout=1.0)
+                UPSTREAM_UP.labels(name).set(1 if resp.status_code == 200 else 0)
+            except httpx.HTTPError:
+                UPSTREAM_UP.labels(name).set(0)
+        await asyncio.sleep(PROBE_INTERVAL_SECONDS)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+    keys = ApiKeyStore.load(settings.api_keys, settings.api_keys_file)
+    limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("gateway", settings.log_level, settings.log_json)
+        app.state.upstreams = make_upstreams(settings)
+        probe = asyncio.create_task(probe_forever(app.state.upstreams))
+        try:
+            yield
+        finally:
+            probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
+            for up in app.state.upstreams.values():
+                await up.client.aclose()
+
+    app = FastAPI(
+        title="metas gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service="gateway")
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=PROXY_METHODS,
+            allow_headers=[
+                "authorization",
+                "content-type",
+                "if-match",
+                "if-none-match",
+                "idempotency-key",
+                "x-request-id",
+                "x-api-key",
+            ],
+            expose_headers=["etag", "x-request-id", "location", "retry-after"],
+            max_age=600,
+        )
+
+    checks: dict[str, Any] = {}
+    for name in UPSTREAMS:
+
+        async def check(request: Request, _name: str = name) -> None:
+            up = request.app.state.upstreams[_name]
+            resp = await up.client.get("/readyz", timeout=1.5)
+            if resp.status_code != 200:
+                raise RuntimeError(f"{_name} not ready")
+
+        checks[name] = check
+    app.include_router(health_router(checks))
+    app.include_router(metrics_router())
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        clients = {n: u.client for n, u in request.app.state.upstreams.items()}
+        specs, missing = await fetch_specs(clients)
+        doc = merge(specs, version=app.version)
+        if missing:
+            doc["info"]["x-missing-services"] = missing
+        return JSONResponse(doc)
+
+    @app.api_route("/api/{upstream}/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
+    async def proxy(upstream: str, path: str, request: Request) -> Response:
+        up = request.app.state.upstreams.get(upstream)
+        if up is None:
+            raise NotFound(f"No service called '{upstream}'; try one of {list(UPSTREAMS)}.")
+        start = time.perf_counter()
+        status = 500
+        try:
+            if not secret:
+                raise GatewayMisconfigured("The gateway has no JWT secret configured; it refuses every call.")
+            caller = authenticate(request, secret, settings.jwt_issuer, keys)
+            wait = limiter.take(caller.principal.sub)
+            if wait > 0:
+                RATE_LIMITED.inc()
+                raise TooManyRequests(
+                    "Too many requests from this client.", headers={"Retry-After": str(max(1, round(wait)))}
+                )
+            body = await read_body(request, settings.max_body_bytes)
+            headers = forward_headers(request, caller.authorization)
+            response = await send(up, request.method, "/" + path, request.url.query, headers, body)
+            status = response.status_code
+            return response
+        except AppError as exc:
+            status = exc.status
+            raise
+        finally:
+            REQUESTS.labels(upstream, route_label(upstream, path, status), request.method, str(status)).inc()
+            LATENCY.labels(upstream, request.method).observe(time.perf_counter() - start)
+
+    return app

@@ -1,0 +1,137 @@
+"""Forwarding one request to one upstream: pooled client, bounded body, retries for idempotent requests,
+circuit breaker, and problem+json 502/503/504 when the upstream fails."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.breaker import CircuitBreaker
+from gateway.metrics import CIRCUIT_STATE, RETRIES, UPSTREAM_ERRORS
+from metas_kit.context import current_request_id
+from metas_kit.errors import PayloadTooLarge, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "x-api-key",
+        "authorization",
+    }
+)
+RESPONSE_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass
+class Upstream:
+    name: str
+    client: httpx.AsyncClient
+    breaker: CircuitBreaker
+    retries: int
+    backoff: float
+    # Bounded concurrency: a slow upstream makes callers wait briefly, not pile up without limit.
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(256))
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def forward_headers(request: Request, authorization: str) -> dict[str, str]:
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    headers["authorization"] = authorization
+    rid = current_request_id()
+    if rid:
+        headers["x-request-id"] = rid
+    client = request.client.host if request.client else ""
+    prior = request.headers.get("x-forwarded-for")
+    headers["x-forwarded-for"] = f"{prior}, {client}" if prior else client
+    headers["x-forwarded-proto"] = request.url.scheme
+    return headers
+
+
+def may_retry(method: str, headers: dict[str, str]) -> bool:
+    return method in SAFE_METHODS or "idempotency-key" in {k.lower() for k in headers}
+
+
+async def send(
+    upstream: Upstream, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+) -> Response:
+    breaker = upstream.breaker
+    retryable = may_retry(method, headers)
+    attempt = 0
+    while True:
+        if not breaker.allow():
+            UPSTREAM_ERRORS.labels(upstream.name, "circuit_open").inc()
+            CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
+            raise UpstreamUnavailable(
+                f"The {upstream.name} service is failing; calls are paused for a moment.",
+                headers={"Retry-After": str(max(1, round(breaker.retry_after())))},
+                extra={"upstream": upstream.name},
+            )
+        kind: str | None = None
+        try:
+            async with upstream.slots:
+                resp = await upstream.client.request(
+                    method, path, params=httpx.QueryParams(query), headers=headers, content=body
+                )
+        except httpx.ConnectError:
+            # Nothing reached the upstream, so even a non-idempotent request may be sent again.
+            kind, can_retry = "connect", True
+        except httpx.TimeoutException:
+            kind, can_retry = "timeout", retryable
+        except httpx.TransportError:
+            kind, can_retry = "protocol", retryable
+        else:
+            if resp.status_code in RETRY_STATUSES:
+                breaker.record_failure()
+                UPSTREAM_ERRORS.labels(upstream.name, "status_5xx").inc()
+                if retryable and attempt < upstream.retries:
+                    attempt += 1
+                    RETRIES.labels(upstream.name).inc()
+                    await asyncio.sleep(upstream.backoff * attempt)
+                    continue
+            else:
+                breaker.record_success()
+            CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
+            out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in RESPONSE_DROP}
+            return Response(resp.content, status_code=resp.status_code, headers=out_headers)
+        breaker.record_failure()
+        CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
+        UPSTREAM_ERRORS.labels(upstream.name, kind).inc()
+        if can_retry and attempt < upstream.retries:
+            attempt += 1
+            RETRIES.labels(upstream.name).inc()
+            await asyncio.sleep(upstream.backoff * attempt)
+            continue
+        extra = {"upstream": upstream.name}
+        if kind == "connect":
+            raise UpstreamUnavailable(f"The {upstream.name} service is not reachable.", extra=extra)
+        if kind == "timeout":
+            raise UpstreamTimeout(f"The {upstream.name} service did not answer in time.", extra=extra)
+        raise UpstreamError(f"The {upstream.name} service broke the connection.", extra=extra)

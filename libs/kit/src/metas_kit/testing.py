@@ -1,0 +1,49 @@
+"""Test helpers: fresh migrated databases on PostgreSQL and SQLite, for the suites of every service."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import psycopg
+
+from metas_kit.migrations import upgrade_head
+
+PG_ADMIN_DSN = os.environ.get("METAS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ("sqlite", "postgresql")
+_SAFE = re.compile(r"^[a-z0-9_]{1,60}$")
+
+
+def pg_async_url(dbname: str) -> str:
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{dbname}"
+
+
+def create_pg_database(dbname: str) -> str:
+    """Drop and create ``dbname``; returns its asyncpg URL."""
+    if not _SAFE.match(dbname):
+        raise ValueError(f"unsafe database name {dbname!r}")
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    return pg_async_url(dbname)
+
+
+def drop_pg_database(dbname: str) -> None:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def fresh_database(backend: str, name: str, tmp_dir: Path, alembic_ini: Path | None = None) -> str:
+    """A new empty database for ``backend``, migrated to head when ``alembic_ini`` is given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if backend == "postgresql":
+        url = create_pg_database(f"metas_t_{worker}_{name}".lower())
+    elif backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_dir / (name + '.db')}"
+    else:
+        raise ValueError(backend)
+    if alembic_ini is not None:
+        upgrade_head(alembic_ini, url)
+    return url

@@ -1,0 +1,67 @@
+"""Fixtures shared by every test package: database backends, tokens, and the real five-process cluster."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
+from metas_kit.auth import Principal, issue_token
+from metas_kit.testing import BACKENDS, create_pg_database, fresh_database
+
+TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Parametrises a test over SQLite and PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url_factory(backend: str, tmp_path: Path) -> Callable[..., str]:
+    """`database_url_factory("planning", alembic_ini)` → a fresh database on the current backend, migrated."""
+
+    def make(name: str, alembic_ini: Path | None = None) -> str:
+        return fresh_database(backend, name, tmp_path, alembic_ini)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def jwt_secret() -> str:
+    return TEST_JWT_SECRET
+
+
+@pytest.fixture(scope="session")
+def token_for(jwt_secret: str) -> Callable[..., str]:
+    """`token_for("registrar", units=["DAS"])` → a bearer header value."""
+
+    def make(*roles: str, units: tuple[str, ...] | list[str] = (), sub: str | None = None) -> str:
+        principal = Principal(sub=sub or "-".join(roles) or "nobody", roles=frozenset(roles), units=frozenset(units))
+        return "Bearer " + issue_token(principal, jwt_secret)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[Cluster]:
+    """The five real processes on ephemeral loopback ports, each service on its own PostgreSQL database."""
+    tmp = tmp_path_factory.mktemp("cluster")
+    config = ClusterConfig(
+        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        database_urls={s: create_pg_database(f"metas_it_{s}") for s in SERVICES},
+        jwt_secret=jwt_secret,
+        log_dir=tmp / "logs",
+        upstream_timeout_seconds=3.0,
+    )
+    running = Cluster(config)
+    running.start()
+    try:
+        running.wait_ready(timeout=90)
+        yield running
+    finally:
+        running.stop()

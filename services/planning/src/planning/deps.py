@@ -10,7 +10,8 @@ from metas_kit.auth import Admin, CurrentPrincipal, Principal, Reader, require_r
 from metas_kit.db import SessionDep
 from metas_kit.pagination import PageDep
 
-# Role aliases: Planner = Annotated[Principal, Depends(require_roles("planner"))]
+# Plans are defined by planners (admins always pass).
+Planner = Annotated[Principal, Depends(require_roles("planner"))]
 
 __all__ = [
     "Admin",
@@ -18,6 +19,7 @@ __all__ = [
     "CurrentPrincipal",
     "Depends",
     "PageDep",
+    "Planner",
     "Principal",
     "Reader",
     "SessionDep",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from metas_kit.audit import audit_router
+from planning.api import items, plans
 from planning.db.base import AuditEvent
 
 
 def all_routers() -> list[APIRouter]:
-    return [audit_router(AuditEvent)]
+    # plans before items: "/v1/plans/{plan_id}/versions" must not be read as an item collection.
+    return [plans.router, items.router, audit_router(AuditEvent)]

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from metas_rules.rules import Rule
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -179,7 +179,7 @@ class OperationalObjective(_Model):
 
 class Indicator(_Model):
     code: Code
-    name: str | None
+    name: str | None = None
     unit_code: Code
     objective_code: Code | None = None
     polarity: Polarity

@@ -272,7 +272,7 @@ def _check_rules(doc: PlanDocument, report: ValidationReport) -> None:
     for i, ind in enumerate(doc.indicators):
         for problem in rule_problems(
             ind.scoring_rule,
-            polarity=ind.polarity.value,  # type: ignore[arg-type]
+            polarity=ind.polarity.value,
             meta=ind.meta,
             tolerance=ind.tolerance,
             critical_value=ind.critical_value,

@@ -1,0 +1,247 @@
+"""Plans, versions, whole-document import/export and the cached plan tree."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+import yaml
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from metas_kit.errors import PROBLEM_RESPONSES, AppError, NotFound
+from metas_kit.etag import not_modified
+from metas_kit.idempotency import remember, replay
+from metas_kit.pagination import encode_cursor
+from planning.api.schemas import ImportOut, OrganisationOut, PlanOut, VersionOut
+from planning.db.models import IdempotencyRecord, PlanVersion
+from planning.db.repositories import PlanRepository
+from planning.deps import PageDep, Planner, Reader, SessionDep
+from planning.versioning import (
+    approve,
+    get_plan_or_404,
+    get_version_or_404,
+    import_document,
+    replace_document,
+    revise,
+    tree_version,
+)
+
+router = APIRouter(prefix="/v1", tags=["plans"])
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A plan document (docs/api/planning.md) as JSON, or YAML with Content-Type application/yaml.",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/yaml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+class BadDocument(AppError):
+    status, type_slug, title = 400, "bad-document", "Unreadable document"
+
+
+async def read_document(request: Request) -> Any:
+    raw = await request.body()
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise BadDocument(f"The document is larger than {MAX_DOCUMENT_BYTES} bytes.")
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    try:
+        if content_type in YAML_TYPES:
+            return yaml.safe_load(raw)
+        return json.loads(raw)
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadDocument(f"The body is not valid {'YAML' if content_type in YAML_TYPES else 'JSON'}.") from exc
+
+
+def version_headers(version: PlanVersion) -> dict[str, str]:
+    return {
+        "ETag": version.etag,
+        "X-Plan-Version": str(version.number),
+        "X-Plan-Version-Status": version.status,
+    }
+
+
+# --- organisations -----------------------------------------------------------------------------
+
+
+@router.get("/organisations", responses=PROBLEM_RESPONSES, tags=["organisations"])
+async def list_organisations(session: SessionDep, _who: Reader, page: PageDep) -> dict[str, Any]:
+    after = page.cursor.get("code") if page.cursor else None
+    rows = await PlanRepository(session).list_organisations(after=after, limit=page.limit + 1)
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    return {
+        "items": [OrganisationOut.of(r).model_dump() for r in rows],
+        "next_cursor": encode_cursor({"code": rows[-1].code}) if more and rows else None,
+    }
+
+
+@router.get("/organisations/{code}", responses=PROBLEM_RESPONSES, tags=["organisations"])
+async def get_organisation(code: str, session: SessionDep, _who: Reader) -> OrganisationOut:
+    row = await PlanRepository(session).get_organisation(code)
+    if row is None:
+        raise NotFound(f"No organisation {code!r}.")
+    return OrganisationOut.of(row)
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+@router.get("/plans", responses=PROBLEM_RESPONSES)
+async def list_plans(
+    session: SessionDep,
+    _who: Reader,
+    page: PageDep,
+    framework: Annotated[Literal["quar", "acordo_resultados"] | None, Query()] = None,
+    cycle_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    organisation: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    after = page.cursor.get("id") if page.cursor else None
+    rows = await PlanRepository(session).list_plans(
+        after=after, limit=page.limit + 1, framework=framework, cycle_year=cycle_year, organisation=organisation
+    )
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    return {
+        "items": [PlanOut.of(r).model_dump() for r in rows],
+        "next_cursor": encode_cursor({"id": rows[-1].id}) if more and rows else None,
+    }
+
+
+@router.post(
+    "/plans:import",
+    status_code=200,
+    response_model=ImportOut,
+    responses=PROBLEM_RESPONSES,
+    openapi_extra=DOCUMENT_BODY,
+    summary="Import a whole plan document (idempotent; dry_run validates and summarises only)",
+)
+async def import_plan(
+    request: Request,
+    session: SessionDep,
+    who: Planner,
+    dry_run: Annotated[bool, Query()] = False,
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    data = await read_document(request)
+    if not dry_run:
+        replayed = await replay(session, IdempotencyRecord, request, who, data)
+        if replayed is not None:
+            return replayed
+    result = await import_document(session, data, who, dry_run=dry_run, if_match=if_match)
+    body = result.as_dict()
+    status = 201 if result.action in ("create", "new_version") else 200
+    headers = {"ETag": result.etag, "X-Plan-Version": str(result.version)}
+    if not dry_run:
+        remember(session, IdempotencyRecord, request, who, data, status_code=status, body=body, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+@router.get("/plans/{plan_id}", responses=PROBLEM_RESPONSES)
+async def get_plan(plan_id: str, session: SessionDep, _who: Reader) -> PlanOut:
+    return PlanOut.of(await get_plan_or_404(PlanRepository(session), plan_id))
+
+
+@router.get(
+    "/plans/{plan_id}/tree",
+    responses={**PROBLEM_RESPONSES, 304: {"description": "Not modified (If-None-Match)"}},
+    summary="The plan document of the approved version (else the latest draft), with a strong ETag",
+)
+async def get_tree(
+    plan_id: str,
+    request: Request,
+    session: SessionDep,
+    _who: Reader,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    row = await tree_version(PlanRepository(session), plan_id, version)
+    headers = version_headers(row)
+    if not_modified(request, row.etag):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(row.document, headers=headers)
+
+
+@router.get("/plans/{plan_id}/export", responses=PROBLEM_RESPONSES)
+async def export_plan(
+    plan_id: str,
+    session: SessionDep,
+    _who: Reader,
+    format: Annotated[Literal["json", "yaml"], Query()] = "json",
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    row = await tree_version(PlanRepository(session), plan_id, version)
+    headers = version_headers(row)
+    headers["Content-Disposition"] = f'attachment; filename="{plan_id}-v{row.number}.{format}"'
+    if format == "yaml":
+        text = yaml.safe_dump(row.document, allow_unicode=True, sort_keys=False, width=110)
+        return Response(text, media_type="application/yaml", headers=headers)
+    return JSONResponse(row.document, headers=headers)
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+
+@router.get("/plans/{plan_id}/versions", responses=PROBLEM_RESPONSES)
+async def list_versions(plan_id: str, session: SessionDep, _who: Reader) -> dict[str, Any]:
+    repo = PlanRepository(session)
+    await get_plan_or_404(repo, plan_id)
+    rows = await repo.list_versions(plan_id)
+    return {"items": [VersionOut.of(r).model_dump(mode="json") for r in rows], "next_cursor": None}
+
+
+@router.get("/plans/{plan_id}/versions/{number}", responses=PROBLEM_RESPONSES)
+async def get_version(plan_id: str, number: int, session: SessionDep, _who: Reader) -> JSONResponse:
+    row = await get_version_or_404(PlanRepository(session), plan_id, number)
+    return JSONResponse(VersionOut.of(row).model_dump(mode="json"), headers=version_headers(row))
+
+
+@router.put(
+    "/plans/{plan_id}/versions/{number}/document",
+    responses=PROBLEM_RESPONSES,
+    openapi_extra=DOCUMENT_BODY,
+    summary="Replace a draft version's whole document (If-Match required)",
+)
+async def put_document(
+    plan_id: str,
+    number: int,
+    request: Request,
+    session: SessionDep,
+    who: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    data = await read_document(request)
+    row = await replace_document(session, plan_id, number, data, who, if_match=if_match)
+    return JSONResponse(VersionOut.of(row).model_dump(mode="json"), headers=version_headers(row))
+
+
+@router.post("/plans/{plan_id}/versions/{number}:approve", responses=PROBLEM_RESPONSES)
+async def approve_version(
+    plan_id: str,
+    number: int,
+    session: SessionDep,
+    who: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    row = await approve(session, plan_id, number, who, if_match=if_match)
+    return JSONResponse(VersionOut.of(row).model_dump(mode="json"), headers=version_headers(row))
+
+
+@router.post("/plans/{plan_id}/versions/{number}:revise", status_code=201, responses=PROBLEM_RESPONSES)
+async def revise_version(
+    plan_id: str, number: int, request: Request, session: SessionDep, who: Planner
+) -> JSONResponse:
+    key_payload = {"plan_id": plan_id, "number": number}
+    replayed = await replay(session, IdempotencyRecord, request, who, key_payload)
+    if replayed is not None:
+        return replayed
+    row = await revise(session, plan_id, number, who)
+    body = VersionOut.of(row).model_dump(mode="json")
+    headers = version_headers(row)
+    remember(session, IdempotencyRecord, request, who, key_payload, status_code=201, body=body, headers=headers)
+    return JSONResponse(body, status_code=201, headers=headers)

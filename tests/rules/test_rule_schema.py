@@ -106,19 +106,13 @@ def test_general_meta_zero_only_matters_when_meta_divides() -> None:
 def test_quar_critical_value_must_sit_on_the_polarity_side() -> None:
     rule = parse_rule({"kind": "quar_realization"})
     assert isinstance(rule, QuarRealizationRule)
-    ok_lower = rule_problems(
-        rule, polarity="lower_is_better", meta=D(35), tolerance=D(5), critical_value=D(20)
-    )
+    ok_lower = rule_problems(rule, polarity="lower_is_better", meta=D(35), tolerance=D(5), critical_value=D(20))
     assert ok_lower == []
     wrong = rule_problems(rule, polarity="higher_is_better", meta=D(35), tolerance=D(5), critical_value=D(20))
     assert any("critical value" in p for p in wrong)
     # VC inside the band (M+T = 105 >= VC 104) is refused too
-    assert rule_problems(
-        rule, polarity="higher_is_better", meta=D(100), tolerance=D(5), critical_value=D(104)
-    )
-    assert rule_problems(
-        rule, polarity="higher_is_better", meta=D(100), tolerance=None, critical_value=D(120)
-    )
+    assert rule_problems(rule, polarity="higher_is_better", meta=D(100), tolerance=D(5), critical_value=D(104))
+    assert rule_problems(rule, polarity="higher_is_better", meta=D(100), tolerance=None, critical_value=D(120))
 
 
 def test_overlapping_step_rows_are_a_problem_and_gaps_follow_policy() -> None:

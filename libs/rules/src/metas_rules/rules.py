@@ -169,9 +169,7 @@ class DelayTableRule(_Rule):
     kind: Literal["delay_table"] = "delay_table"
     bands: list[DelayBand] = Field(default_factory=general_delay_bands, min_length=1)
     beyond_score: Decimal = Field(default=Decimal("0"), ge=0, le=100)
-    cutoff: Literal["last_business_day_of_january_next_year", "none"] = (
-        "last_business_day_of_january_next_year"
-    )
+    cutoff: Literal["last_business_day_of_january_next_year", "none"] = "last_business_day_of_january_next_year"
     partial_max: Decimal = Field(default=Decimal("50"), ge=0, le=100)
 
 
@@ -348,9 +346,7 @@ def _check_derived(rule: Any, f: _Check) -> list[str]:
 def _check_quar(rule: Any, f: _Check) -> list[str]:
     assert isinstance(rule, QuarRealizationRule)
     missing = [
-        n
-        for n, v in (("meta", f.meta), ("tolerance", f.tolerance), ("critical_value", f.critical_value))
-        if v is None
+        n for n, v in (("meta", f.meta), ("tolerance", f.tolerance), ("critical_value", f.critical_value)) if v is None
     ]
     if missing:
         return [f"{', '.join(missing)} required by the QUAR realization rule"]
@@ -362,9 +358,7 @@ def _check_quar(rule: Any, f: _Check) -> list[str]:
         problems.append("tolerance is negative")
     if f.polarity == "higher_is_better":
         if vc <= m + t:
-            problems.append(
-                f"critical value {vc} must be above meta + tolerance {m + t} for higher-is-better"
-            )
+            problems.append(f"critical value {vc} must be above meta + tolerance {m + t} for higher-is-better")
         edge = m - t if rule.below_band == "band_edge" else m
         if edge <= 0:
             problems.append(f"below-band divisor {edge} must be positive")

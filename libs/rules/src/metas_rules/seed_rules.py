@@ -108,8 +108,7 @@ def indicator_rule_from_seed(
         return {
             "kind": "weighted_composite",
             "components": [
-                {"code": c["code"], "name": c.get("name"), "weight": str(c["weight"])}
-                for c in scoring["components"]
+                {"code": c["code"], "name": c.get("name"), "weight": str(c["weight"])} for c in scoring["components"]
             ],
             "multiplier": "1",
             "table": _score_table(scoring["score_table"], gap="row_below"),

@@ -39,9 +39,7 @@ class Interval(_Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> Interval:
         if self.min is not None and self.max is not None:
-            if self.min > self.max or (
-                self.min == self.max and not (self.min_inclusive and self.max_inclusive)
-            ):
+            if self.min > self.max or (self.min == self.max and not (self.min_inclusive and self.max_inclusive)):
                 raise ValueError(f"empty interval {self.describe()}")
         return self
 

@@ -1,0 +1,121 @@
+"""Team score with set-aside redistribution, productivity, and the order derived indicators need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from metas_rules.decimal_ops import ZERO, q2
+from metas_rules.engine.trace import Score, Step, Trace
+
+N1_WEIGHT = Decimal("0.70")
+N2_WEIGHT = Decimal("0.30")
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedItem:
+    code: str
+    weight: Decimal
+    score: Score
+
+
+@dataclass(frozen=True, slots=True)
+class TeamScore:
+    unit_code: str
+    value: Decimal | None
+    complete: bool
+    steps: tuple[Step, ...]
+    set_aside: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "unit_code": self.unit_code,
+            "value": None if self.value is None else format(self.value, "f"),
+            "complete": self.complete,
+            "set_aside": list(self.set_aside),
+            "missing": list(self.missing),
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+def team_score(unit_code: str, items: Sequence[WeightedItem]) -> TeamScore:
+    """Σ(score × weight) / Σ weight over the scored items (0–100, 2 places half up).
+
+    A goal set aside leaves both sums, so its weight is shared out among the others in proportion
+    to their weights; an item without a score (missing, pending, not scorable) does the same but
+    makes the grade incomplete.
+    """
+    trace = Trace()
+    counted = [i for i in items if i.score.scored]
+    set_aside = tuple(i.code for i in items if i.score.status == "set_aside")
+    missing = tuple(i.code for i in items if not i.score.scored and i.score.status != "set_aside")
+    if not counted:
+        trace.add(
+            "no scored goal: no team grade", values={"set aside": ", ".join(set_aside), "missing": ", ".join(missing)}
+        )
+        return TeamScore(unit_code, None, False, tuple(trace.steps), set_aside, missing)
+    total_w = sum((i.weight for i in counted), ZERO)
+    all_w = sum((i.weight for i in items), ZERO)
+    if set_aside or missing:
+        left_out = sum((i.weight for i in items if not i.score.scored), ZERO)
+        trace.add(
+            "weights of the goals left out are shared among the others in proportion",
+            formula="effective weight = weight × Σ all weights / Σ remaining weights",
+            values={
+                "left out": ", ".join((*set_aside, *missing)),
+                "left-out weight": left_out,
+                **{i.code: f"{i.weight} → {q2(i.weight * all_w / total_w)}" for i in counted},
+            },
+        )
+    if total_w == 0:
+        trace.add("the remaining weights sum to 0: no team grade")
+        return TeamScore(unit_code, None, False, tuple(trace.steps), set_aside, missing)
+    numerator = sum((i.score.value * i.weight for i in counted if i.score.value is not None), ZERO)
+    value = q2(numerator / total_w)
+    trace.add(
+        "team grade = Σ(score × weight) / Σ weight",
+        formula=" + ".join(f"{i.score.value} × {i.weight}" for i in counted) + f" over {total_w}",
+        values={i.code: f"{i.score.value} × {i.weight}" for i in counted},
+        result=value,
+    )
+    return TeamScore(unit_code, value, not missing, tuple(trace.steps), set_aside, missing)
+
+
+def productivity(
+    n1: Decimal, n2: Decimal, *, n1_weight: Decimal = N1_WEIGHT, n2_weight: Decimal = N2_WEIGHT
+) -> tuple[Decimal, Step]:
+    """Productivity per team = 0.70 × N1 + 0.30 × N2 (2 places half up)."""
+    value = q2(n1_weight * n1 + n2_weight * n2)
+    step = Step(
+        description="productivity = N1 weight × N1 + N2 weight × N2",
+        formula=f"{n1_weight} × N1 + {n2_weight} × N2",
+        values=(("N1", format(n1, "f")), ("N2", format(n2, "f"))),
+        result=format(value, "f"),
+    )
+    return value, step
+
+
+class DependencyCycleError(ValueError):
+    """Derived indicators read each other's teams in a cycle."""
+
+
+def team_order(units: Iterable[str], depends_on: Mapping[str, Iterable[str]]) -> list[str]:
+    """Teams in an order where every team comes after the teams its derived indicators read.
+
+    Deterministic (ties in input order); raises DependencyCycleError naming the cycle's teams.
+    """
+    pending = list(dict.fromkeys(units))
+    deps = {u: set(depends_on.get(u, ())) & set(pending) for u in pending}
+    order: list[str] = []
+    done: set[str] = set()
+    while pending:
+        ready = [u for u in pending if deps[u] <= done]
+        if not ready:
+            raise DependencyCycleError("dependency cycle between teams: " + ", ".join(sorted(pending)))
+        for u in ready:
+            order.append(u)
+            done.add(u)
+        pending = [u for u in pending if u not in done]
+    return order

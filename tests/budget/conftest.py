@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import yaml
+from budget_helpers import DATA, Api, fresh_database, seed_database, start_api
 
 from budget.domain.economic_codes import CodeTable, load_code_tables
 from budget.domain.published import PublishedBudget, parse_published
-
-DATA = Path(__file__).resolve().parents[2] / "data" / "budget"
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +28,13 @@ def published(seed_doc: dict[str, Any]) -> PublishedBudget:
 def codes() -> CodeTable:
     tables = load_code_tables(yaml.safe_load((DATA / "economic_codes.yaml").read_text(encoding="utf-8")))
     return tables[-1]
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+async def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+    """A seeded database per backend and module, served by a fresh app."""
+    tag = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    url = await fresh_database(request.param, tag, tmp_path_factory.mktemp("budget"))
+    await seed_database(url)
+    async for a in start_api(url):
+        yield a

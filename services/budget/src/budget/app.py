@@ -7,10 +7,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from budget.api.routers import all_routers
+from budget.metrics import start_refresher, stop_refresher
 from budget.settings import Settings, get_settings
 from metas_kit.app import create_service_app
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+
+async def _close_clients(app: FastAPI) -> None:
+    client = getattr(app.state, "planning_client", None)
+    if client is not None:
+        await client.http.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -20,5 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         routers=all_routers(),
         alembic_ini=ALEMBIC_INI,
+        on_startup=[start_refresher],
+        on_shutdown=[stop_refresher, _close_clients],
         description="PRR investment structure, economic classification, amounts, VAT split and reconciliation.",
     )

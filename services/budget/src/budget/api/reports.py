@@ -1,0 +1,183 @@
+"""Reports (JSON or CSV) and the reconciliation of the published tables."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from budget.api.common import ContextDep, csv_response, field_error, money, pct
+from budget.db import repositories as repo
+from budget.domain.amounts import Breakdown
+from budget.domain.reconciliation import CheckResult, run_checks
+from budget.domain.reports import DIMENSIONS, ReportError, Totals, cumulative, planned_vs_executed
+from metas_kit.auth import Reader
+from metas_kit.db import SessionDep
+from metas_kit.errors import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/v1/budget", tags=["budget-reports"], responses=PROBLEM_RESPONSES)
+
+TOTAL_COLUMNS = (
+    "initial",
+    "corrections",
+    "planned",
+    "committed",
+    "executed",
+    "variance",
+    "execution_rate_pct",
+    "planned_net",
+    "planned_vat",
+    "executed_net",
+    "executed_vat",
+    "executed_prr",
+    "executed_national",
+)
+Format = Annotated[Literal["json", "csv"], Query(alias="format", description="json (default) or csv")]
+
+
+def _totals(t: Totals) -> dict[str, str | None]:
+    return {
+        "initial": money(t.initial),
+        "corrections": money(t.corrections),
+        "planned": money(t.planned),
+        "committed": money(t.committed),
+        "executed": money(t.executed),
+        "variance": money(t.variance),
+        "execution_rate_pct": pct(t.execution_rate_pct),
+        "planned_net": money(t.planned_net),
+        "planned_vat": money(t.planned_vat),
+        "executed_net": money(t.executed_net),
+        "executed_vat": money(t.executed_vat),
+        "executed_prr": money(t.executed_prr),
+        "executed_national": money(t.executed_national),
+    }
+
+
+@router.get(
+    "/reports/planned-vs-executed",
+    summary="Planned vs executed grouped by year, eixo, sub-investment, rubric, fund item (JSON or CSV)",
+)
+async def report_planned_vs_executed(
+    session: SessionDep,
+    ctx: ContextDep,
+    _who: Reader,
+    group_by: Annotated[str, Query(description=f"comma-separated: {', '.join(DIMENSIONS)}")] = "eixo,year",
+    breakdown: Annotated[Literal["subinvestment", "rubric", "procurement"] | None, Query()] = None,
+    year: int | None = None,
+    rubric_level: Annotated[int | None, Query(ge=1, le=5, description="roll rubrics up to this level")] = None,
+    fmt: Format = "json",
+) -> Any:
+    dims = [d.strip() for d in group_by.split(",") if d.strip()]
+    try:
+        report = planned_vs_executed(
+            await repo.all_entries(session),
+            dims,
+            Breakdown(breakdown) if breakdown else None,
+            rubric_level=rubric_level,
+            year=year,
+        )
+    except ReportError as exc:
+        raise field_error(exc.field, str(exc)) from None
+    if fmt == "csv":
+        rows = [[*(r.keys[d] for d in dims), *_totals(r.totals).values()] for r in report.rows]
+        rows.append(["TOTAL", *([""] * (len(dims) - 1)), *_totals(report.total).values()])
+        return csv_response([*dims, *TOTAL_COLUMNS], rows, "planned-vs-executed.csv")
+    return {
+        "group_by": dims,
+        "breakdown": report.breakdown.value,
+        "year": year,
+        "rows": [{**r.keys, **_totals(r.totals)} for r in report.rows],
+        "total": _totals(report.total),
+    }
+
+
+@router.get("/reports/cumulative", summary="Cumulative execution against total cost (JSON or CSV)")
+async def report_cumulative(
+    session: SessionDep,
+    ctx: ContextDep,
+    _who: Reader,
+    by: Annotated[Literal["eixo", "subinvestment"], Query()] = "eixo",
+    up_to_year: Annotated[int, Query(ge=2021, le=2026)] = 2024,
+    fmt: Format = "json",
+) -> Any:
+    pb = ctx.published.budget
+    costs: dict[str | int, Decimal | None]
+    if by == "eixo":
+        costs = {e.number: e.total_cost for e in pb.funded_eixos}
+    else:
+        costs = {s.code_table19: s.total_estimated for s in pb.subinvestments}
+    rows = cumulative(await repo.all_entries(session), by, costs, up_to_year)
+    out = [
+        {
+            by: r.key,
+            "total_cost": money(r.total_cost),
+            "planned_to_date": money(r.planned_to_date),
+            "executed_to_date": money(r.executed_to_date),
+            "execution_of_total_pct": pct(r.execution_of_total_pct),
+            "remaining": money(r.remaining),
+        }
+        for r in rows
+    ]
+    if fmt == "csv":
+        header = [by, "total_cost", "planned_to_date", "executed_to_date", "execution_of_total_pct", "remaining"]
+        return csv_response(header, [[row[h] for h in header] for row in out], f"cumulative-{by}-{up_to_year}.csv")
+    return {"by": by, "up_to_year": up_to_year, "rows": out}
+
+
+def _check(r: CheckResult) -> dict[str, Any]:
+    def fmt(v: Decimal | str | None) -> str | None:
+        if v is None or isinstance(v, str):
+            return v
+        return money(v)
+
+    return {
+        "check": r.check,
+        "path": r.path,
+        "tables": list(r.tables),
+        "description": r.description,
+        "printed": fmt(r.printed),
+        "computed": fmt(r.computed),
+        "difference": fmt(r.difference),
+        "severity": r.severity.value,
+        "ok": r.ok,
+    }
+
+
+async def _reconciliation(ctx: ContextDep, include_ok: bool, fmt: str) -> Any:
+    results = run_checks(ctx.published.budget, ctx.codes)
+    shown = results if include_ok else [r for r in results if not r.ok]
+    items = [_check(r) for r in shown]
+    if fmt == "csv":
+        header = ["check", "path", "description", "printed", "computed", "difference", "severity", "ok"]
+        return csv_response(header, [[i[h] for h in header] for i in items], "reconciliation.csv")
+    return {
+        "published_budget": {"id": ctx.published.row.id, "sha256": ctx.published.row.sha256},
+        "checks_run": len(results),
+        "mismatch_count": sum(1 for r in results if not r.ok and r.severity.value == "error"),
+        "informative_count": sum(1 for r in results if not r.ok and r.severity.value == "info"),
+        "items": items,
+    }
+
+
+@router.get("/reconciliation", summary="Every parent/children mismatch and cross-table disagreement")
+async def reconciliation(
+    ctx: ContextDep,
+    _who: Reader,
+    include_ok: Annotated[bool, Query(description="also list the checks that agree")] = False,
+    fmt: Format = "json",
+) -> Any:
+    return await _reconciliation(ctx, include_ok, fmt)
+
+
+alias_router = APIRouter(tags=["budget-reports"], responses=PROBLEM_RESPONSES)
+
+
+@alias_router.get("/v1/reconciliation", summary="Alias of /v1/budget/reconciliation")
+async def reconciliation_alias(
+    ctx: ContextDep,
+    _who: Reader,
+    include_ok: Annotated[bool, Query()] = False,
+    fmt: Format = "json",
+) -> Any:
+    return await _reconciliation(ctx, include_ok, fmt)

@@ -1,0 +1,182 @@
+"""Browse the investment structure and the economic code tables (read-only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from budget.api.common import ContextDep, money
+from budget.db import repositories as repo
+from budget.domain.economic_codes import CodeError, CodeTable, lineage, parse_code
+from budget.domain.published import TABLE19_YEARS, PublishedBudget, SubInvestment
+from metas_kit.auth import Reader
+from metas_kit.db import SessionDep
+from metas_kit.errors import PROBLEM_RESPONSES, NotFound
+
+router = APIRouter(prefix="/v1/budget", tags=["budget-structure"], responses=PROBLEM_RESPONSES)
+
+
+def _sub(s: SubInvestment, *, lines: bool, links: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "code": s.code_table19,
+        "code_annex4": s.code_annex4,
+        "eixo": s.eixo,
+        "name": s.name_table19,
+        "names": {"table19": s.name_table19, "section33": s.name_section33, "annex4": s.name_annex4},
+        "total_estimated_eur": money(s.total_estimated),
+        "table19_eur": {str(y): money(s.table19[y]) for y, _k, _p in TABLE19_YEARS},
+        "procurement_line_count": len(s.lines),
+    }
+    if lines:
+        out["procurement_lines"] = [
+            {
+                "position": line.position,
+                "npd": line.npd,
+                "description": line.description,
+                "amount_eur": money(line.amount),
+                "amount_as_printed": line.amount_as_printed,
+            }
+            for line in s.lines
+        ]
+    if links is not None:
+        out["initiatives"] = links
+    return out
+
+
+def _structure(pb: PublishedBudget) -> dict[str, Any]:
+    return {
+        "programme": pb.programme,
+        "component": pb.component,
+        "investment": {"code": pb.investment_code, "name": pb.investment_name, "total_cost_eur": money(pb.total_cost)},
+        "eixos": [
+            {
+                "number": e.number,
+                "name": e.name or e.name_annex3,
+                "ii_responsible": e.ii_responsible,
+                "total_cost_eur": money(e.total_cost),
+                "table19_eur": {str(y): money(e.table19[y]) for y, _k, _p in TABLE19_YEARS},
+                "subinvestments": [_sub(s, lines=False) for s in pb.subinvestments_of(e.number)],
+                "fund_items": [f.code for f in pb.annex5.fund_items if f.eixo == e.number],
+            }
+            for e in pb.eixos
+        ],
+    }
+
+
+@router.get("/structure", summary="Programme → component → investment → eixo → sub-investment tree")
+async def get_structure(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
+    out = _structure(ctx.published.budget)
+    out["published_budget"] = {
+        "id": ctx.published.row.id,
+        "label": ctx.published.row.label,
+        "sha256": ctx.published.row.sha256,
+        "loaded_at": ctx.published.row.loaded_at.isoformat(),
+    }
+    return out
+
+
+@router.get("/eixos/{number}", summary="One eixo with its sub-investments and fund items")
+async def get_eixo(number: int, ctx: ContextDep, _who: Reader) -> dict[str, Any]:
+    for e in _structure(ctx.published.budget)["eixos"]:
+        if e["number"] == number:
+            return dict(e)
+    raise NotFound(f"Eixo {number} does not exist.")
+
+
+@router.get("/subinvestments", summary="Sub-investments (both code schemes)")
+async def list_subinvestments(
+    ctx: ContextDep, _who: Reader, eixo: Annotated[int | None, Query(ge=1, le=5)] = None
+) -> dict[str, Any]:
+    subs = ctx.published.budget.subinvestments
+    return {"items": [_sub(s, lines=False) for s in subs if eixo is None or s.eixo == eixo], "next_cursor": None}
+
+
+@router.get("/subinvestments/{code}", summary="One sub-investment by Tabela 19 (1.1.1) or Anexo 4 (1.1) code")
+async def get_subinvestment(code: str, ctx: ContextDep, session: SessionDep, _who: Reader) -> dict[str, Any]:
+    try:
+        s = ctx.published.budget.subinvestment(code)
+    except KeyError:
+        raise NotFound(f"Sub-investment {code!r} does not exist.") from None
+    links = [
+        {"plan_id": r.plan_id, "initiative_code": r.initiative_code, "initiative_name": r.initiative_name}
+        for r in await repo.links_of(session, s.code_table19)
+    ]
+    return _sub(s, lines=True, links=links)
+
+
+@router.get("/fund-items", summary="Anexo 5 fund items with their rubric lines as printed")
+async def list_fund_items(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
+    items = []
+    for g in ctx.published.budget.annex5.groups:
+        for f in g.fund_items:
+            items.append(
+                {
+                    "code": f.code,
+                    "description": f.description,
+                    "eixo": f.eixo,
+                    "spending": f.spending,
+                    "group": g.name,
+                    "amount_2024_eur": money(f.amount),
+                    "rubrics": [
+                        {"rubric": r.rubric_code, "description": r.description, "amount_2024_eur": money(r.amount)}
+                        for r in f.rubrics
+                    ],
+                }
+            )
+    return {"items": items, "next_cursor": None}
+
+
+def _table(ctx_tables: list[CodeTable], version: str | None) -> CodeTable:
+    if version is None:
+        return ctx_tables[-1]
+    for t in ctx_tables:
+        if t.version == version:
+            return t
+    raise NotFound(f"Code table version {version!r} does not exist.")
+
+
+@router.get("/code-tables", summary="Versions of the economic classification table")
+async def list_code_tables(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
+    return {
+        "items": [
+            {"version": t.version, "valid_from": t.valid_from.isoformat(), "source": t.source, "codes": len(t.codes)}
+            for t in ctx.tables
+        ],
+        "next_cursor": None,
+    }
+
+
+@router.get("/economic-codes", summary="Economic codes of a table version (default: the latest)")
+async def list_codes(
+    ctx: ContextDep,
+    _who: Reader,
+    version: Annotated[str | None, Query(max_length=40)] = None,
+    prefix: Annotated[str | None, Query(max_length=40, description="only codes under this code")] = None,
+) -> dict[str, Any]:
+    table = _table(ctx.tables, version)
+    items = [
+        {"code": c, "name": n, "level": len(parse_code(c)), "spending_type": table.spending_type(c)}
+        for c, n in sorted(table.codes.items())
+        if prefix is None or c == prefix or c.startswith(prefix + ".")
+    ]
+    return {"version": table.version, "items": items, "next_cursor": None}
+
+
+@router.get("/economic-codes/{code}", summary="Validate a code and show what it rolls up to")
+async def get_code(
+    code: str, ctx: ContextDep, _who: Reader, version: Annotated[str | None, Query(max_length=40)] = None
+) -> dict[str, Any]:
+    table = _table(ctx.tables, version)
+    try:
+        normalised = table.validate(code)
+    except CodeError as exc:
+        raise NotFound(str(exc)) from None
+    return {
+        "version": table.version,
+        "code": normalised,
+        "name": table.codes[normalised],
+        "level": len(parse_code(normalised)),
+        "spending_type": table.spending_type(normalised),
+        "rolls_up_to": [{"code": c, "name": table.codes.get(c)} for c in lineage(normalised)[1:]],
+    }

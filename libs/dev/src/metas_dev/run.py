@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from metas_dev.cluster import DEFAULT_PORTS, SERVICES, Cluster, ClusterConfig
+from metas_dev.cluster import DEFAULT_PORTS, SERVICES, Cluster, ClusterConfig, free_port
 from metas_dev.credentials import admin_api_key, jwt_secret
 from metas_kit.auth import Principal, issue_token
 
@@ -39,12 +39,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--var", type=Path, default=Path("var"))
     parser.add_argument("--no-seed", action="store_true")
+    parser.add_argument("--random-ports", action="store_true", help="ephemeral ports instead of 8000-8004")
     args = parser.parse_args()
     var: Path = args.var.resolve()
     secret = jwt_secret(var)
     key, keys_file = admin_api_key(var)
     config = ClusterConfig(
-        ports=dict(DEFAULT_PORTS),
+        ports={n: free_port() for n in DEFAULT_PORTS} if args.random_ports else dict(DEFAULT_PORTS),
         database_urls={s: f"sqlite+aiosqlite:///{var}/{s}.db" for s in SERVICES},
         jwt_secret=secret,
         log_dir=var / "logs",

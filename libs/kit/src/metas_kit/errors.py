@@ -162,17 +162,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, body, dict(exc.headers or {}))
 
 
-async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    # Log the trace server-side; the client gets a stable problem with the request id, never the trace.
-    log.exception("unhandled error", extra={"path": request.url.path})
-    body = {
+def internal_error_problem(path: str, request_id: str | None) -> dict[str, Any]:
+    """The body of every 500: stable, with the request id to quote, never the trace (which goes to the log)."""
+    body: dict[str, Any] = {
         "type": TYPE_BASE + "internal",
         "title": "Internal server error",
         "status": 500,
         "detail": "An unexpected error occurred; quote the request id when reporting it.",
-        "instance": request.url.path,
+        "instance": path,
     }
-    return problem_response(500, body)
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # Last resort for apps without the request-context middleware (it handles crashes itself).
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(500, internal_error_problem(request.url.path, current_request_id()))
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:

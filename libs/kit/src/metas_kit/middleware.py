@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -10,6 +11,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from metas_kit.context import auth_header_var, request_id_var
+from metas_kit.errors import internal_error_problem
 from metas_kit.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -17,6 +19,7 @@ _VALID_RID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Health and metrics would drown the real traffic in the histograms; they are not counted.
 UNMEASURED = frozenset({"/healthz", "/readyz", "/metrics"})
 access_log = logging.getLogger("metas.access")
+error_log = logging.getLogger("metas.errors")
 
 
 class RequestContextMiddleware:
@@ -45,9 +48,12 @@ class RequestContextMiddleware:
         if measured:
             HTTP_IN_FLIGHT.labels(self.service).inc()
 
+        started = False
+
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 hdrs = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 hdrs.append((b"x-request-id", rid.encode("latin-1")))
@@ -56,6 +62,23 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            # Handled here, inside the request context, so the 500 problem carries the request id.
+            error_log.exception("unhandled error", extra={"path": path, "method": method})
+            if started:
+                raise
+            body = json.dumps(internal_error_problem(path, rid)).encode()
+            await send_wrapper(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_wrapper({"type": "http.response.body", "body": body})
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")

@@ -2,23 +2,66 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from execution.api.routers import all_routers
+from execution.clients.planning import PlanningClient
+from execution.metrics import refresh_forever
 from execution.settings import Settings, get_settings
 from metas_kit.app import create_service_app
+from metas_kit.errors import UpstreamUnavailable
+from metas_kit.http import make_client
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+async def _planning_ready(request: Request) -> None:
+    client: PlanningClient = request.app.state.planning
+    response = await client.http.get("/healthz")
+    if response.status_code != 200:
+        raise UpstreamUnavailable(f"planning /healthz answered {response.status_code}")
+
+
+def create_app(settings: Settings | None = None, planning: PlanningClient | None = None) -> FastAPI:
+    """``planning`` lets a caller (tests, an embedded runner) supply its own planning client."""
     settings = settings or get_settings()
+
+    async def start(app: FastAPI) -> None:
+        if planning is not None:
+            app.state.planning = planning
+        else:
+            secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+            http = make_client(
+                settings.planning_url,
+                timeout=settings.upstream_timeout_seconds,
+                service_name="execution",
+                jwt_secret=secret,
+            )
+            app.state.planning = PlanningClient(http, revalidate_seconds=settings.planning_revalidate_seconds)
+        app.state.metrics_task = None
+        if settings.metrics_refresh_seconds > 0:
+            app.state.metrics_task = asyncio.create_task(refresh_forever(app, settings.metrics_refresh_seconds))
+
+    async def stop(app: FastAPI) -> None:
+        task: asyncio.Task[None] | None = app.state.metrics_task
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if planning is None:
+            await app.state.planning.aclose()
+
     return create_service_app(
         name="execution",
         settings=settings,
         routers=all_routers(),
         alembic_ini=ALEMBIC_INI,
+        readiness={"planning": _planning_ready},
+        on_startup=[start],
+        on_shutdown=[stop],
         description="Monthly execution registrations, deadlines, certification and compliance.",
     )

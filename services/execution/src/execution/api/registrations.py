@@ -1,0 +1,455 @@
+"""Registrations: read, write (versions), certify/reject, history, bulk import, scoring snapshot."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from execution.api.schemas import (
+    CODE_PATTERN,
+    PERIOD_PATTERN,
+    CurrentItem,
+    CurrentSnapshot,
+    ImportBody,
+    ImportResult,
+    RegistrationOut,
+    RegistrationPage,
+    RegistrationWrite,
+    RejectBody,
+    VersionList,
+    VersionOut,
+)
+from execution.db.base import AuditEvent, IdempotencyRecord
+from execution.db.models import Registration
+from execution.db.repositories import (
+    RegistrationFilter,
+    all_registrations,
+    get_registration,
+    page_registrations,
+    registrations_by_key,
+    versions_of,
+)
+from execution.domain.certification import CertificationAction, CertificationState
+from execution.domain.errors import InvalidPeriod, InvalidRegistration
+from execution.domain.periods import Period
+from execution.domain.registrations import normalise_payload
+from execution.domain.status import deadline_status
+from execution.plans import LoadedPlan, clock, load_plan
+from execution.workflow import (
+    WriteGuard,
+    decide,
+    owed_period,
+    payload_problem,
+    plan_item,
+    refuse,
+    registration_etag,
+    representation,
+    require_unit_writer,
+    submit,
+)
+from metas_kit.audit import record_audit
+from metas_kit.auth import Principal, Reader, require_roles
+from metas_kit.db import SessionDep
+from metas_kit.errors import PROBLEM_RESPONSES, NotFound, PreconditionFailed, ValidationFailed
+from metas_kit.etag import not_modified, require_if_match
+from metas_kit.idempotency import remember, replay
+from metas_kit.pagination import PageDep, encode_cursor
+
+Writer = Annotated[Principal, Depends(require_roles("registrar", "service"))]
+Certifier = Annotated[Principal, Depends(require_roles("certifier"))]
+Importer = Annotated[Principal, Depends(require_roles("service"))]
+
+PlanId = Annotated[str, Path(max_length=100, pattern=CODE_PATTERN)]
+ItemCode = Annotated[str, Path(max_length=100, pattern=CODE_PATTERN)]
+PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, examples=["2014-03"])]
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
+
+router = APIRouter(prefix="/v1/plans/{plan_id}/registrations", tags=["registrations"])
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except InvalidPeriod as exc:
+        raise ValidationFailed([{"path": "period", "message": str(exc), "type": "period"}]) from exc
+
+
+async def _existing(session: SessionDep, plan_id: str, item_code: str, period: str) -> Registration:
+    reg = await get_registration(session, plan_id, item_code, period)
+    if reg is None:
+        raise NotFound(f"No registration of {item_code} for {period} in plan {plan_id!r}.")
+    return reg
+
+
+def _json(body: dict[str, Any], status: int, etag: str | None = None) -> JSONResponse:
+    headers = {"ETag": etag} if etag else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+@router.get(
+    "/current",
+    summary="Current value of every owed (item, period) up to a period (for scoring)",
+    response_model=CurrentSnapshot,
+    responses=PROBLEM_RESPONSES,
+)
+async def current_snapshot(
+    plan_id: PlanId,
+    request: Request,
+    session: SessionDep,
+    _who: Reader,
+    period_to: PeriodQuery = None,
+    unit_code: Annotated[str | None, Query(max_length=100)] = None,
+    item_code: Annotated[str | None, Query(max_length=100)] = None,
+) -> CurrentSnapshot:
+    loaded = await load_plan(request, session, plan_id)
+    facts = loaded.facts
+    to = _period(period_to) if period_to else facts.last_period
+    now = clock(request.app)
+    regs = {(r.item_code, r.period): r for r in await all_registrations(session, plan_id, str(to))}
+    items: list[CurrentItem] = []
+    for item, period in loaded.schedule.owed(to):
+        if (unit_code and item.unit_code != unit_code) or (item_code and item.code != item_code):
+            continue
+        reg = regs.get((item.code, str(period)))
+        dates = loaded.schedule.dates(period)
+        status = deadline_status(dates.deadline, reg.first_registered_at if reg else None, now)
+        items.append(
+            CurrentItem(
+                item_code=item.code,
+                item_kind=item.kind.value,
+                unit_code=item.unit_code,
+                period=str(period),
+                registered=reg is not None,
+                version=reg.version if reg else None,
+                payload=reg.payload if reg else None,
+                certification=reg.certification if reg else None,
+                certified=bool(reg and reg.certification == CertificationState.CERTIFIED),
+                due_date=dates.due_date.isoformat(),
+                status=status.value,
+                first_registered_at=_iso(reg.first_registered_at) if reg else None,
+                updated_at=_iso(reg.updated_at) if reg else None,
+            )
+        )
+    return CurrentSnapshot(
+        plan_id=plan_id,
+        plan_version=loaded.tree.version or facts.version,
+        period_to=str(to),
+        as_of=_iso(now) or "",
+        items=items,
+    )
+
+
+@router.post(
+    ":import",
+    summary="Bulk import of registrations (one transaction, all or nothing)",
+    response_model=ImportResult,
+    status_code=200,
+    responses=PROBLEM_RESPONSES,
+)
+async def import_registrations(
+    plan_id: PlanId,
+    body: ImportBody,
+    request: Request,
+    session: SessionDep,
+    principal: Importer,
+) -> Response:
+    raw = body.model_dump(mode="json")
+    replayed = await replay(session, IdempotencyRecord, request, principal, raw)
+    if replayed is not None:
+        return replayed
+    loaded = await load_plan(request, session, plan_id)
+    schedule = loaded.schedule
+    now = clock(request.app)
+    errors: list[dict[str, Any]] = []
+    rows: list[tuple[int, Any, Period, Any]] = []
+    for index, row in enumerate(body.registrations):
+        path = f"registrations[{index}]"
+        item = schedule.facts.items.get(row.item_code)
+        if item is None:
+            errors.append(_row_error(index, f"{path}.item_code", f"unknown item {row.item_code!r}"))
+            continue
+        try:
+            period = owed_period(schedule, item, row.period)
+        except (InvalidPeriod, NotFound) as exc:
+            errors.append(_row_error(index, f"{path}.period", _detail(exc)))
+            continue
+        if row.registered_at is not None and row.registered_at > now:
+            errors.append(_row_error(index, f"{path}.registered_at", "registered_at is in the future"))
+            continue
+        try:
+            normalise_payload(item, row.payload)
+        except InvalidRegistration as exc:
+            errors.append(_row_error(index, f"{path}.payload", str(exc)))
+            continue
+        rows.append((index, item, period, row))
+    existing = await registrations_by_key(session, plan_id, [(item.code, str(period)) for _, item, period, _ in rows])
+    guard = WriteGuard(session, schedule)
+    if not errors:
+        for index, item, period, row in rows:
+            at = row.registered_at or now
+            reg = existing.get((item.code, str(period)))
+            refusal = await guard.refusal(item, period, at, certified=bool(reg and reg.certification == "certified"))
+            if refusal is not None:
+                problem = refuse(refusal, schedule, item, period)
+                errors.append({**_row_error(index, f"registrations[{index}]", problem.detail), "reason": refusal.value})
+    if errors:
+        raise ValidationFailed(errors, f"{len(errors)} bad row(s); nothing was imported.")
+    created = updated = 0
+    for _index, item, period, row in sorted(rows, key=lambda r: (r[3].registered_at or now, r[0])):
+        key = (item.code, str(period))
+        result = await submit(
+            session,
+            schedule,
+            principal,
+            item,
+            period,
+            row.payload,
+            reason=row.reason or body.reason,
+            at=row.registered_at or now,
+            existing=existing.get(key),
+            audit=False,
+            guard=guard,
+        )
+        existing[key] = result.registration
+        created += result.created
+        updated += not result.created
+    await record_audit(
+        session,
+        AuditEvent,
+        principal,
+        action="registration.import",
+        entity_type="plan",
+        entity_id=plan_id,
+        changes={"created": created, "updated": updated, "reason": body.reason},
+    )
+    out = ImportResult(plan_id=plan_id, created=created, updated=updated).model_dump(mode="json")
+    remember(session, IdempotencyRecord, request, principal, raw, status_code=200, body=out)
+    return _json(out, 200)
+
+
+def _row_error(index: int, path: str, message: str) -> dict[str, Any]:
+    return {"row": index, "path": path, "message": message, "type": "import_row"}
+
+
+def _detail(exc: Exception) -> str:
+    return getattr(exc, "detail", None) or str(exc)
+
+
+@router.get(
+    "",
+    summary="Current registrations of a plan (paginated)",
+    response_model=RegistrationPage,
+    responses=PROBLEM_RESPONSES,
+)
+async def list_registrations(
+    plan_id: PlanId,
+    request: Request,
+    session: SessionDep,
+    _who: Reader,
+    page: PageDep,
+    unit_code: Annotated[str | None, Query(max_length=100)] = None,
+    item_code: Annotated[str | None, Query(max_length=100)] = None,
+    period: PeriodQuery = None,
+    period_from: PeriodQuery = None,
+    period_to: PeriodQuery = None,
+    certification: Annotated[CertificationState | None, Query()] = None,
+) -> RegistrationPage:
+    loaded = await load_plan(request, session, plan_id)
+    flt = RegistrationFilter(
+        unit_code=unit_code,
+        item_code=item_code,
+        period=period,
+        period_from=period_from,
+        period_to=period_to,
+        certification=certification.value if certification else None,
+    )
+    rows = await page_registrations(session, plan_id, flt, limit=page.limit, after=page.cursor)
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    now = clock(request.app)
+    nxt = encode_cursor({"p": rows[-1].period, "i": rows[-1].item_code}) if more and rows else None
+    return RegistrationPage(
+        items=[RegistrationOut(**representation(r, loaded.schedule, now)) for r in rows],
+        next_cursor=nxt,
+    )
+
+
+@router.post(
+    "/{item_code}/{period}:certify",
+    summary="Certify a submitted registration",
+    response_model=RegistrationOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def certify(
+    plan_id: PlanId,
+    item_code: ItemCode,
+    period: PeriodPath,
+    request: Request,
+    session: SessionDep,
+    principal: Certifier,
+) -> Response:
+    return await _decide(plan_id, item_code, period, request, session, principal, None)
+
+
+@router.post(
+    "/{item_code}/{period}:reject",
+    summary="Reject a registration with a reason (the registrar then resubmits)",
+    response_model=RegistrationOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def reject(
+    plan_id: PlanId,
+    item_code: ItemCode,
+    period: PeriodPath,
+    body: RejectBody,
+    request: Request,
+    session: SessionDep,
+    principal: Certifier,
+) -> Response:
+    return await _decide(plan_id, item_code, period, request, session, principal, body.reason)
+
+
+async def _decide(
+    plan_id: str,
+    item_code: str,
+    period: str,
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    reason: str | None,
+) -> Response:
+    action = CertificationAction.CERTIFY if reason is None else CertificationAction.REJECT
+    raw = {"action": action.value, "reason": reason}
+    replayed = await replay(session, IdempotencyRecord, request, principal, raw)
+    if replayed is not None:
+        return replayed
+    loaded = await load_plan(request, session, plan_id)
+    item = plan_item(loaded.schedule, item_code)
+    reg = await _existing(session, plan_id, item_code, str(_period(period)))
+    require_if_match(request, registration_etag(reg))
+    now = clock(request.app)
+    reg = await decide(session, loaded.schedule, principal, item, reg, action, reason=reason, at=now)
+    out = representation(reg, loaded.schedule, now)
+    etag = registration_etag(reg)
+    remember(
+        session,
+        IdempotencyRecord,
+        request,
+        principal,
+        raw,
+        status_code=200,
+        body=out,
+        headers={"ETag": etag},
+    )
+    return _json(out, 200, etag)
+
+
+@router.get(
+    "/{item_code}/{period}/versions",
+    summary="Full history of a registration",
+    response_model=VersionList,
+    responses=PROBLEM_RESPONSES,
+)
+async def list_versions(
+    plan_id: PlanId,
+    item_code: ItemCode,
+    period: PeriodPath,
+    session: SessionDep,
+    _who: Reader,
+) -> VersionList:
+    reg = await _existing(session, plan_id, item_code, period)
+    versions = await versions_of(session, reg.id)
+    return VersionList(
+        plan_id=plan_id,
+        item_code=item_code,
+        period=period,
+        current_version=reg.version,
+        versions=[VersionOut.model_validate(v) for v in versions],
+    )
+
+
+@router.get(
+    "/{item_code}/{period}",
+    summary="One registration (current version) with its ETag",
+    response_model=RegistrationOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def get_one(
+    plan_id: PlanId,
+    item_code: ItemCode,
+    period: PeriodPath,
+    request: Request,
+    session: SessionDep,
+    _who: Reader,
+) -> Response:
+    loaded = await load_plan(request, session, plan_id)
+    reg = await _existing(session, plan_id, item_code, period)
+    etag = registration_etag(reg)
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return _json(representation(reg, loaded.schedule, clock(request.app)), 200, etag)
+
+
+@router.put(
+    "/{item_code}/{period}",
+    summary="Register a value (creates, or appends a new version with If-Match)",
+    response_model=RegistrationOut,
+    responses={**PROBLEM_RESPONSES, 201: {"model": RegistrationOut}},
+)
+async def put_registration(
+    plan_id: PlanId,
+    item_code: ItemCode,
+    period: PeriodPath,
+    body: RegistrationWrite,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+) -> Response:
+    raw = body.model_dump(mode="json")
+    replayed = await replay(session, IdempotencyRecord, request, principal, raw)
+    if replayed is not None:
+        return replayed
+    loaded: LoadedPlan = await load_plan(request, session, plan_id)
+    item = plan_item(loaded.schedule, item_code)
+    require_unit_writer(principal, item)
+    owed = owed_period(loaded.schedule, item, period)
+    existing = await get_registration(session, plan_id, item_code, str(owed))
+    if existing is None:
+        if_match = request.headers.get("if-match")
+        if if_match is not None:
+            raise PreconditionFailed("If-Match was sent but the registration does not exist yet.")
+    else:
+        if request.headers.get("if-none-match", "").strip() == "*":
+            raise PreconditionFailed(
+                "The registration already exists (If-None-Match: *).",
+                extra={"current_etag": registration_etag(existing)},
+            )
+        require_if_match(request, registration_etag(existing))
+    now = clock(request.app)
+    try:
+        result = await submit(
+            session,
+            loaded.schedule,
+            principal,
+            item,
+            owed,
+            body.payload,
+            reason=body.reason,
+            at=now,
+            existing=existing,
+        )
+    except InvalidRegistration as exc:
+        raise ValidationFailed([payload_problem(exc)]) from exc
+    reg = result.registration
+    out = representation(reg, loaded.schedule, now)
+    status = 201 if result.created else 200
+    etag = registration_etag(reg)
+    headers = {"ETag": etag, "Location": f"/v1/plans/{plan_id}/registrations/{item_code}/{owed}"}
+    remember(session, IdempotencyRecord, request, principal, raw, status_code=status, body=out, headers=headers)
+    return JSONResponse(out, status_code=status, headers=headers)
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None

@@ -1,0 +1,168 @@
+"""Queries of the execution service. Repositories only add and flush; the request commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from execution.db.models import (
+    LockException,
+    OrganisationClosure,
+    PeriodLock,
+    Registration,
+    RegistrationVersion,
+)
+
+
+async def get_registration(session: AsyncSession, plan_id: str, item_code: str, period: str) -> Registration | None:
+    stmt = select(Registration).where(
+        Registration.plan_id == plan_id,
+        Registration.item_code == item_code,
+        Registration.period == period,
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def registrations_by_key(
+    session: AsyncSession, plan_id: str, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Registration]:
+    """Registrations of (item_code, period) pairs, fetched per period to keep IN lists short."""
+    by_period: dict[str, list[str]] = {}
+    for item, period in keys:
+        by_period.setdefault(period, []).append(item)
+    found: dict[tuple[str, str], Registration] = {}
+    for period, items in by_period.items():
+        for start in range(0, len(items), 500):
+            chunk = items[start : start + 500]
+            stmt = select(Registration).where(
+                Registration.plan_id == plan_id,
+                Registration.period == period,
+                Registration.item_code.in_(chunk),
+            )
+            for reg in (await session.scalars(stmt)).all():
+                found[(reg.item_code, reg.period)] = reg
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFilter:
+    unit_code: str | None = None
+    item_code: str | None = None
+    period: str | None = None
+    period_from: str | None = None
+    period_to: str | None = None
+    certification: str | None = None
+
+
+def _filtered(plan_id: str, f: RegistrationFilter) -> Select[Registration]:
+    stmt = select(Registration).where(Registration.plan_id == plan_id)
+    if f.unit_code:
+        stmt = stmt.where(Registration.unit_code == f.unit_code)
+    if f.item_code:
+        stmt = stmt.where(Registration.item_code == f.item_code)
+    if f.period:
+        stmt = stmt.where(Registration.period == f.period)
+    if f.period_from:
+        stmt = stmt.where(Registration.period >= f.period_from)
+    if f.period_to:
+        stmt = stmt.where(Registration.period <= f.period_to)
+    if f.certification:
+        stmt = stmt.where(Registration.certification == f.certification)
+    return stmt
+
+
+async def page_registrations(
+    session: AsyncSession,
+    plan_id: str,
+    f: RegistrationFilter,
+    *,
+    limit: int,
+    after: dict[str, Any] | None,
+) -> list[Registration]:
+    """Keyset page ordered by (period, item_code); fetches limit + 1 to tell if more exist."""
+    stmt = _filtered(plan_id, f)
+    if after and isinstance(after.get("p"), str) and isinstance(after.get("i"), str):
+        stmt = stmt.where(
+            or_(
+                Registration.period > after["p"],
+                and_(Registration.period == after["p"], Registration.item_code > after["i"]),
+            )
+        )
+    stmt = stmt.order_by(Registration.period, Registration.item_code).limit(limit + 1)
+    return list((await session.scalars(stmt)).all())
+
+
+async def all_registrations(session: AsyncSession, plan_id: str, period_to: str | None = None) -> list[Registration]:
+    return list((await session.scalars(_filtered(plan_id, RegistrationFilter(period_to=period_to)))).all())
+
+
+async def plans_with_registrations(session: AsyncSession) -> list[str]:
+    rows = await session.scalars(select(Registration.plan_id).distinct())
+    return sorted(rows.all())
+
+
+async def versions_of(session: AsyncSession, registration_id: int) -> list[RegistrationVersion]:
+    stmt = (
+        select(RegistrationVersion)
+        .where(RegistrationVersion.registration_id == registration_id)
+        .order_by(RegistrationVersion.number)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+# Locks and lock exceptions
+
+
+async def get_lock(session: AsyncSession, plan_id: str, period: str) -> PeriodLock | None:
+    stmt = select(PeriodLock).where(PeriodLock.plan_id == plan_id, PeriodLock.period == period)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def locked_periods(session: AsyncSession, plan_id: str) -> list[PeriodLock]:
+    stmt = select(PeriodLock).where(PeriodLock.plan_id == plan_id).order_by(PeriodLock.period)
+    return list((await session.scalars(stmt)).all())
+
+
+async def exceptions_of(
+    session: AsyncSession, plan_id: str, period: str, *, include_revoked: bool = False
+) -> list[LockException]:
+    stmt = select(LockException).where(LockException.plan_id == plan_id, LockException.period == period)
+    if not include_revoked:
+        stmt = stmt.where(LockException.revoked_at.is_(None))
+    return list((await session.scalars(stmt.order_by(LockException.id))).all())
+
+
+def exception_covers(exc: LockException, item_code: str, unit_code: str, at: datetime) -> bool:
+    if exc.revoked_at is not None or at >= exc.until:
+        return False
+    if exc.item_code is not None and exc.item_code != item_code:
+        return False
+    return exc.unit_code is None or exc.unit_code == unit_code
+
+
+async def get_exception(session: AsyncSession, exception_id: int) -> LockException | None:
+    return await session.get(LockException, exception_id)
+
+
+# Organisation closures
+
+
+async def closures_of(session: AsyncSession, organisation_code: str) -> list[OrganisationClosure]:
+    stmt = (
+        select(OrganisationClosure)
+        .where(OrganisationClosure.organisation_code == organisation_code)
+        .order_by(OrganisationClosure.day)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_closure(session: AsyncSession, organisation_code: str, day: date) -> OrganisationClosure | None:
+    stmt = select(OrganisationClosure).where(
+        OrganisationClosure.organisation_code == organisation_code, OrganisationClosure.day == day
+    )
+    return (await session.scalars(stmt)).one_or_none()

@@ -1,0 +1,159 @@
+"""Deadline-compliance gauges for Prometheus, computed from the database and the plan trees.
+
+A background task refreshes a snapshot every ``metrics_refresh_seconds``; the collector only
+reads the snapshot, so a scrape never waits on the database or on planning. Labels are bounded
+(plan, unit): never the id of a single registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from fastapi import FastAPI
+from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from execution.db.repositories import all_registrations, plans_with_registrations
+from execution.domain.periods import Period
+from execution.domain.status import DeadlineStatus, deadline_status
+from execution.plans import clock, load_plan_for_app, planning_client
+from metas_kit.errors import AppError
+
+log = logging.getLogger("metas.execution.metrics")
+
+
+@dataclass
+class UnitCounts:
+    due: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    pending: int = 0
+
+
+@dataclass
+class Snapshot:
+    counts: dict[tuple[str, str], UnitCounts] = field(default_factory=dict)
+    next_deadline: dict[str, float] = field(default_factory=dict)
+    refreshed_at: float | None = None
+
+
+class ComplianceCollector(Collector):
+    def __init__(self) -> None:
+        self.snapshot = Snapshot()
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # no collect() at registration time
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.snapshot
+        families = {
+            name: GaugeMetricFamily(f"metas_execution_registrations_{name}", text, labels=["plan", "unit"])
+            for name, text in (
+                ("due", "Registrations whose due day is over (item x period owed)."),
+                ("on_time", "Registrations due that were made by the end of the due day."),
+                ("late", "Registrations due that were made after the due day."),
+                ("missing", "Registrations due that were not made."),
+                ("pending", "Registrations of ended periods not made yet, due day not over."),
+            )
+        }
+        ratio = GaugeMetricFamily(
+            "metas_execution_on_time_ratio",
+            "Registrations on time / registrations due (0-1), absent when nothing is due.",
+            labels=["plan", "unit"],
+        )
+        for (plan, unit), c in sorted(snap.counts.items()):
+            for name, family in families.items():
+                family.add_metric([plan, unit], float(getattr(c, name)))
+            if c.due:
+                ratio.add_metric([plan, unit], c.on_time / c.due)
+        yield from families.values()
+        yield ratio
+        nxt = GaugeMetricFamily(
+            "metas_execution_next_deadline_timestamp_seconds",
+            "End of the next registration due day of the plan (Unix time).",
+            labels=["plan"],
+        )
+        for plan, ts in sorted(snap.next_deadline.items()):
+            nxt.add_metric([plan], ts)
+        yield nxt
+        if snap.refreshed_at is not None:
+            yield GaugeMetricFamily(
+                "metas_execution_metrics_refresh_timestamp_seconds",
+                "When the compliance gauges were last computed (Unix time).",
+                value=snap.refreshed_at,
+            )
+
+
+COLLECTOR = ComplianceCollector()
+REGISTRY.register(COLLECTOR)
+
+
+async def compute_snapshot(app: FastAPI) -> Snapshot:
+    now = clock(app)
+    snap = Snapshot()
+    async with app.state.db.sessionmaker() as session:
+        plan_ids = set(await plans_with_registrations(session))
+        try:
+            plan_ids.update(await planning_client(app).plan_ids())
+        except AppError as exc:
+            log.warning("planning plan list unavailable", extra={"error": exc.detail})
+        for plan_id in sorted(plan_ids):
+            try:
+                loaded = await load_plan_for_app(app, session, plan_id)
+            except AppError as exc:
+                log.warning("plan skipped in metrics", extra={"plan": plan_id, "error": exc.detail})
+                continue
+            schedule = loaded.schedule
+            regs = await all_registrations(session, plan_id)
+            first = {(r.item_code, r.period): r.first_registered_at for r in regs}
+            today = now.astimezone(schedule.calendar.timezone).date()
+            counts: dict[str, UnitCounts] = defaultdict(UnitCounts)
+            for item, period in schedule.owed():
+                c = counts[item.unit_code]
+                deadline = schedule.dates(period).deadline
+                registered = first.get((item.code, str(period)))
+                status = deadline_status(deadline, registered, now)
+                if now >= deadline:
+                    c.due += 1
+                    if status is DeadlineStatus.ON_TIME:
+                        c.on_time += 1
+                    elif status is DeadlineStatus.LATE:
+                        c.late += 1
+                    else:
+                        c.missing += 1
+                elif registered is None and _ended(period, today):
+                    c.pending += 1
+            for unit, c in counts.items():
+                snap.counts[(plan_id, unit)] = c
+            nxt = schedule.next_deadline(now, today)
+            if nxt is not None:
+                snap.next_deadline[plan_id] = nxt.timestamp()
+        await session.rollback()
+    snap.refreshed_at = time.time()
+    return snap
+
+
+def _ended(period: Period, today: date) -> bool:
+    return period.last_day < today
+
+
+async def refresh(app: FastAPI) -> Snapshot:
+    snap = await compute_snapshot(app)
+    COLLECTOR.snapshot = snap
+    return snap
+
+
+async def refresh_forever(app: FastAPI, every_seconds: float) -> None:
+    while True:
+        try:
+            await refresh(app)
+        except Exception:  # keep the last snapshot; the refresh timestamp shows staleness
+            log.exception("compliance metrics refresh failed")
+        await asyncio.sleep(every_seconds)

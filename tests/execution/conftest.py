@@ -1,0 +1,131 @@
+"""Fixtures of the execution API tests.
+
+* A real planning service (its own migrated SQLite database, the two seed plans loaded by
+  ``planning.seed``) reached over HTTP through an ASGI transport — no mock of planning.
+* The execution service on a fresh migrated database of each backend (PostgreSQL and SQLite),
+  with a settable clock so deadline transitions can be tested at chosen instants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from execution_support import IPSM, PG_ADMIN, PG_HOST, PLANS, QUAR, SECRET, Clock, Service
+from fastapi import FastAPI
+from sqlalchemy import delete
+
+from execution.app import ALEMBIC_INI, create_app
+from execution.clients.planning import PlanningClient
+from execution.db.base import AuditEvent, IdempotencyRecord
+from execution.db.models import (
+    LockException,
+    OrganisationClosure,
+    PeriodLock,
+    Registration,
+    RegistrationVersion,
+)
+from execution.settings import Settings
+from metas_kit.http import make_client
+from metas_kit.migrations import upgrade_head
+
+# ---- planning: the real service with the seed plans -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def planning_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
+    from planning.app import ALEMBIC_INI as PLANNING_INI
+    from planning.app import create_app as create_planning
+    from planning.seed import load
+    from planning.settings import Settings as PlanningSettings
+
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('planning') / 'planning.db'}"
+    await asyncio.to_thread(upgrade_head, PLANNING_INI, url)
+    results = await load(PLANS, url)
+    assert {r["plan_id"] for r in results} == {IPSM, QUAR}
+    app = create_planning(PlanningSettings(database_url=url, jwt_secret=SECRET, log_json=False, log_level="WARNING"))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def planning_client_for(planning_app: FastAPI, **kwargs: float) -> PlanningClient:
+    http = make_client(
+        "http://planning.test",
+        transport=httpx.ASGITransport(app=planning_app),
+        jwt_secret=SECRET,
+        service_name="execution",
+    )
+    return PlanningClient(http, revalidate_seconds=kwargs.get("revalidate_seconds", 60.0))
+
+
+# ---- execution databases ----------------------------------------------------------------------
+
+
+async def _fresh_pg(name: str) -> str:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"postgresql+asyncpg://{PG_HOST}/{name}"
+
+
+async def fresh_database(backend: str, tag: str, tmp: Path) -> str:
+    if backend == "postgresql":
+        url = await _fresh_pg(f"metas_test_execution_{tag}_{os.getpid()}")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp / f'execution-{tag}.db'}"
+    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
+    return url
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    tag = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    return await fresh_database(str(request.param), tag, tmp_path_factory.mktemp("execution"))
+
+
+@pytest.fixture(scope="module")
+async def service(db_url: str, planning_app: FastAPI) -> AsyncIterator[Service]:
+    settings = Settings(
+        database_url=db_url,
+        jwt_secret=SECRET,
+        migrate_on_start=False,
+        metrics_refresh_seconds=0,
+        log_json=False,
+        log_level="WARNING",
+        planning_url="http://planning.test",
+    )
+    app = create_app(settings, planning=planning_client_for(planning_app))
+    clock = Clock(datetime(2014, 3, 10, 12, tzinfo=UTC))
+    app.state.clock = clock
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://execution.test") as http:
+            yield Service(app, http, clock)
+
+
+@pytest.fixture
+async def svc(service: Service) -> Service:
+    """The module's service with every execution table emptied and the clock reset."""
+    async with service.app.state.db.sessionmaker() as session, session.begin():
+        for model in (
+            RegistrationVersion,
+            Registration,
+            LockException,
+            PeriodLock,
+            OrganisationClosure,
+            IdempotencyRecord,
+            AuditEvent,
+        ):
+            await session.execute(delete(model))
+    service.clock.set(2014, 3, 10, 12)
+    return service

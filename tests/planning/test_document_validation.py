@@ -121,8 +121,7 @@ def test_quar_source_facts_are_warnings(quar: dict[str, Any]) -> None:
 
 def test_printed_date_reading() -> None:
     assert printed_date("31/11/2014") == (True, None)
-    assert printed_date("30/11/2014")[1] is not None
-    assert printed_date("30/11/2014")[1].isoformat() == "2014-11-30"
+    assert str(printed_date("30/11/2014")[1]) == "2014-11-30"
     assert printed_date("2024/06/28")[1] is not None
     assert printed_date("dentro do prazo estabelecido") == (False, None)
 

@@ -23,7 +23,9 @@ class CircuitBreaker:
         self.clock = clock
         self.failures = 0
         self.opened_at: float | None = None
-        self.trial_in_flight = False
+        # When the half-open trial was let through; a trial that never reports back (its caller went away)
+        # expires after another reset period, so the circuit cannot stay shut for good.
+        self.trial_started_at: float | None = None
 
     @property
     def state(self) -> State:
@@ -37,18 +39,20 @@ class CircuitBreaker:
         state = self.state
         if state is State.CLOSED:
             return True
-        if state is State.HALF_OPEN and not self.trial_in_flight:
-            self.trial_in_flight = True
-            return True
+        if state is State.HALF_OPEN:
+            now = self.clock()
+            if self.trial_started_at is None or now - self.trial_started_at >= self.reset_seconds:
+                self.trial_started_at = now
+                return True
         return False
 
     def record_success(self) -> None:
         self.failures = 0
         self.opened_at = None
-        self.trial_in_flight = False
+        self.trial_started_at = None
 
     def record_failure(self) -> None:
-        self.trial_in_flight = False
+        self.trial_started_at = None
         self.failures += 1
         if self.failures >= self.failure_threshold or self.opened_at is not None:
             self.opened_at = self.clock()

@@ -35,6 +35,8 @@ HOP_BY_HOP = frozenset(
 RESPONSE_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
+# Below this much time left, another attempt could only time out.
+MIN_ATTEMPT_SECONDS = 0.05
 
 
 @dataclass
@@ -79,11 +81,22 @@ def may_retry(method: str, headers: dict[str, str]) -> bool:
     return method in SAFE_METHODS or "idempotency-key" in {k.lower() for k in headers}
 
 
+def time_for_retry(loop: asyncio.AbstractEventLoop, deadline: float, upstream: Upstream, attempt: int) -> bool:
+    """A retry is worth it only if, after its back-off, a useful share of the budget is left."""
+    return deadline - loop.time() - upstream.backoff * (attempt + 1) > MIN_ATTEMPT_SECONDS
+
+
 async def send(
     upstream: Upstream, method: str, path: str, query: str, headers: dict[str, str], body: bytes
 ) -> Response:
     breaker = upstream.breaker
     retryable = may_retry(method, headers)
+    # The configured upstream timeout bounds the whole call, retries included: a slow upstream costs the caller
+    # one timeout, not (1 + retries) of them, and is not sent the same slow request again.
+    configured = upstream.client.timeout
+    budget = configured.read or 10.0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget
     attempt = 0
     while True:
         if not breaker.allow():
@@ -97,8 +110,14 @@ async def send(
         kind: str | None = None
         try:
             async with upstream.slots:
+                left = max(0.001, deadline - loop.time())
                 resp = await upstream.client.request(
-                    method, path, params=httpx.QueryParams(query), headers=headers, content=body
+                    method,
+                    path,
+                    params=httpx.QueryParams(query),
+                    headers=headers,
+                    content=body,
+                    timeout=httpx.Timeout(left, connect=min(configured.connect or left, left)),
                 )
         except httpx.ConnectError:
             # Nothing reached the upstream, so even a non-idempotent request may be sent again.
@@ -111,7 +130,7 @@ async def send(
             if resp.status_code in RETRY_STATUSES:
                 breaker.record_failure()
                 UPSTREAM_ERRORS.labels(upstream.name, "status_5xx").inc()
-                if retryable and attempt < upstream.retries:
+                if retryable and attempt < upstream.retries and time_for_retry(loop, deadline, upstream, attempt):
                     attempt += 1
                     RETRIES.labels(upstream.name).inc()
                     await asyncio.sleep(upstream.backoff * attempt)
@@ -124,7 +143,7 @@ async def send(
         breaker.record_failure()
         CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
         UPSTREAM_ERRORS.labels(upstream.name, kind).inc()
-        if can_retry and attempt < upstream.retries:
+        if can_retry and attempt < upstream.retries and time_for_retry(loop, deadline, upstream, attempt):
             attempt += 1
             RETRIES.labels(upstream.name).inc()
             await asyncio.sleep(upstream.backoff * attempt)

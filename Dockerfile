@@ -5,21 +5,24 @@
 #   docker run metas:dev migrate planning                                   # a one-shot migration
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# --- build: install the project and its dependencies into a self-contained virtualenv ---------
+# --- build: the dependencies in a self-contained virtualenv ------------------------------------
+# The project itself is installed in development mode: a .pth file in the venv points at the source
+# tree under /app. Each service finds services/<svc>/alembic.ini beside its source (migrate on start,
+# seed loaders), so the code runs in place from the same /app paths in the runtime stage.
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-WORKDIR /src
+WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY libs ./libs
 COPY services ./services
 COPY gateway ./gateway
-RUN pip install --upgrade pip && pip install . && python -m compileall -q /opt/venv
+RUN pip install --upgrade pip && pip install --editable . && python -m compileall -q /opt/venv
 
-# --- runtime: the virtualenv, the Alembic histories and the seed plans; no compiler, no root ---
+# --- runtime: the virtualenv, the source tree with its Alembic histories, the seed data; no root ---
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="metas" \
       org.opencontainers.image.description="Performance plans: planning, execution, scoring, budget and gateway"
@@ -32,9 +35,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     METAS_SERVICE=gateway
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-# Alembic reads alembic.ini and migrations/ from the source tree; the code itself comes from the venv.
+COPY libs ./libs
 COPY services ./services
+COPY gateway ./gateway
 COPY data ./data
+RUN python -m compileall -q libs services gateway \
+    && mkdir -p /app/var && chown metas:metas /app/var   # embedded SQLite for a single-container try-out
 COPY --chmod=0755 deploy/docker/metas.sh /usr/local/bin/metas
 USER 10001:10001
 EXPOSE 8000 8001 8002 8003 8004

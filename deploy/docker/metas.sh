@@ -2,7 +2,7 @@
 # Entrypoint of the metas image: one image runs every service, the migrations and the seed.
 #   metas serve [SERVICE]       run one service (default $METAS_SERVICE) with uvicorn
 #   metas migrate [SERVICE...]  alembic upgrade head for each service (default: all four with a database)
-#   metas seed [DIR]            load the seed plans into planning (idempotent)
+#   metas seed                  load the seed plans (planning) and the PRR budget (budget), idempotently
 #   metas healthcheck           exit 0 when /healthz of $METAS_SERVICE answers 200 (used by HEALTHCHECK)
 #   metas OTHER ARGS...         exec any other command (e.g. a shell for debugging)
 set -eu
@@ -44,7 +44,9 @@ case "$cmd" in
         done
         ;;
     seed)
-        exec python -m planning.seed "${1:-$METAS_HOME/data/plans}"
+        # Idempotent: re-running it with the same files changes nothing.
+        python -m planning.seed "$METAS_HOME/data/plans"
+        python -m budget.seed "$METAS_HOME/data/budget"
         ;;
     healthcheck)
         svc="${METAS_SERVICE:-gateway}"

@@ -64,7 +64,10 @@ def test_multi_stage_build_ends_in_a_non_root_runtime_with_a_healthcheck() -> No
     # The runtime stage gets the virtualenv from the build stage and never runs pip itself.
     assert any(c.cmd == "COPY" and "--from=build" in c.flags for c in runtime)
     assert not any(c.cmd == "RUN" and "pip" in c.original for c in runtime)
-    assert any(c.cmd == "RUN" and "pip install ." in c.original for c in build)
+    assert any(c.cmd == "RUN" and "pip install --editable ." in c.original for c in build)
+    # The editable install's .pth points at /app/...: both stages must keep the sources at the same path.
+    workdirs = {c.value[0] for stage in (build, runtime) for c in stage if c.cmd == "WORKDIR"}
+    assert workdirs == {"/app"}
     # USER comes after every COPY/RUN: nothing after it runs as root.
     user_at = [c.cmd for c in runtime].index("USER")
     assert not {c.cmd for c in runtime[user_at:]} & {"RUN", "COPY", "ADD"}
@@ -171,3 +174,23 @@ def test_entrypoint_serves_a_service_that_its_healthcheck_sees(tmp_path: Path) -
         server.terminate()
         server.wait(timeout=30)
     assert _entrypoint(["healthcheck"], env).returncode == 1
+
+
+def test_entrypoint_seed_loads_both_seed_plans_and_the_budget_once(tmp_path: Path) -> None:
+    env = _env(
+        tmp_path,
+        METAS_PLANNING_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'planning.db'}",
+        METAS_BUDGET_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'budget.db'}",
+    )
+    first = _entrypoint(["seed"], env)
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(tmp_path / "planning.db") as conn:
+        plans = sorted(row[0] for row in conn.execute("SELECT id FROM plan"))
+    assert plans == ["ii-2024-quar", "ipsm-2014-acordo"]
+    # Idempotent: the compose `seed` step may run on every `up`.
+    second = _entrypoint(["seed"], env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("unchanged") == 2
+    with sqlite3.connect(tmp_path / "planning.db") as conn:
+        (versions,) = conn.execute("SELECT count(*) FROM plan_version").fetchone()
+    assert versions == 2

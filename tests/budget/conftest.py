@@ -1,16 +1,29 @@
-"""Fixtures shared by the budget tests: the project's copy of the PRR seed and the code table."""
+"""Fixtures of the budget tests: the project's copy of the PRR seed, the code table, and a seeded service
+on a fresh migrated database of each backend (PostgreSQL and SQLite)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
-from budget_helpers import DATA, Api, fresh_database, seed_database, start_api
+from fastapi import FastAPI
 
+from budget.app import ALEMBIC_INI, create_app
 from budget.domain.economic_codes import CodeTable, load_code_tables
 from budget.domain.published import PublishedBudget, parse_published
+from budget.seed import load_seed
+from budget.settings import Settings
+from metas_kit.auth import Principal, issue_token
+from metas_kit.db import Database
+from metas_kit.migrations import upgrade_head
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "budget"
 
 
 @pytest.fixture(scope="session")
@@ -30,11 +43,128 @@ def codes() -> CodeTable:
     return tables[-1]
 
 
+# ---- database-backed fixtures (PostgreSQL and SQLite) -----------------------------------------------
+
+
+SECRET = "test-secret-budget-0123456789abcdef"
+PG_ADMIN = os.environ.get("METAS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_HOST = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
+
+
+async def _fresh_pg(name: str) -> str:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"postgresql+asyncpg://{PG_HOST}/{name}"
+
+
+async def drop_pg(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def fresh_database(backend: str, tag: str, tmp: Path) -> str:
+    """An empty, migrated database of the given backend."""
+    if backend == "postgresql":
+        url = await _fresh_pg(f"metas_test_budget_{tag}_{os.getpid()}")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp / f'budget-{tag}.db'}"
+    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
+    return url
+
+
+async def seed_database(url: str) -> None:
+    db = Database(url)
+    try:
+        async with db.sessionmaker() as session, session.begin():
+            await load_seed(session, DATA)
+    finally:
+        await db.dispose()
+
+
+Auth = Callable[..., dict[str, str]]
+
+
+def _token(*roles: str, sub: str = "alice") -> dict[str, str]:
+    return {"authorization": "Bearer " + issue_token(Principal(sub=sub, roles=frozenset(roles)), SECRET)}
+
+
+@pytest.fixture(scope="session")
+def auth() -> Auth:
+    """auth("budget") -> headers with a bearer token holding those roles."""
+    return _token
+
+
+@pytest.fixture(scope="session")
+def jwt_secret() -> str:
+    return SECRET
+
+
+@pytest.fixture(scope="session")
+def budget_app_factory() -> Callable[..., FastAPI]:
+    return make_app
+
+
+@pytest.fixture(scope="session")
+def reseed() -> Callable[[str], Awaitable[None]]:
+    """Run the seed loader again on a database (idempotence tests)."""
+    return seed_database
+
+
+@pytest.fixture(scope="session")
+def reader() -> dict[str, str]:
+    return _token("viewer")
+
+
+@pytest.fixture(scope="session")
+def writer() -> dict[str, str]:
+    return _token("budget")
+
+
+def make_app(url: str, **overrides: Any) -> FastAPI:
+    settings = Settings(
+        database_url=url,
+        jwt_secret=SECRET,
+        migrate_on_start=False,
+        metrics_refresh_seconds=3600,
+        log_json=False,
+        log_level="WARNING",
+        planning_url="http://planning.test",
+        **overrides,
+    )
+    return create_app(settings)
+
+
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://budget.test") as client:
+            yield client
+
+
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
-async def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
-    """A seeded database per backend and module, served by a fresh app."""
+async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A fresh, migrated and seeded database per backend and test module (PostgreSQL ones dropped after)."""
     tag = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    url = await fresh_database(request.param, tag, tmp_path_factory.mktemp("budget"))
+    url = await fresh_database(str(request.param), tag, tmp_path_factory.mktemp("budget"))
     await seed_database(url)
-    async for a in start_api(url):
-        yield a
+    yield url
+    if request.param == "postgresql":
+        await drop_pg(url.rsplit("/", 1)[-1])
+
+
+@pytest.fixture(scope="module")
+async def api(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The seeded service (lifespan entered) behind an httpx client."""
+    async for client in serve(make_app(db_url)):
+        yield client

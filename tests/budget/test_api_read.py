@@ -9,19 +9,17 @@ import csv
 import io
 from typing import Any
 
-from budget_helpers import Api, token
-
-READ = token("viewer")
+import httpx
 
 
-async def _get(api: Api, path: str, **params: Any) -> Any:
-    resp = await api.client.get(path, params=params, headers=READ)
+async def _get(api: httpx.AsyncClient, reader: dict[str, str], path: str, **params: Any) -> Any:
+    resp = await api.get(path, params=params, headers=reader)
     assert resp.status_code == 200, resp.text
     return resp.json()
 
 
-async def test_structure_both_code_schemes(api: Api) -> None:
-    s = await _get(api, "/v1/budget/structure")
+async def test_structure_both_code_schemes(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    s = await _get(api, reader, "/v1/budget/structure")
     assert (s["programme"], s["component"], s["investment"]["code"]) == (
         "PRR – Plano de Recuperação e Resiliência",
         "C17",
@@ -33,54 +31,54 @@ async def test_structure_both_code_schemes(api: Api) -> None:
     eixo5 = s["eixos"][4]
     assert (eixo5["ii_responsible"], eixo5["total_cost_eur"], eixo5["subinvestments"]) == (False, None, [])
     # Tabela 19 code 1.4.3 and Anexo 4 code 4.3 are the same sub-investment
-    a = await _get(api, "/v1/budget/subinvestments/1.4.3")
-    b = await _get(api, "/v1/budget/subinvestments/4.3")
+    a = await _get(api, reader, "/v1/budget/subinvestments/1.4.3")
+    b = await _get(api, reader, "/v1/budget/subinvestments/4.3")
     assert a == b
     assert (a["eixo"], a["total_estimated_eur"], len(a["procurement_lines"])) == (4, "14500000.00", 22)
     line = a["procurement_lines"][0]
     assert line["amount_eur"] == line["amount_as_printed"].replace(".", "").replace(",", ".").removesuffix(" EUR")
 
 
-async def test_unknown_subinvestment_is_problem_json(api: Api) -> None:
-    resp = await api.client.get("/v1/budget/subinvestments/9.9", headers=READ)
+async def test_unknown_subinvestment_is_problem_json(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    resp = await api.get("/v1/budget/subinvestments/9.9", headers=reader)
     assert resp.status_code == 404
     assert resp.headers["content-type"].startswith("application/problem+json")
     assert resp.json()["type"].endswith("/not-found")
 
 
-async def test_reads_need_a_token(api: Api) -> None:
-    resp = await api.client.get("/v1/budget/structure")
+async def test_reads_need_a_token(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    resp = await api.get("/v1/budget/structure")
     assert resp.status_code == 401
 
 
-async def test_economic_code_roll_up(api: Api) -> None:
-    c = await _get(api, "/v1/budget/economic-codes/D.02.02.05.01")
+async def test_economic_code_roll_up(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    c = await _get(api, reader, "/v1/budget/economic-codes/D.02.02.05.01")
     assert [x["code"] for x in c["rolls_up_to"]] == ["D.02.02.05", "D.02.02", "D.02"]
     assert (c["level"], c["spending_type"]) == (4, "current")
-    resp = await api.client.get("/v1/budget/economic-codes/D.02.02.99", headers=READ)
+    resp = await api.get("/v1/budget/economic-codes/D.02.02.99", headers=reader)
     assert resp.status_code == 404
 
 
-async def test_seed_amount_counts(api: Api) -> None:
+async def test_seed_amount_counts(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
     # 15 sub-investments x 4 years of Tabela 19 + 19 Anexo 5 rubric lines + 109 Anexo 4 lines
     counts = {}
     for breakdown in ("subinvestment", "rubric", "procurement"):
-        page = await _get(api, "/v1/budget/amounts", breakdown=breakdown, limit=500)
+        page = await _get(api, reader, "/v1/budget/amounts", breakdown=breakdown, limit=500)
         counts[breakdown] = len(page["items"])
         assert page["next_cursor"] is None
     assert counts == {"subinvestment": 15 * 4, "rubric": 19, "procurement": 109}
 
 
-async def test_pagination_cursor(api: Api) -> None:
-    first = await _get(api, "/v1/budget/amounts", limit=100)
+async def test_pagination_cursor(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    first = await _get(api, reader, "/v1/budget/amounts", limit=100)
     assert len(first["items"]) == 100
-    second = await _get(api, "/v1/budget/amounts", limit=100, cursor=first["next_cursor"])
+    second = await _get(api, reader, "/v1/budget/amounts", limit=100, cursor=first["next_cursor"])
     assert len(second["items"]) == 188 - 100
     assert {i["id"] for i in first["items"]}.isdisjoint({i["id"] for i in second["items"]})
 
 
-async def test_report_by_year(api: Api) -> None:
-    r = await _get(api, "/v1/budget/reports/planned-vs-executed", group_by="year")
+async def test_report_by_year(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    r = await _get(api, reader, "/v1/budget/reports/planned-vs-executed", group_by="year")
     rows = {row["year"]: row for row in r["rows"]}
     assert r["breakdown"] == "subinvestment"
     # 2021 executed: 80.904 + 338.538 + 209.293 + 263.094 + 129.227 + 3.727.775 + 468.962 + 2.189.334
@@ -95,15 +93,15 @@ async def test_report_by_year(api: Api) -> None:
     assert rows[2022]["executed"] == "18987843.00"
 
 
-async def test_report_by_eixo_where_source_consistent(api: Api) -> None:
-    r = await _get(api, "/v1/budget/reports/planned-vs-executed", group_by="eixo", year=2024)
+async def test_report_by_eixo_where_source_consistent(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    r = await _get(api, reader, "/v1/budget/reports/planned-vs-executed", group_by="eixo", year=2024)
     rows = {row["eixo"]: row["planned"] for row in r["rows"]}
     # Tabela 19 2024 eixo rows agree with their sub-investments except Eixo 2 (5.133.391 vs 5.133.390)
     assert rows == {1: "35970268.00", 2: "5133390.00", 3: "4336762.00", 4: "16048176.00"}
 
 
-async def test_report_by_rubric_rolled_up(api: Api) -> None:
-    r = await _get(api, "/v1/budget/reports/planned-vs-executed", group_by="rubric", rubric_level=1)
+async def test_report_by_rubric_rolled_up(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    r = await _get(api, reader, "/v1/budget/reports/planned-vs-executed", group_by="rubric", rubric_level=1)
     assert r["breakdown"] == "rubric"
     rows = {row["rubric"]: row["planned"] for row in r["rows"]}
     # D.02: DA3110501 4.057.436 + DA3110502 3.354.656 + DA3110503 486.762 + DA3110504 lines 10.584.247
@@ -112,8 +110,8 @@ async def test_report_by_rubric_rolled_up(api: Api) -> None:
     assert r["total"]["planned"] == "61488597.00"  # = Anexo 5 TOTAL as printed
 
 
-async def test_report_by_fund_item_uses_rubric_lines(api: Api) -> None:
-    r = await _get(api, "/v1/budget/reports/planned-vs-executed", group_by="fund_item")
+async def test_report_by_fund_item_uses_rubric_lines(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    r = await _get(api, reader, "/v1/budget/reports/planned-vs-executed", group_by="fund_item")
     rows = {row["fund_item"]: row["planned"] for row in r["rows"]}
     # DA3110504 is printed 10.584.248 but its lines add 4.565.625 + 617.440 + 5.370.432 + 30.750
     assert rows["DA3110504"] == str(4565625 + 617440 + 5370432 + 30750) + ".00" == "10584247.00"
@@ -121,11 +119,11 @@ async def test_report_by_fund_item_uses_rubric_lines(api: Api) -> None:
     assert len(rows) == 8
 
 
-async def test_report_by_subinvestment_csv(api: Api) -> None:
-    resp = await api.client.get(
+async def test_report_by_subinvestment_csv(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    resp = await api.get(
         "/v1/budget/reports/planned-vs-executed",
         params={"group_by": "subinvestment,year", "format": "csv"},
-        headers=READ,
+        headers=reader,
     )
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/csv")
@@ -136,14 +134,14 @@ async def test_report_by_subinvestment_csv(api: Api) -> None:
     assert rows[-1]["subinvestment"] == "TOTAL"
 
 
-async def test_bad_group_by_is_problem(api: Api) -> None:
-    resp = await api.client.get("/v1/budget/reports/planned-vs-executed", params={"group_by": "colour"}, headers=READ)
+async def test_bad_group_by_is_problem(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    resp = await api.get("/v1/budget/reports/planned-vs-executed", params={"group_by": "colour"}, headers=reader)
     assert resp.status_code == 422
     assert resp.json()["errors"][0]["path"] == "group_by"
 
 
-async def test_cumulative_against_total_cost(api: Api) -> None:
-    r = await _get(api, "/v1/budget/reports/cumulative", by="eixo", up_to_year=2022)
+async def test_cumulative_against_total_cost(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    r = await _get(api, reader, "/v1/budget/reports/cumulative", by="eixo", up_to_year=2022)
     row = next(x for x in r["rows"] if x["eixo"] == 1)
     # Eixo 1 executed 2021 + 2022 from its sub-investments: 419.442 + 9.619.623 = 10.039.065
     assert row["executed_to_date"] == "10039065.00"
@@ -153,8 +151,8 @@ async def test_cumulative_against_total_cost(api: Api) -> None:
     assert row["remaining"] == str(115549796 - 10039065) + ".00"
 
 
-async def test_reconciliation_endpoint_matches_readme(api: Api) -> None:
-    r = await _get(api, "/v1/budget/reconciliation")
+async def test_reconciliation_endpoint_matches_readme(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    r = await _get(api, reader, "/v1/budget/reconciliation")
     assert (r["mismatch_count"], r["informative_count"]) == (23, 3)
     items = [(i["check"], i["path"], i["printed"], i["computed"], i["difference"]) for i in r["items"]]
     # spot checks typed from data/README.md items 15, 16, 18, 17, 20
@@ -163,23 +161,23 @@ async def test_reconciliation_endpoint_matches_readme(api: Api) -> None:
     assert ("section42_vs_annex5.prr_total_2024", "year=2024", "61488598.00", "61488597.00", "1.00") in items
     assert ("table19_vs_annex5.eixo_2024", "eixo=2", "5133391.00", "5083391.00", "50000.00") in items
     assert ("annex4_vs_table19.lines_2024", "subinvestment=1.1.6", "11929511.00", "9353089.36", "2576421.64") in items
-    alias = await _get(api, "/v1/reconciliation")
+    alias = await _get(api, reader, "/v1/reconciliation")
     assert alias["items"] == r["items"]
-    full = await _get(api, "/v1/budget/reconciliation", include_ok="true")
+    full = await _get(api, reader, "/v1/budget/reconciliation", include_ok="true")
     assert full["checks_run"] == len(full["items"]) == 131
 
 
-async def test_reconciliation_does_not_alter_printed_figures(api: Api) -> None:
-    await _get(api, "/v1/budget/reconciliation")
-    s = await _get(api, "/v1/budget/structure")
+async def test_reconciliation_does_not_alter_printed_figures(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    await _get(api, reader, "/v1/budget/reconciliation")
+    s = await _get(api, reader, "/v1/budget/structure")
     assert s["eixos"][0]["table19_eur"]["2021"] == "419443.00"  # printed, not the computed 419.442
-    fund = await _get(api, "/v1/budget/fund-items")
+    fund = await _get(api, reader, "/v1/budget/fund-items")
     da4 = next(f for f in fund["items"] if f["code"] == "DA3110504")
     assert da4["amount_2024_eur"] == "10584248.00"
 
 
-async def test_metrics_gauges(api: Api) -> None:
-    text = (await api.client.get("/metrics")).text
+async def test_metrics_gauges(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    text = (await api.get("/metrics")).text
     assert 'metas_budget_planned_eur{eixo="1",year="2024"} 3.5970268e+07' in text
     # Eixo 1 2021 executed from its sub-investments: 80.904 + 338.538 = 419.442
     assert 'metas_budget_executed_eur{eixo="1",year="2021"} 419442.0' in text

@@ -1,0 +1,111 @@
+"""Sub-investment -> planning initiative links, against the real planning service (in process, seeded
+with data/plans) — respx only to inject planning failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from fastapi import FastAPI
+
+from budget.clients.planning import PlanningClient
+from metas_kit.http import make_client
+
+PLANS = Path(__file__).resolve().parents[2] / "data" / "plans"
+
+
+@pytest.fixture(scope="module")
+async def planning_app(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> AsyncIterator[FastAPI]:
+    from metas_kit.migrations import upgrade_head
+    from planning.app import ALEMBIC_INI, create_app
+    from planning.seed import load
+    from planning.settings import Settings
+
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('planning') / 'planning.db'}"
+    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
+    await load(PLANS, url)
+    app = create_app(Settings(database_url=url, jwt_secret=jwt_secret, log_json=False, log_level="WARNING"))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def linked_api(
+    db_url: str, planning_app: FastAPI, jwt_secret: str, budget_app_factory: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = budget_app_factory(db_url)
+    async with app.router.lifespan_context(app):
+        # the budget service's own client (service token, request id), over an in-process transport
+        http = make_client(
+            "http://planning.test",
+            service_name="budget",
+            jwt_secret=jwt_secret,
+            transport=httpx.ASGITransport(app=planning_app),
+        )
+        app.state.planning_client = PlanningClient(http)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://budget.test") as c:
+            yield c
+
+
+async def test_link_an_existing_initiative(
+    linked_api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str]
+) -> None:
+    resp = await linked_api.post(
+        "/v1/budget/subinvestments/1.1/initiatives",  # Anexo 4 code of 1.1.1
+        json={"plan_id": "ii-2024-quar", "initiative_code": "DAD-01"},
+        headers=writer,
+    )
+    assert resp.status_code == 201, resp.text
+    link = resp.json()
+    assert (link["subinvestment"], link["plan_id"], link["initiative_code"]) == ("1.1.1", "ii-2024-quar", "DAD-01")
+    assert link["initiative_name"]
+    again = await linked_api.post(
+        "/v1/budget/subinvestments/1.1.1/initiatives",
+        json={"plan_id": "ii-2024-quar", "initiative_code": "DAD-01"},
+        headers=writer,
+    )
+    assert again.status_code == 200  # linking twice changes nothing
+    sub = (await linked_api.get("/v1/budget/subinvestments/1.1.1", headers=reader)).json()
+    assert [(i["plan_id"], i["initiative_code"]) for i in sub["initiatives"]] == [("ii-2024-quar", "DAD-01")]
+
+
+async def test_unknown_initiative_refused(linked_api: httpx.AsyncClient, writer: dict[str, str]) -> None:
+    resp = await linked_api.post(
+        "/v1/budget/subinvestments/1.1.2/initiatives",
+        json={"plan_id": "ii-2024-quar", "initiative_code": "NOPE-99"},
+        headers=writer,
+    )
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["path"] == "initiative_code"
+
+
+async def test_planning_unreachable_is_503_and_nothing_stored(
+    api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str]
+) -> None:
+    with respx.mock(base_url="http://planning.test", assert_all_called=True) as mock:
+        mock.get("/v1/plans/ii-2024-quar/initiatives/DAD-02").mock(side_effect=httpx.ConnectError("refused"))
+        resp = await api.post(
+            "/v1/budget/subinvestments/1.2.1/initiatives",
+            json={"plan_id": "ii-2024-quar", "initiative_code": "DAD-02"},
+            headers=writer,
+        )
+    assert resp.status_code == 503
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    links = await api.get("/v1/budget/subinvestments/1.2.1/initiatives", headers=reader)
+    assert links.json()["items"] == []
+
+
+async def test_planning_error_is_502(api: httpx.AsyncClient, writer: dict[str, str]) -> None:
+    with respx.mock(base_url="http://planning.test", assert_all_called=True) as mock:
+        mock.get("/v1/plans/ii-2024-quar/initiatives/DAD-03").mock(return_value=httpx.Response(500))
+        resp = await api.post(
+            "/v1/budget/subinvestments/1.2.1/initiatives",
+            json={"plan_id": "ii-2024-quar", "initiative_code": "DAD-03"},
+            headers=writer,
+        )
+    assert resp.status_code == 502

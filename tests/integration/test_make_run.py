@@ -41,7 +41,8 @@ def test_run_starts_seeds_prints_credential_and_stops_cleanly(tmp_path: Path) ->
         assert "metas is running." in text, text
         gateway = re.search(r"gateway\s+(http://127\.0\.0\.1:\d+)", text)
         key = re.search(r"X-API-Key: (\S+)", text)
-        assert gateway and key, text
+        assert gateway, text
+        assert key, text
         # The credential is made on this machine, kept private, and works through the gateway.
         key_file = tmp_path / "var" / "admin-api-key"
         assert key_file.read_text().strip() == key.group(1)

@@ -1,0 +1,285 @@
+"""Load test of the gateway on loopback, against baselines measured in the same run.
+
+The same request (`GET /v1/plans/<plan>` of the planning service: authenticated, one PostgreSQL read, small
+JSON) is sent for a bounded duration to three targets, one after the other:
+
+  direct   the planning service itself (uvicorn, one process)
+  gateway  the metas gateway in front of it (JWT check, rate limit, breaker, pooled httpx proxy)
+  nginx    Debian's nginx proxying to it with upstream keep-alive (skipped when nginx is not installed)
+
+The load generator is `wrk` (Debian package) in its own process; without it, a Python asyncio generator in a
+child process is used (and named in the output). Prints req/s, p50 and p99 per target and the ratios, and writes
+them as JSON (--json). Usage:
+
+    .venv/bin/python benchmarks/bench_gateway.py --duration 10 --connections 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
+from metas_kit.auth import Principal, issue_token
+from metas_kit.testing import create_pg_database
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN_FILE = ROOT / "data" / "plans" / "ipsm-2014-acordo.yaml"
+PLAN_ID = "ipsm-2014-acordo"
+
+
+@dataclass
+class Result:
+    target: str
+    url: str
+    generator: str
+    duration_s: float
+    connections: int
+    requests: int
+    errors: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+# --- load generators ---------------------------------------------------------------------------------------
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not m:
+        raise ValueError(f"unparsable wrk latency {text!r}")
+    return float(m.group(1)) * _UNIT_MS[m.group(2)]
+
+
+def run_wrk(target: str, url: str, token: str, duration: float, connections: int) -> Result:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency", "-H", f"Authorization: {token}", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration + 60).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(g) for g in sock.groups()) if sock else 0)
+    return Result(
+        target=target,
+        url=url,
+        generator="wrk -t1",
+        duration_s=duration,
+        connections=connections,
+        requests=requests,
+        errors=errors,
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(re.search(r"\n\s+50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        p99_ms=_ms(re.search(r"\n\s+99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+    )
+
+
+PY_GENERATOR = textwrap.dedent(
+    """
+    import asyncio, json, sys, time
+    import httpx
+    url, token, duration, conns = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+    lat, errors = [], 0
+    async def worker(client, stop):
+        global errors
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            try:
+                r = await client.get(url, headers={"authorization": token})
+                ok = r.status_code < 400
+            except httpx.HTTPError:
+                ok = False
+            lat.append(time.perf_counter() - t0)
+            errors += not ok
+    async def main():
+        limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            stop = time.monotonic() + duration
+            await asyncio.gather(*(worker(client, stop) for _ in range(conns)))
+    t0 = time.monotonic(); asyncio.run(main()); wall = time.monotonic() - t0
+    lat.sort()
+    print(json.dumps({"requests": len(lat), "errors": errors, "rps": len(lat) / wall,
+                      "p50_ms": lat[len(lat) // 2] * 1000, "p99_ms": lat[int(len(lat) * 0.99)] * 1000}))
+    """
+)
+
+
+def run_python(target: str, url: str, token: str, duration: float, connections: int) -> Result:
+    out = subprocess.run(
+        [sys.executable, "-c", PY_GENERATOR, url, token, str(duration), str(connections)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 60,
+    ).stdout
+    data = json.loads(out)
+    return Result(target, url, "python asyncio/httpx", duration, connections, **data)
+
+
+# --- nginx baseline ----------------------------------------------------------------------------------------
+
+NGINX_CONF = """
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    upstream planning {{ server 127.0.0.1:{upstream_port}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location /api/planning/ {{
+            proxy_pass http://planning/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(tmp: Path, upstream_port: int) -> tuple[subprocess.Popen[bytes], int] | None:
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        return None
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(tmp=tmp, upstream_port=upstream_port, port=port))
+    proc = subprocess.Popen(
+        [nginx, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "nginx-stderr.log", "wb"),  # noqa: SIM115 - the child owns it
+    )
+    return proc, port
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+def wait_ok(url: str, timeout: float = 60.0, headers: dict[str, str] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, headers=headers, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per target")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "gateway.json")
+    args = parser.parse_args()
+
+    use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk") is not None)
+    load = run_wrk if use_wrk else run_python
+    secret = "bench-" + os.urandom(32).hex()
+    token = "Bearer " + issue_token(Principal("bench", frozenset({"admin"})), secret, ttl_seconds=3600)
+    tmp = Path(tempfile.mkdtemp(prefix="metas-bench-"))
+    tmp.chmod(0o755)
+    ports = {name: free_port() for name in (*SERVICES, "gateway")}
+    config = ClusterConfig(
+        ports=ports,
+        database_urls={"planning": create_pg_database("metas_bench_planning")},
+        jwt_secret=secret,
+        log_dir=tmp / "logs",
+        extra_env={
+            "planning": {"METAS_PLANNING_LOG_LEVEL": "WARNING"},
+            # The limiter still runs on every request; its ceiling is lifted so one client may saturate.
+            "gateway": {
+                "METAS_GATEWAY_LOG_LEVEL": "WARNING",
+                "METAS_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
+                "METAS_GATEWAY_RATE_LIMIT_BURST": "1000000",
+            },
+        },
+    )
+    cluster = Cluster(config)
+    nginx: tuple[subprocess.Popen[bytes], int] | None = None
+    results: list[Result] = []
+    try:
+        cluster.start_one("planning")
+        cluster.wait_ready(("planning",), timeout=120)
+        cluster.start_one("gateway")
+        wait_ok(config.url("gateway") + "/healthz")
+        imported = httpx.post(
+            config.url("planning") + "/v1/plans:import",
+            headers={"authorization": token, "content-type": "application/yaml"},
+            content=PLAN_FILE.read_bytes(),
+            timeout=60,
+        )
+        if imported.status_code not in (200, 201):
+            raise RuntimeError(f"plan import failed: {imported.status_code} {imported.text[:500]}")
+        path = f"/v1/plans/{PLAN_ID}"
+        targets = {
+            "direct": config.url("planning") + path,
+            "gateway": config.url("gateway") + "/api/planning" + path,
+        }
+        nginx = start_nginx(tmp, ports["planning"])
+        if nginx is not None:
+            targets["nginx"] = f"http://127.0.0.1:{nginx[1]}/api/planning{path}"
+        for name, url in targets.items():
+            wait_ok(url, headers={"authorization": token})
+            # Warm-up (connection pools, first-call imports), not measured.
+            load(name, url, token, 2.0, args.connections)
+            results.append(load(name, url, token, args.duration, args.connections))
+    finally:
+        if nginx is not None:
+            nginx[0].send_signal(signal.SIGQUIT)
+            try:
+                nginx[0].wait(10)
+            except subprocess.TimeoutExpired:
+                nginx[0].kill()
+        cluster.stop()
+
+    by = {r.target: r for r in results}
+    load1, load5, _ = os.getloadavg()
+    print(f"\nmachine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}")
+    print(f"load average during the run: {load1:.1f} (1 min), {load5:.1f} (5 min) — other work shares the cores")
+    print(f"request: GET /v1/plans/{PLAN_ID} (JWT, one PostgreSQL read), {args.connections} connections,")
+    print(f"         {args.duration:g} s per target after a 2 s warm-up, generator: {results[0].generator}\n")
+    print("| target | req/s | p50 ms | p99 ms | requests | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        print(f"| {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests} | {r.errors} |")
+    ratios: dict[str, float] = {}
+    if "gateway" in by and "direct" in by:
+        ratios["gateway/direct rps"] = by["gateway"].rps / by["direct"].rps
+    if "gateway" in by and "nginx" in by:
+        ratios["gateway/nginx rps"] = by["gateway"].rps / by["nginx"].rps
+        ratios["nginx/direct rps"] = by["nginx"].rps / by["direct"].rps
+    print()
+    for k, v in ratios.items():
+        print(f"{k}: {v:.2f}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"results": [asdict(r) for r in results], "ratios": ratios}, indent=2))
+    return 1 if any(r.errors for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,6 +17,7 @@ from planning.api.schemas import ImportOut, OrganisationOut, PlanOut, VersionOut
 from planning.db.models import IdempotencyRecord, PlanVersion
 from planning.db.repositories import PlanRepository
 from planning.deps import PageDep, Planner, Reader, SessionDep
+from planning.domain.document import PlanDocument
 from planning.versioning import (
     approve,
     get_plan_or_404,
@@ -150,7 +151,11 @@ async def get_plan(plan_id: str, session: SessionDep, _who: Reader) -> PlanOut:
 
 @router.get(
     "/plans/{plan_id}/tree",
-    responses={**PROBLEM_RESPONSES, 304: {"description": "Not modified (If-None-Match)"}},
+    responses={
+        **PROBLEM_RESPONSES,
+        200: {"model": PlanDocument, "description": "The plan document (docs/api/planning.md)"},
+        304: {"description": "Not modified (If-None-Match)"},
+    },
     summary="The plan document of the approved version (else the latest draft), with a strong ETag",
 )
 async def get_tree(
@@ -160,11 +165,18 @@ async def get_tree(
     _who: Reader,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    row = await tree_version(PlanRepository(session), plan_id, version)
-    headers = version_headers(row)
-    if not_modified(request, row.etag):
-        return Response(status_code=304, headers=headers)
-    return JSONResponse(row.document, headers=headers)
+    repo = PlanRepository(session)
+    plan = await get_plan_or_404(repo, plan_id)
+    number = version or plan.current_version or plan.latest_version
+    head = await repo.version_head(plan_id, number)
+    if head is not None and not_modified(request, head[0]):
+        etag, status = head
+        return Response(
+            status_code=304,
+            headers={"ETag": etag, "X-Plan-Version": str(number), "X-Plan-Version-Status": status},
+        )
+    row = await get_version_or_404(repo, plan_id, number)
+    return JSONResponse(row.document, headers=version_headers(row))
 
 
 @router.get("/plans/{plan_id}/export", responses=PROBLEM_RESPONSES)

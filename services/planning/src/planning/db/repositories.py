@@ -85,6 +85,17 @@ class PlanRepository:
     async def get_version(self, plan_id: str, number: int) -> PlanVersion | None:
         return await self.session.get(PlanVersion, (plan_id, number))
 
+    async def version_head(self, plan_id: str, number: int) -> tuple[str, str] | None:
+        """(etag, status) without loading the document: answers If-None-Match cheaply."""
+        row = (
+            await self.session.execute(
+                select(PlanVersion.etag, PlanVersion.status).where(
+                    PlanVersion.plan_id == plan_id, PlanVersion.number == number
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
     async def list_versions(self, plan_id: str) -> list[PlanVersion]:
         stmt = select(PlanVersion).where(PlanVersion.plan_id == plan_id).order_by(PlanVersion.number)
         return list((await self.session.scalars(stmt)).all())

@@ -1,0 +1,119 @@
+"""Request and response bodies of the scoring API (decimals travel as strings)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PartialScore(_In):
+    score: Decimal = Field(ge=0, le=100, description="Committee score of a partial delivery (0–50 by default).")
+    justification: str = Field(min_length=1, max_length=4000)
+
+
+class ItemInputs(_In):
+    components: dict[str, Decimal] | None = Field(None, description="Component values of a weighted composite.")
+    reference_index: Decimal | None = Field(None, description="Reference index of a threshold meta table.")
+    quantity: Decimal | None = Field(None, ge=0, description="Quantity delivered of a quantity-target product.")
+
+
+class CommitteeDecisions(_In):
+    """Decisions of the evaluation committee, stored in the snapshot with the evaluation."""
+
+    set_aside: list[str] = Field(default_factory=list, description="Goals set aside: their weight is redistributed.")
+    partial_scores: dict[str, PartialScore] = Field(default_factory=dict)
+    inputs: dict[str, ItemInputs] = Field(default_factory=dict)
+
+
+class EvaluationCreate(_In):
+    plan_id: str = Field(min_length=1, max_length=100)
+    version: int | None = Field(None, ge=1, description="Plan version; default: the current one.")
+    period_to: str | None = Field(None, pattern=PERIOD, description="Last period read (default: December).")
+    as_of: date | None = Field(None, description="Evaluation date: products not yet due are pending.")
+    n1: Decimal | None = Field(None, ge=0, le=100, description="Acordo first-stage grade N1 (productivity).")
+    certified_only: bool = Field(False, description="Read certified registrations only.")
+    committee: CommitteeDecisions = Field(default_factory=CommitteeDecisions)
+
+
+class EvaluationSummary(BaseModel):
+    id: str
+    plan_id: str
+    plan_version: int | None
+    framework: str
+    period_to: str | None
+    created_at: datetime
+    created_by: str
+    rules_version: str
+    engine_version: str
+    duration_seconds: float
+    inputs_sha256: str
+    results_sha256: str
+    summary: dict[str, Any]
+
+
+class EvaluationDetail(EvaluationSummary):
+    results: dict[str, Any]
+
+
+class EvaluationPage(BaseModel):
+    items: list[EvaluationSummary]
+    next_cursor: str | None
+
+
+class ReproduceResult(BaseModel):
+    id: str
+    identical: bool
+    results_sha256: str
+    recomputed_sha256: str
+
+
+class HypotheticalResult(_In):
+    """A hypothetical registration of one item (indicator, product, stage or initiative)."""
+
+    value: Decimal | None = None
+    components: dict[str, Decimal] | None = None
+    reference_index: Decimal | None = None
+    completeness: Literal["none", "partial", "full"] | None = None
+    delivered_on: date | None = None
+    quantity: Decimal | None = None
+    execution_rate: Decimal | None = None
+    partial_score: Decimal | None = Field(None, ge=0, le=100)
+    justification: str | None = Field(None, max_length=4000)
+    set_aside: bool = False
+
+
+class SimulationCreate(_In):
+    plan_id: str | None = Field(None, max_length=100, description="Read the plan from planning…")
+    version: int | None = Field(None, ge=1)
+    plan: dict[str, Any] | None = Field(None, description="…or give a plan document inline.")
+    use_registrations: bool = Field(False, description="Start from the current registrations (plan_id only).")
+    period_to: str | None = Field(None, pattern=PERIOD)
+    as_of: date | None = None
+    n1: Decimal | None = Field(None, ge=0, le=100)
+    results: dict[str, HypotheticalResult] = Field(default_factory=dict)
+
+    @field_validator("plan")
+    @classmethod
+    def _plan_has_core(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and not isinstance(value.get("plan"), dict):
+            raise ValueError("an inline plan document needs its `plan` section")
+        return value
+
+
+class InverseTarget(_In):
+    kind: Literal["score", "team_grade", "objective_rate"] = "score"
+    value: Decimal = Field(ge=0, le=1000)
+
+
+class InverseCreate(SimulationCreate):
+    item_code: str = Field(min_length=1, max_length=100)
+    target: InverseTarget

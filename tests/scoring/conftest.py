@@ -1,0 +1,118 @@
+"""Fixtures of the scoring API tests.
+
+Real upstreams, no mocks: the planning service (seed plans loaded by ``planning.seed``) and the
+execution service (the scenario registrations imported through its API), both on SQLite and reached
+over HTTP through ASGI transports. The scoring service runs on a fresh migrated database of each
+backend (PostgreSQL and SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from scoring_support import (
+    ADMIN,
+    IPSM,
+    PG_ADMIN,
+    PG_HOST,
+    PLANS,
+    QUAR,
+    SECRET,
+    Service,
+    ipsm_registrations,
+    quar_registrations,
+)
+
+from metas_kit.http import make_client
+from metas_kit.migrations import upgrade_head
+from scoring.app import ALEMBIC_INI, create_app
+from scoring.clients.upstreams import ExecutionClient, PlanningClient
+from scoring.settings import Settings
+
+
+def asgi_client(app: FastAPI, name: str) -> httpx.AsyncClient:
+    return make_client(
+        f"http://{name}.test", transport=httpx.ASGITransport(app=app), jwt_secret=SECRET, service_name="scoring"
+    )
+
+
+@pytest.fixture(scope="session")
+async def planning_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
+    from planning.app import ALEMBIC_INI as PLANNING_INI
+    from planning.app import create_app as create_planning
+    from planning.seed import load
+    from planning.settings import Settings as PlanningSettings
+
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('scoring-planning') / 'planning.db'}"
+    await asyncio.to_thread(upgrade_head, PLANNING_INI, url)
+    await load(PLANS, url)
+    app = create_planning(PlanningSettings(database_url=url, jwt_secret=SECRET, log_json=False, log_level="WARNING"))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def execution_app(planning_app: FastAPI, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
+    from execution.app import ALEMBIC_INI as EXECUTION_INI
+    from execution.app import create_app as create_execution
+    from execution.clients.planning import PlanningClient as ExecPlanningClient
+    from execution.settings import Settings as ExecutionSettings
+
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('scoring-execution') / 'execution.db'}"
+    await asyncio.to_thread(upgrade_head, EXECUTION_INI, url)
+    settings = ExecutionSettings(
+        database_url=url, jwt_secret=SECRET, metrics_refresh_seconds=0, log_json=False, log_level="WARNING"
+    )
+    app = create_execution(settings, planning=ExecPlanningClient(asgi_client(planning_app, "planning")))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://execution.test") as http:
+            for plan_id, rows in ((IPSM, ipsm_registrations()), (QUAR, quar_registrations())):
+                response = await http.post(
+                    f"/v1/plans/{plan_id}/registrations:import",
+                    json={"reason": "scoring test scenario", "registrations": rows},
+                    headers=ADMIN,
+                )
+                assert response.status_code in (200, 201), response.text
+        yield app
+
+
+async def _fresh_pg(name: str) -> str:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"postgresql+asyncpg://{PG_HOST}/{name}"
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    tag = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    if request.param == "postgresql":
+        url = await _fresh_pg(f"metas_test_scoring_{tag}_{os.getpid()}")
+    else:
+        url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('scoring')) / f'scoring-{tag}.db'}"
+    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
+    return url
+
+
+@pytest.fixture(scope="module")
+async def service(db_url: str, planning_app: FastAPI, execution_app: FastAPI) -> AsyncIterator[Service]:
+    settings = Settings(database_url=db_url, jwt_secret=SECRET, log_json=False, log_level="WARNING")
+    app = create_app(
+        settings,
+        planning=PlanningClient(asgi_client(planning_app, "planning")),
+        execution=ExecutionClient(asgi_client(execution_app, "execution")),
+    )
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scoring.test") as http:
+            yield Service(app, http)

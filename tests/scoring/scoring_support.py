@@ -1,0 +1,92 @@
+"""Constants and helpers of the scoring tests: tokens, plan ids, the registrations of the scenarios."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from fastapi import FastAPI
+
+from metas_kit.auth import Principal, issue_token
+
+ROOT = Path(__file__).resolve().parents[2]
+PLANS = ROOT / "data" / "plans"
+SECRET = "test-secret-scoring-0123456789abcdef"
+PG_ADMIN = os.environ.get("METAS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_HOST = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
+IPSM = "ipsm-2014-acordo"
+QUAR = "ii-2024-quar"
+
+
+def token(*roles: str, sub: str = "alice") -> dict[str, str]:
+    return {"authorization": "Bearer " + issue_token(Principal(sub=sub, roles=frozenset(roles)), SECRET)}
+
+
+ADMIN = token("admin", sub="admin")
+PLANNER = token("planner", sub="paulo")
+VIEWER = token("viewer", sub="vera")
+REGISTRAR = token("registrar", sub="ana")
+
+
+def plan_document(plan_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((PLANS / f"{plan_id}.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+@dataclass
+class Service:
+    app: FastAPI
+    http: httpx.AsyncClient
+
+
+def ipsm_registrations() -> list[dict[str, Any]]:
+    """The IPSM scenario (period 2014-12): every indicator at its meta except DS-I2 = 52 000;
+    every product delivered on its due date except DS-P01 on 10/01/2015."""
+    doc = plan_document(IPSM)
+    rows: list[dict[str, Any]] = []
+    at = "2015-01-05T12:00:00Z"
+    for ind in doc["indicators"]:
+        if ind["scoring_rule"]["kind"] == "derived_from_teams":
+            continue
+        value = "52000" if ind["code"] == "DS-I2" else ind["meta"]
+        rows.append({"item_code": ind["code"], "period": "2014-12", "payload": {"value": value}, "registered_at": at})
+    for prod in doc["products"]:
+        targets = prod["stages"] or [prod]
+        for t in targets:
+            delivered = "2015-01-10" if t["code"] == "DS-P01" else t["due_date"]
+            payload = {"completeness": "full", "delivered_on": delivered, "evidence": ["SEI 1"]}
+            if prod["code"] == "DP-P2":
+                payload = {"completeness": "full", "delivered_on": t["due_date"], "evidence": ["planilha"]}
+            rows.append({"item_code": t["code"], "period": "2014-12", "payload": payload, "registered_at": at})
+    return rows
+
+
+IPSM_COMMITTEE: dict[str, Any] = {
+    "set_aside": ["DP-I6"],
+    "partial_scores": {"DPGF-P03": {"score": "40", "justification": "metade do regulamento entregue"}},
+    "inputs": {
+        "DPGF-I02": {"components": {"X": "85", "Y": "60"}},
+        "DPGF-I03": {"components": {"%ATrefis": "95", "%ATrefin": "90", "%Refin": "85"}},
+        "DP-P2": {"quantity": "250"},
+    },
+}
+
+
+def quar_registrations() -> list[dict[str, Any]]:
+    """The QUAR scenario (period 2024-12): every indicator at its meta except Ind.1 = 100 (its
+    critical value) and Ind.3 = 97 (below the band)."""
+    doc = plan_document(QUAR)
+    special = {"Ind.1": "100", "Ind.3": "97"}
+    return [
+        {
+            "item_code": ind["code"],
+            "period": "2024-12",
+            "payload": {"value": special.get(ind["code"], ind["meta"])},
+            "registered_at": "2025-01-06T12:00:00Z",
+        }
+        for ind in doc["indicators"]
+    ]

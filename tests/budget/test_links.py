@@ -72,6 +72,22 @@ async def test_link_an_existing_initiative(
     assert again.status_code == 200  # linking twice changes nothing
     sub = (await linked_api.get("/v1/budget/subinvestments/1.1.1", headers=reader)).json()
     assert [(i["plan_id"], i["initiative_code"]) for i in sub["initiatives"]] == [("ii-2024-quar", "DAD-01")]
+    report = await linked_api.get(
+        "/v1/budget/reports/planned-vs-executed", params={"group_by": "subinvestment", "year": 2024}, headers=reader
+    )
+    rows = {r["subinvestment"]: r for r in report.json()["rows"]}
+    assert rows["1.1.1"]["initiatives"] == [{"plan_id": "ii-2024-quar", "initiative_code": "DAD-01"}]
+    assert rows["1.1.1"]["planned"] == "10599782.00"  # Tabela 19 1.1.1 2024
+    assert rows["1.1.2"]["initiatives"] == []
+    csv_text = (
+        await linked_api.get(
+            "/v1/budget/reports/planned-vs-executed",
+            params={"group_by": "subinvestment", "year": 2024, "format": "csv"},
+            headers=reader,
+        )
+    ).text
+    assert csv_text.splitlines()[0].endswith(",initiatives")
+    assert any(line.startswith("1.1.1,") and line.endswith(",ii-2024-quar:DAD-01") for line in csv_text.splitlines())
 
 
 async def test_unknown_initiative_refused(linked_api: httpx.AsyncClient, writer: dict[str, str]) -> None:

@@ -79,15 +79,41 @@ async def report_planned_vs_executed(
         )
     except ReportError as exc:
         raise field_error(exc.field, str(exc)) from None
+    # sub-investment rows carry the planning initiatives linked to them
+    links: dict[str, list[dict[str, str]]] | None = None
+    if "subinvestment" in dims:
+        links = {}
+        for link in await repo.links_of(session):
+            links.setdefault(link.subinvestment, []).append(
+                {"plan_id": link.plan_id, "initiative_code": link.initiative_code}
+            )
+
+    def initiatives(keys: Any) -> list[dict[str, str]]:
+        return [] if links is None else links.get(str(keys.get("subinvestment")), [])
+
     if fmt == "csv":
-        rows = [[*(r.keys[d] for d in dims), *_totals(r.totals).values()] for r in report.rows]
-        rows.append(["TOTAL", *([""] * (len(dims) - 1)), *_totals(report.total).values()])
-        return csv_response([*dims, *TOTAL_COLUMNS], rows, "planned-vs-executed.csv")
+        extra = ["initiatives"] if links is not None else []
+        rows = [
+            [
+                *(r.keys[d] for d in dims),
+                *_totals(r.totals).values(),
+                *([";".join(f"{i['plan_id']}:{i['initiative_code']}" for i in initiatives(r.keys))] if extra else []),
+            ]
+            for r in report.rows
+        ]
+        rows.append(["TOTAL", *([""] * (len(dims) - 1)), *_totals(report.total).values(), *([""] if extra else [])])
+        return csv_response([*dims, *TOTAL_COLUMNS, *extra], rows, "planned-vs-executed.csv")
+    out_rows = []
+    for r in report.rows:
+        row: dict[str, Any] = {**r.keys, **_totals(r.totals)}
+        if links is not None:
+            row["initiatives"] = initiatives(r.keys)
+        out_rows.append(row)
     return {
         "group_by": dims,
         "breakdown": report.breakdown.value,
         "year": year,
-        "rows": [{**r.keys, **_totals(r.totals)} for r in report.rows],
+        "rows": out_rows,
         "total": _totals(report.total),
     }
 

@@ -8,7 +8,12 @@ from typing import Any
 from planning_seeds import load_plan
 
 from planning.domain.document import content_hash, dump_document, parse_document
-from planning.domain.validation import ValidationReport, check_document, printed_date
+from planning.domain.validation import (
+    ValidationReport,
+    check_document,
+    computed_relevant_objectives,
+    printed_date,
+)
 
 
 def errors_of(data: dict[str, Any]) -> ValidationReport:
@@ -258,3 +263,31 @@ def test_every_error_is_reported_at_once(acordo: dict[str, Any]) -> None:
     report = errors_of(acordo)
     assert {e.code for e in report.errors} == {"weights_sum", "rule_problem", "duplicate_code"}
     assert len(report.warnings) > 0
+
+
+def test_negative_tolerance(quar: dict[str, Any]) -> None:
+    i = index(quar["indicators"], "Ind.12")
+    quar["indicators"][i]["tolerance"] = "-0.3"
+    got = codes_at(errors_of(quar))
+    assert ("negative_tolerance", f"indicators[{i}].tolerance") in got
+
+
+def test_dates_out_of_order(acordo: dict[str, Any]) -> None:
+    acordo["plan"]["valid_from"] = "2015-01-01"  # after valid_to 2014-12-31
+    p = index(acordo["products"], "DS-P02")
+    acordo["products"][p]["stages"][0]["due_date"] = "2014-12-15"  # after the product's 2014-11-30
+    got = codes_at(errors_of(acordo))
+    assert got == {("date_order", "plan.valid_to"), ("date_order", f"products[{p}].stages[0].due_date")}
+
+
+def test_relevant_objectives_rule_matches_the_seed(quar: dict[str, Any]) -> None:
+    # global weights: OP1 35x30=10.5, OP4 10.5, OP5 25x40=10.0, OP10 40x22=8.8, OP14 8.8, OP2 35x24=8.4,
+    # OP11 40x16=6.4: after six 57.0 % > 50 % but 6 < 7 (half of 14), so the seventh is taken: 63.4 %.
+    doc, report = check_document(quar)
+    assert doc is not None
+    assert sorted(computed_relevant_objectives(doc)) == sorted(["OP1", "OP4", "OP5", "OP10", "OP14", "OP2", "OP11"])
+    assert not [w for w in report.warnings if w.code == "relevance_differs"]
+    op3 = index(quar["operational_objectives"], "OP3")
+    quar["operational_objectives"][op3]["relevant"] = True
+    warned = {(w.code, w.path) for w in errors_of(quar).warnings}
+    assert ("relevance_differs", f"operational_objectives[{op3}].relevant") in warned

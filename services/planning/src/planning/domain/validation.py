@@ -79,8 +79,48 @@ def validate(doc: PlanDocument) -> ValidationReport:
     _check_weights(doc, report)
     _check_rules(doc, report)
     _check_dependency_cycles(doc, report)
+    _warn_relevance(doc, report)
     _warn_source_facts(doc, report)
     return report
+
+
+def computed_relevant_objectives(doc: PlanDocument) -> list[str]:
+    """QUAR relevant objectives (DOMAIN.md §3): by global weight (parameter × objective weight)
+    descending, taken until the cumulative weight exceeds the threshold (50 %) and at least half of
+    the objectives are taken. Seed 000: OP1, OP4 (10.5), OP5 (10.0), OP10, OP14 (8.8), OP2 (8.4),
+    OP11 (6.4) = 63.4 %."""
+    if doc.plan.quar is None or not doc.operational_objectives:
+        return []
+    threshold = doc.plan.quar.relevance_threshold_percent
+    param_weight = {p.code: p.weight for p in doc.parameters}
+    ranked = sorted(
+        doc.operational_objectives,
+        key=lambda o: -(param_weight.get(o.parameter_code, Decimal(0)) * o.weight / HUNDRED),
+    )
+    half = (len(ranked) + 1) // 2
+    taken: list[str] = []
+    total = Decimal(0)
+    for op in ranked:
+        if total > threshold and len(taken) >= half:
+            break
+        taken.append(op.code)
+        total += param_weight.get(op.parameter_code, Decimal(0)) * op.weight / HUNDRED
+    return taken
+
+
+def _warn_relevance(doc: PlanDocument, report: ValidationReport) -> None:
+    """Explicit relevance flags that differ from the rule are kept (the plan decides), but reported."""
+    if doc.plan.quar is None or doc.plan.quar.relevance != "explicit":
+        return
+    computed = set(computed_relevant_objectives(doc))
+    for i, op in enumerate(doc.operational_objectives):
+        if op.relevant is not None and op.relevant != (op.code in computed):
+            rule = "relevant" if op.code in computed else "not relevant"
+            report.warn(
+                f"operational_objectives[{i}].relevant",
+                "relevance_differs",
+                f"{op.code} is flagged relevant={op.relevant} but the relevance rule makes it {rule}",
+            )
 
 
 # --- framework -----------------------------------------------------------------------------------

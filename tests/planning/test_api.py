@@ -241,3 +241,40 @@ async def test_import_of_a_changed_document_opens_a_new_version_after_approval(a
     res = await import_plan(api, data)
     assert (res.status_code, res.json()["action"], res.json()["version"]) == (201, "new_version", 2)
     assert json.loads((await api.client.get("/v1/plans/ii-2024-quar", headers=VIEWER)).text)["current_version"] == 1
+
+
+async def test_items_are_added_and_removed_in_a_draft_with_validation(api: Api) -> None:
+    first = (await import_plan(api, load_plan("ipsm-2014-acordo"))).json()
+    base = "/v1/plans/ipsm-2014-acordo"
+    etag = first["etag"]
+
+    unit = {"code": "GAB", "name": "Gabinete", "kind": "department"}
+    added = await api.client.post(f"{base}/units", json=unit, headers={**PLANNER, "if-match": etag})
+    assert added.status_code == 201, added.text
+    etag = added.headers["etag"]
+    assert (await api.client.get(f"{base}/units/GAB", headers=VIEWER)).json()["name"] == "Gabinete"
+
+    objective = {"kind": "strategic_objective", "code": "SO18", "name": "Novo objetivo"}
+    added = await api.client.post(f"{base}/objectives", json=objective, headers={**PLANNER, "if-match": etag})
+    assert added.status_code == 201, added.text
+    etag = added.headers["etag"]
+    got = (await api.client.get(f"{base}/objectives/SO18", headers=VIEWER)).json()
+    assert (got["kind"], got["name"]) == ("strategic_objective", "Novo objetivo")
+
+    # a 7th DS indicator of weight 10 makes DS 60 + 40 + 10 = 110: refused, nothing stored
+    new = load_plan("ipsm-2014-acordo")["indicators"][6] | {"code": "DS-I7", "weight": "10"}
+    bad = await api.client.post(f"{base}/indicators", json=new, headers={**PLANNER, "if-match": etag})
+    assert bad.status_code == 422
+    assert {(e["code"], e["path"]) for e in bad.json()["errors"]} == {("weights_sum", "units[2]")}
+    assert (await api.client.get(f"{base}/indicators/DS-I7", headers=VIEWER)).status_code == 404
+
+    # removing DP product 2 (peso 10) leaves DP at 90: refused
+    gone = await api.client.delete(f"{base}/products/DP-P2", headers={**PLANNER, "if-match": etag})
+    assert gone.status_code == 422
+    assert {(e["code"], e["path"]) for e in gone.json()["errors"]} == {("weights_sum", "units[3]")}
+
+    removed = await api.client.delete(f"{base}/units/GAB", headers={**PLANNER, "if-match": etag})
+    assert removed.status_code == 204
+    assert (await api.client.get(f"{base}/units/GAB", headers=VIEWER)).status_code == 404
+    stale = await api.client.delete(f"{base}/objectives/SO18", headers={**PLANNER, "if-match": etag})
+    assert stale.status_code == 412

@@ -20,7 +20,7 @@ from metas_kit.errors import Conflict, NotFound, PreconditionFailed, Preconditio
 from planning.db.models import AuditEvent, Plan, PlanVersion
 from planning.db.repositories import APPROVED, DRAFT, PlanRepository
 from planning.domain.document import PlanDocument, content_hash, dump_document
-from planning.domain.items import patch_item, summary
+from planning.domain.items import add_item, patch_item, remove_item, summary
 from planning.domain.validation import ValidationReport, check_document
 
 Action = Literal["create", "new_version", "replace_draft", "unchanged"]
@@ -329,6 +329,52 @@ async def patch_document_item(
         session, repo, version, document, who, if_match=if_match, action="patch", changes=changes
     )
     return version, after
+
+
+async def add_document_item(
+    session: AsyncSession,
+    plan_id: str,
+    collection: str,
+    item: dict[str, Any],
+    who: Principal,
+    *,
+    number: int | None,
+    if_match: str | None,
+) -> PlanVersion:
+    repo = PlanRepository(session)
+    version = await _draft_for_edit(repo, plan_id, number)
+    try:
+        document, _key = add_item(version.document, collection, item)
+    except KeyError as exc:
+        raise PlanInvalid(
+            [{"path": "kind", "code": "schema", "message": "strategic_objective or operational_objective"}]
+        ) from exc
+    changes = {"item": f"{collection}/{item.get('code')}", "created": item}
+    return await _write_draft(
+        session, repo, version, document, who, if_match=if_match, action="add_item", changes=changes
+    )
+
+
+async def remove_document_item(
+    session: AsyncSession,
+    plan_id: str,
+    collection: str,
+    code: str,
+    who: Principal,
+    *,
+    number: int | None,
+    if_match: str | None,
+) -> PlanVersion:
+    repo = PlanRepository(session)
+    version = await _draft_for_edit(repo, plan_id, number)
+    removed = remove_item(version.document, collection, code)
+    if removed is None:
+        raise NotFound(f"No {collection[:-1]} {code!r} in version {version.number} of {plan_id!r}.")
+    document, item = removed
+    changes = {"item": f"{collection}/{code}", "deleted": item}
+    return await _write_draft(
+        session, repo, version, document, who, if_match=if_match, action="remove_item", changes=changes
+    )
 
 
 async def approve(

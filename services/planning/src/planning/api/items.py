@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound
 from metas_kit.pagination import encode_cursor
@@ -14,13 +14,16 @@ from planning.api.plans import version_headers
 from planning.api.schemas import ItemPage
 from planning.db.repositories import PlanRepository
 from planning.deps import PageDep, Planner, Reader, SessionDep
-from planning.domain.items import EDITABLE, kinds_of
-from planning.versioning import patch_document_item, tree_version
+from planning.domain.items import kinds_of
+from planning.versioning import (
+    add_document_item,
+    patch_document_item,
+    remove_document_item,
+    tree_version,
+)
 
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["plan items"])
 Collection = Literal["units", "objectives", "parameters", "indicators", "products", "initiatives"]
-Editable = Literal["units", "indicators", "products", "initiatives"]
-assert set(EDITABLE) == {"units", "indicators", "products", "initiatives"}
 
 
 def _kinds(collection: str, level: str | None) -> tuple[str, ...]:
@@ -90,7 +93,7 @@ async def get_item(
 )
 async def patch_item(
     plan_id: str,
-    collection: Editable,
+    collection: Collection,
     code: str,
     session: SessionDep,
     who: Planner,
@@ -102,3 +105,42 @@ async def patch_item(
         session, plan_id, collection, code, patch, who, number=version, if_match=if_match
     )
     return JSONResponse(after, headers=version_headers(row))
+
+
+@router.post(
+    "/{collection}",
+    status_code=201,
+    responses=PROBLEM_RESPONSES,
+    summary="Add an item to a draft version (If-Match: the version ETag; objectives carry their kind)",
+)
+async def add_item(
+    plan_id: str,
+    collection: Collection,
+    session: SessionDep,
+    who: Planner,
+    item: Annotated[dict[str, Any], Body()],
+    version: Annotated[int | None, Query(ge=1)] = None,
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    row = await add_document_item(session, plan_id, collection, item, who, number=version, if_match=if_match)
+    stored = {k: v for k, v in item.items() if k != "kind"} if collection == "objectives" else item
+    return JSONResponse(stored, status_code=201, headers=version_headers(row))
+
+
+@router.delete(
+    "/{collection}/{code}",
+    status_code=204,
+    responses=PROBLEM_RESPONSES,
+    summary="Remove an item from a draft version (If-Match: the version ETag)",
+)
+async def remove_item(
+    plan_id: str,
+    collection: Collection,
+    code: str,
+    session: SessionDep,
+    who: Planner,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    row = await remove_document_item(session, plan_id, collection, code, who, number=version, if_match=if_match)
+    return Response(status_code=204, headers=version_headers(row))

@@ -27,7 +27,15 @@ KIND_OF_KEY = {
     "products": "product",
     "initiatives": "initiative",
 }
-EDITABLE = ("units", "indicators", "products", "initiatives")
+# collection -> the document key a new item goes to (objectives: chosen by the item's "kind")
+NEW_ITEM_KEY = {
+    "units": "units",
+    "parameters": "parameters",
+    "indicators": "indicators",
+    "products": "products",
+    "initiatives": "initiatives",
+}
+OBJECTIVE_KEYS = {"strategic_objective": "strategic_objectives", "operational_objective": "operational_objectives"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,29 @@ def patch_item(
                 after["code"] = code
                 new_items = [*items[:i], after, *items[i + 1 :]]
                 return {**document, key: new_items}, item, after
+    return None
+
+
+def add_item(document: dict[str, Any], collection: str, item: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """(new document, list key): the item appended to its list. Objectives name their level in
+    ``kind`` (``strategic_objective`` | ``operational_objective``), which is not stored."""
+    item = dict(item)
+    if collection == "objectives":
+        key = OBJECTIVE_KEYS.get(str(item.pop("kind", "")), "")
+        if not key:
+            raise KeyError("kind")
+    else:
+        key = NEW_ITEM_KEY[collection]
+    return {**document, key: [*(document.get(key) or []), item]}, key
+
+
+def remove_item(document: dict[str, Any], collection: str, code: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(new document, removed item), or None when no item has that code."""
+    for key in COLLECTIONS[collection]:
+        items = document.get(key) or []
+        for i, item in enumerate(items):
+            if item.get("code") == code:
+                return {**document, key: [*items[:i], *items[i + 1 :]]}, item
     return None
 
 

@@ -166,11 +166,10 @@ def start_nginx(tmp: Path, upstream_port: int) -> tuple[subprocess.Popen[bytes],
     port = free_port()
     conf = tmp / "nginx.conf"
     conf.write_text(NGINX_CONF.format(tmp=tmp, upstream_port=upstream_port, port=port))
-    proc = subprocess.Popen(
-        [nginx, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "nginx-stderr.log", "wb"),  # noqa: SIM115 - the child owns it
-    )
+    with open(tmp / "nginx-stderr.log", "wb") as log:
+        proc = subprocess.Popen(
+            [nginx, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=log
+        )
     return proc, port
 
 

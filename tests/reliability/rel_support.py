@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -114,3 +115,51 @@ def ensure_pg_running() -> None:
     deadline = time.monotonic() + 30
     while not pg_is_up() and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+@dataclass
+class FaultCluster:
+    """planning + two execution replicas (same PostgreSQL database) + the gateway, on loopback ports."""
+
+    main: Cluster
+    replica: Cluster
+
+    def url(self, name: str) -> str:
+        return self.main.config.url(name)
+
+    @property
+    def replica_url(self) -> str:
+        return self.replica.config.url("execution")
+
+    def stop(self) -> None:
+        self.replica.stop()
+        self.main.stop()
+
+
+def start_fault_cluster(jwt_secret: str, log_dir: Path, database_urls: dict[str, str]) -> FaultCluster:
+    ports = {name: free_port() for name in (*SERVICES, "gateway")}
+    quiet = {name: {f"METAS_{name.upper()}_LOG_LEVEL": "WARNING"} for name in (*SERVICES, "gateway")}
+    config = ClusterConfig(
+        ports=ports,
+        database_urls=database_urls,
+        jwt_secret=jwt_secret,
+        log_dir=log_dir,
+        upstream_timeout_seconds=3.0,
+        extra_env=quiet,
+    )
+    main = Cluster(config)
+    # The second replica: same code, same database URL, another port; started after the first has migrated.
+    replica = Cluster(replace(config, ports={**ports, "execution": free_port()}, log_dir=log_dir / "replica"))
+    cluster = FaultCluster(main, replica)
+    try:
+        main.start_one("planning")
+        main.start_one("execution")
+        main.wait_ready(("planning", "execution"), timeout=90)
+        main.start_one("gateway")
+        replica.start_one("execution")
+        replica.wait_ready(("execution",), timeout=90)
+        wait_http(config.url("gateway") + "/healthz", main.procs["gateway"])
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster

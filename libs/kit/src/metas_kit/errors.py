@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from metas_kit.context import current_request_id
@@ -203,10 +203,31 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return problem_response(503, body, {"Retry-After": "1"})
 
 
+# SQLSTATE classes of a database that is going away or not there yet: connection exceptions (08…) and operator
+# intervention (57P01 admin shutdown, 57P03 "the database system is starting up / shutting down").
+TRANSIENT_SQLSTATES = ("08", "57P")
+
+
+def is_transient_db_error(exc: DBAPIError) -> bool:
+    """asyncpg's errors reach SQLAlchemy as a plain DBAPIError; tell a restarting database from a real bug."""
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(state, str) and state.startswith(TRANSIENT_SQLSTATES)
+
+
+async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if is_transient_db_error(exc):
+        return await _database_unavailable(request, exc)
+    return await _unhandled(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _dbapi_error)
     app.add_exception_handler(OSError, _database_unavailable)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -67,7 +67,7 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else ("true" if v else "false") if isinstance(v, bool) else v for v in row])
     return Response(
         buf.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -233,7 +233,9 @@ async def tree_version(repo: PlanRepository, plan_id: str, number: int | None) -
 
 
 async def _draft_for_edit(repo: PlanRepository, plan_id: str, number: int | None) -> PlanVersion:
-    await get_plan_or_404(repo, plan_id)
+    # Lock the plan row first (PostgreSQL), as approve/revise/import do: one lock order, no deadlock.
+    if await repo.get_plan(plan_id, for_update=True) is None:
+        raise NotFound(f"No plan {plan_id!r}.")
     if number is None:
         draft = await repo.latest_draft(plan_id)
         if draft is None:
@@ -262,7 +264,7 @@ async def _write_draft(
         raise PlanInvalid(
             [{"path": "plan.id", "code": "plan_id_mismatch", "message": f"must stay {version.plan_id!r}"}]
         )
-    plan = await repo.get_plan(version.plan_id)
+    plan = await repo.get_plan(version.plan_id)  # already locked by _draft_for_edit
     assert plan is not None
     if doc.plan.framework.value != plan.framework:
         raise PlanInvalid([{"path": "plan.framework", "code": "framework_mismatch", "message": "cannot change"}])

@@ -153,6 +153,7 @@ async def submit(
     existing: Registration | None,
     audit: bool = True,
     guard: WriteGuard | None = None,
+    flush_new: bool = True,
 ) -> SubmitResult:
     """Register a new value: a new registration (version 1) or a new version of ``existing``."""
     state = CertificationState(existing.certification) if existing else None
@@ -177,13 +178,15 @@ async def submit(
             updated_at=at,
             updated_by=principal.sub,
         )
+        reg.versions.append(_version(reg, 1, step.action.value, reason, at, principal))
         session.add(reg)
-        try:
-            await session.flush()
-        except IntegrityError as exc:
-            raise PreconditionFailed(
-                f"{item.code} for {period} was registered concurrently; read it and send If-Match."
-            ) from exc
+        if flush_new:
+            try:
+                await session.flush()
+            except IntegrityError as exc:
+                raise PreconditionFailed(
+                    f"{item.code} for {period} was registered concurrently; read it and send If-Match."
+                ) from exc
     else:
         reg = existing
         reg.payload = canonical
@@ -194,7 +197,9 @@ async def submit(
         reg.updated_at = at
         reg.updated_by = principal.sub
         await _flush_update(session)
-    _add_version(session, reg, step.action.value, reason, at, principal)
+        version = _version(reg, reg.version, step.action.value, reason, at, principal)
+        version.registration_id = reg.id
+        session.add(version)
     if audit:
         await _audit(session, principal, "submit", reg, before)
     return SubmitResult(reg, existing is None)
@@ -229,31 +234,30 @@ async def decide(
     reg.updated_at = at
     reg.updated_by = principal.sub
     await _flush_update(session)
-    _add_version(session, reg, action.value, step.reason, at, principal)
+    version = _version(reg, reg.version, action.value, step.reason, at, principal)
+    version.registration_id = reg.id
+    session.add(version)
     await _audit(session, principal, action.value, reg, before)
     return reg
 
 
-def _add_version(
-    session: AsyncSession,
+def _version(
     reg: Registration,
+    number: int,
     action: str,
     reason: str | None,
     at: datetime,
     principal: Principal,
-) -> None:
-    session.add(
-        RegistrationVersion(
-            registration_id=reg.id,
-            number=reg.version,
-            action=action,
-            payload=reg.payload,
-            certification=reg.certification,
-            reason=reason,
-            created_at=at,
-            created_by=principal.sub,
-            request_id=current_request_id(),
-        )
+) -> RegistrationVersion:
+    return RegistrationVersion(
+        number=number,
+        action=action,
+        payload=reg.payload,
+        certification=reg.certification,
+        reason=reason,
+        created_at=at,
+        created_by=principal.sub,
+        request_id=current_request_id(),
     )
 
 

@@ -164,6 +164,7 @@ async def import_registrations(
     now = clock(request.app)
     errors: list[dict[str, Any]] = []
     rows: list[tuple[int, Any, Period, Any]] = []
+    first_row: dict[tuple[str, str], int] = {}
     for index, row in enumerate(body.registrations):
         path = f"registrations[{index}]"
         item = schedule.facts.items.get(row.item_code)
@@ -175,6 +176,11 @@ async def import_registrations(
         except (InvalidPeriod, NotFound) as exc:
             errors.append(_row_error(index, f"{path}.period", _detail(exc)))
             continue
+        if (row.item_code, str(period)) in first_row:
+            other = first_row[(row.item_code, str(period))]
+            errors.append(_row_error(index, path, f"{row.item_code} {period} repeats row {other}"))
+            continue
+        first_row[(row.item_code, str(period))] = index
         if row.registered_at is not None and row.registered_at > now:
             errors.append(_row_error(index, f"{path}.registered_at", "registered_at is in the future"))
             continue
@@ -211,10 +217,12 @@ async def import_registrations(
             existing=existing.get(key),
             audit=False,
             guard=guard,
+            flush_new=False,
         )
         existing[key] = result.registration
         created += result.created
         updated += not result.created
+    await session.flush()
     await record_audit(
         session,
         AuditEvent,

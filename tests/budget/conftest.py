@@ -155,7 +155,7 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """A fresh, migrated and seeded database per backend and test module (PostgreSQL ones dropped after)."""
-    tag = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    tag = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_budget_")
     url = await fresh_database(str(request.param), tag, tmp_path_factory.mktemp("budget"))
     await seed_database(url)
     yield url

@@ -39,6 +39,9 @@ async def test_seed_loader_loads_both_plans_idempotently(api: Api) -> None:
     ]
     versions = (await api.client.get("/v1/plans/ipsm-2014-acordo/versions", headers=VIEWER)).json()
     assert [v["status"] for v in versions["items"]] == ["approved"]
+    orgs = (await api.client.get("/v1/audit", params={"entity_type": "organisation"}, headers=ADMIN)).json()
+    assert sorted((e["entity_id"], e["action"]) for e in orgs["items"]) == [("ii", "create"), ("ipsm", "create")]
+    assert (await api.client.get("/v1/organisations/ipsm", headers=VIEWER)).json()["country"] == "BR"
 
 
 async def test_import_yaml_then_export_equals_import(api: Api) -> None:
@@ -154,6 +157,10 @@ async def test_versions_draft_approve_revise_and_item_edits(api: Api) -> None:
     assert bad.status_code == 422
     assert {(e["code"], e["path"]) for e in bad.json()["errors"]} == {("weights_sum", "units[3]")}
 
+    assert (await api.client.post(f"{base}/versions/1:approve", headers=PLANNER)).status_code == 428
+    assert (
+        await api.client.post(f"{base}/versions/1:approve", headers={**PLANNER, "if-match": etag1})
+    ).status_code == 412
     approved = await api.client.post(f"{base}/versions/1:approve", headers={**PLANNER, "if-match": etag1b})
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
@@ -170,6 +177,7 @@ async def test_versions_draft_approve_revise_and_item_edits(api: Api) -> None:
     v2 = await api.client.post(f"{base}/versions/1:revise", headers=PLANNER)
     assert v2.status_code == 201
     assert (v2.json()["number"], v2.json()["based_on"], v2.json()["status"]) == (2, 1, "draft")
+    assert (await api.client.post(f"{base}/versions/1:revise", headers=PLANNER)).status_code == 409
     edit = await api.client.patch(
         f"{base}/products/DS-P01",
         json={"deliverable": "Cartilha publicada"},

@@ -91,8 +91,8 @@ def productivity(
     step = Step(
         description="productivity = N1 weight × N1 + N2 weight × N2",
         formula=f"{n1_weight} × N1 + {n2_weight} × N2",
-        values=(("N1", format(n1, "f")), ("N2", format(n2, "f"))),
-        result=format(value, "f"),
+        raw_values=(("N1", n1), ("N2", n2)),
+        raw_result=value,
     )
     return value, step
 

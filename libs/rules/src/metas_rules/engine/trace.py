@@ -16,19 +16,30 @@ def _text(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step: what was done, the formula, the values plugged in, the outcome, the table row."""
+    """One step: what was done, the formula, the values plugged in, the outcome, the table row.
+
+    Values are kept as given and turned into text only when read (cheap to build in bulk).
+    """
 
     description: str
     formula: str | None = None
-    values: tuple[tuple[str, str], ...] = ()
-    result: str | None = None
+    raw_values: tuple[tuple[str, object], ...] = ()
+    raw_result: object | None = None
     table_row: str | None = None
+
+    @property
+    def values(self) -> dict[str, str]:
+        return {k: _text(v) for k, v in self.raw_values}
+
+    @property
+    def result(self) -> str | None:
+        return None if self.raw_result is None else _text(self.raw_result)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "description": self.description,
             "formula": self.formula,
-            "values": dict(self.values),
+            "values": self.values,
             "result": self.result,
             "table_row": self.table_row,
         }
@@ -51,15 +62,7 @@ class Trace:
         result: object | None = None,
         table_row: str | None = None,
     ) -> None:
-        self.steps.append(
-            Step(
-                description=description,
-                formula=formula,
-                values=tuple((k, _text(v)) for k, v in (values or {}).items()),
-                result=None if result is None else _text(result),
-                table_row=table_row,
-            )
-        )
+        self.steps.append(Step(description, formula, tuple(values.items()) if values else (), result, table_row))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from budget.db import models as m
 from budget.domain.amounts import AmountEntry, Breakdown, FundingSource, Phase, Structure
@@ -72,16 +73,28 @@ async def add_code_table(session: AsyncSession, table: CodeTable) -> bool:
 # ---- published budget and structure -------------------------------------------------------------
 
 
+# Parsed published budgets by content hash: a stored document never changes, so neither does its parse.
+_PARSED: dict[str, PublishedBudget] = {}
+
+
 async def latest_published(session: AsyncSession, investment: str = INVESTMENT) -> Published | None:
     row = await session.scalar(
         select(m.PublishedBudget)
+        .options(defer(m.PublishedBudget.document))
         .where(m.PublishedBudget.investment_code == investment)
         .order_by(m.PublishedBudget.id.desc())
         .limit(1)
     )
     if row is None:
         return None
-    return Published(row=row, budget=parse_published(row.document))
+    budget = _PARSED.get(row.sha256)
+    if budget is None:
+        document = await session.scalar(select(m.PublishedBudget.document).where(m.PublishedBudget.id == row.id))
+        budget = parse_published(document or {})
+        if len(_PARSED) > 8:
+            _PARSED.clear()
+        _PARSED[row.sha256] = budget
+    return Published(row=row, budget=budget)
 
 
 async def published_by_sha(

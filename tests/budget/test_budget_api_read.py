@@ -183,3 +183,19 @@ async def test_metrics_gauges(api: httpx.AsyncClient, reader: dict[str, str]) ->
     assert 'metas_budget_executed_eur{eixo="1",year="2021"} 419442.0' in text
     assert 'metas_budget_execution_ratio{eixo="1",year="2024"} 0.0' in text
     assert 'metas_budget_execution_ratio{eixo="1",year="2021"}' not in text  # nothing planned for 2021
+
+
+async def test_published_eixo_totals_reproduced_where_consistent(
+    api: httpx.AsyncClient, reader: dict[str, str]
+) -> None:
+    """Every printed Tabela 19 eixo row equals the report's eixo x year figure, except README item 14's eight."""
+    structure = await _get(api, reader, "/v1/budget/structure")
+    printed = {
+        (e["number"], int(y)): v for e in structure["eixos"] for y, v in e["table19_eur"].items() if v is not None
+    }
+    report = await _get(api, reader, "/v1/budget/reports/planned-vs-executed", group_by="eixo,year")
+    # 2021-2022 are printed as execution, 2023-2024 as forecast (planned)
+    computed = {(r["eixo"], r["year"]): r["executed"] if r["year"] <= 2022 else r["planned"] for r in report["rows"]}
+    assert len(printed) == len(computed) == 4 * 4
+    differing = sorted(k for k in printed if printed[k] != computed[k])
+    assert differing == [(1, 2021), (1, 2022), (1, 2023), (2, 2021), (2, 2024), (3, 2022), (3, 2023), (4, 2022)]

@@ -72,6 +72,8 @@ async def test_importing_the_same_document_twice_changes_nothing(api: Api) -> No
     assert len(versions) == 1
     audit = (await api.client.get("/v1/audit", params={"entity_type": "plan_version"}, headers=ADMIN)).json()
     assert [e["action"] for e in audit["items"]] == ["import"]  # one write, one audit event
+    metrics = (await api.client.get("/metrics")).text
+    assert 'metas_planning_plan_writes_total{action="create",plan="ipsm-2014-acordo"}' in metrics
 
 
 async def test_dry_run_summarises_and_writes_nothing(api: Api) -> None:

@@ -22,6 +22,7 @@ from planning.db.repositories import APPROVED, DRAFT, PlanRepository
 from planning.domain.document import PlanDocument, content_hash, dump_document
 from planning.domain.items import add_item, patch_item, remove_item, summary
 from planning.domain.validation import ValidationReport, check_document
+from planning.metrics import PLAN_REJECTIONS, PLAN_WRITES
 
 Action = Literal["create", "new_version", "replace_draft", "unchanged"]
 
@@ -45,6 +46,9 @@ def validated(data: Any) -> tuple[PlanDocument, list[dict[str, str]]]:
     doc, report = check_document(data)
     errors, warnings = _findings(report)
     if doc is None or errors:
+        plan_id = data.get("plan", {}).get("id") if isinstance(data, dict) else None
+        known = isinstance(plan_id, str) and len(plan_id) <= 64
+        PLAN_REJECTIONS.labels(plan_id if known and doc is not None else "<invalid>").inc()
         raise PlanInvalid(errors, f"The plan document has {len(errors)} error(s).", warnings=warnings)
     return doc, warnings
 
@@ -97,6 +101,7 @@ def _check_if_match(if_match: str | None, current: str, *, required: bool) -> No
 async def _audit(
     session: AsyncSession, who: Principal, action: str, plan_id: str, number: int, changes: dict[str, Any]
 ) -> None:
+    PLAN_WRITES.labels(plan_id, str(changes.get("action", action))).inc()
     await record_audit(
         session,
         AuditEvent,

@@ -196,6 +196,7 @@ async def test_update_needs_if_match(api: httpx.AsyncClient, writer: dict[str, s
         "/v1/budget/amounts", json={**SUB_111, "phase": "executed", "month": 5, "amount": "246.00"}, headers=writer
     )
     url, etag = created.headers["location"], created.headers["etag"]
+    assert (await api.get(url, headers={**writer, "if-none-match": etag})).status_code == 304
     resp = await api.patch(url, json={"amount": "369.00"}, headers=writer)
     assert resp.status_code == 428
     resp = await api.patch(url, json={"amount": "369.00"}, headers={**writer, "if-match": '"amount-0-v9"'})

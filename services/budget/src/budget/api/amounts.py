@@ -18,7 +18,7 @@ from metas_kit.audit import record_audit
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound
-from metas_kit.etag import require_if_match, version_etag
+from metas_kit.etag import not_modified, require_if_match, version_etag
 from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep, encode_cursor
 
@@ -223,9 +223,11 @@ async def _get_or_404(session: SessionDep, amount_id: int) -> m.BudgetAmount:
     return row
 
 
-@router.get("/{amount_id}", summary="One amount (with its ETag)", response_model=AmountRead)
-async def get_amount(amount_id: int, session: SessionDep, _who: Reader) -> Response:
+@router.get("/{amount_id}", summary="One amount (with its ETag; If-None-Match -> 304)", response_model=AmountRead)
+async def get_amount(amount_id: int, request: Request, session: SessionDep, _who: Reader) -> Response:
     row = await _get_or_404(session, amount_id)
+    if not_modified(request, _etag(row)):
+        return Response(status_code=304, headers={"etag": _etag(row)})
     return JSONResponse(_read(row).model_dump(mode="json"), headers={"etag": _etag(row)})
 
 

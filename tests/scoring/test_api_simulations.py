@@ -103,3 +103,13 @@ async def test_simulation_input_errors(service: Service) -> None:
     )
     assert unknown.status_code == 422
     assert (await service.http.post("/v1/simulations", json={"plan_id": QUAR})).status_code == 401
+
+
+async def test_a_cycle_between_derived_indicators_is_refused(service: Service) -> None:
+    doc = plan_document(IPSM)
+    # DS-I1 now averages PROC's grade while PROC-I3 averages DS's (and DP's, DPGF's): a cycle
+    ds1 = next(i for i in doc["indicators"] if i["code"] == "DS-I1")
+    ds1["scoring_rule"] = {"kind": "derived_from_teams", "include_units": ["PROC"], "scale": 10}
+    response = await service.http.post("/v1/simulations", json={"plan": doc}, headers=VIEWER)
+    assert response.status_code == 422
+    assert "cycle" in response.json()["errors"][0]["message"]

@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal, Reader, require_roles
 from metas_kit.db import SessionDep
-from metas_kit.errors import PROBLEM_RESPONSES, NotFound
+from metas_kit.errors import PROBLEM_RESPONSES, NotFound, ValidationFailed
 from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep, encode_cursor
 from scoring.api.schemas import EvaluationCreate, EvaluationDetail, EvaluationPage, EvaluationSummary, ReproduceResult
@@ -66,7 +67,12 @@ async def create_evaluation(
         plan_etag=tree.etag,
     )
     started = time.perf_counter()
-    results = await asyncio.to_thread(evaluate, inputs)
+    try:
+        results = await asyncio.to_thread(evaluate, inputs)
+    except (ValidationError, KeyError, ValueError, TypeError) as exc:
+        raise ValidationFailed(
+            [{"path": "plan", "message": str(exc)}], f"Plan {body.plan_id!r} cannot be scored."
+        ) from exc
     duration = time.perf_counter() - started
     EVALUATION_DURATION.labels(plan=body.plan_id).observe(duration)
     run = EvaluationRun(

@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
 from scoring_support import ADMIN, IPSM, IPSM_COMMITTEE, PLANNER, QUAR, REGISTRAR, VIEWER, Service
 
 
@@ -141,3 +143,33 @@ async def test_metrics_publish_latest_grades(service: Service) -> None:
     text = (await service.http.get("/metrics")).text
     assert 'metas_scoring_objective_rate{objective="OP1",plan="ii-2024-quar"} 125.0' in text
     assert D("102.57") == D(text.split('metas_scoring_final_rate{plan="ii-2024-quar"} ')[1].split()[0])
+
+
+async def test_a_past_grade_survives_later_registrations(service: Service, execution_app: FastAPI) -> None:
+    first = await _evaluate(service, {"plan_id": QUAR, "period_to": "2024-12"})
+    transport = httpx.ASGITransport(app=execution_app)
+
+    async def register(value: str, at: str) -> None:
+        async with httpx.AsyncClient(transport=transport, base_url="http://execution.test") as http:
+            row = {"item_code": "Ind.20", "period": "2024-12", "payload": {"value": value}, "registered_at": at}
+            response = await http.post(
+                f"/v1/plans/{QUAR}/registrations:import",
+                json={"reason": "correction", "registrations": [row]},
+                headers=ADMIN,
+            )
+            assert response.status_code in (200, 201), response.text
+
+    await register("50", "2025-01-07T12:00:00Z")
+    try:
+        second = await _evaluate(service, {"plan_id": QUAR, "period_to": "2024-12"})
+        # Ind.20: M 85, T 5 → 50 < 80: 50 / 80 × 100 = 62.50; OP14 = (50 × 100 + 50 × 62.50) / 100 = 81.25,
+        # a relevant objective not achieved → insuficiente
+        assert second["summary"]["objectives"]["OP14"] == "81.25"
+        assert second["summary"]["mention"] == "insufficient"
+        # the first run still reads as it was, and recomputes identically from its snapshot
+        stored = (await service.http.get(f"/v1/evaluations/{first['id']}", headers=VIEWER)).json()
+        assert stored["summary"]["final_rate"] == "102.57"
+        again = await service.http.post(f"/v1/evaluations/{first['id']}:reproduce", headers=VIEWER)
+        assert again.json()["identical"] is True
+    finally:
+        await register("85", "2025-01-08T12:00:00Z")

@@ -1,4 +1,4 @@
-"""Load the seed plans (/work/shared/data) into engine facts for the golden tests."""
+"""Load the seed plans (copies of /work/shared/data in seed_data/) into engine facts for the golden tests."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from metas_rules.engine import IndicatorFacts, ProductFacts, StageFacts
 from metas_rules.engine.quar_plan import QuarObjective, QuarParameter, QuarPlan
 from metas_rules.seed_rules import indicator_rule_from_seed, product_rule_from_seed, quar_rule
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parent / "seed_data"
 
 
 def _d(value: Any) -> Decimal | None:

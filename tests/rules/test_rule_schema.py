@@ -23,7 +23,7 @@ from metas_rules import (
 )
 from metas_rules.seed_rules import indicator_rule_from_seed, product_rule_from_seed
 
-SEED_DIR = Path("/work/shared/data")
+SEED_DIR = Path(__file__).resolve().parent / "seed_data"
 
 
 def _acordo() -> dict[str, Any]:

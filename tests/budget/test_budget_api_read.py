@@ -199,3 +199,28 @@ async def test_published_eixo_totals_reproduced_where_consistent(
     assert len(printed) == len(computed) == 4 * 4
     differing = sorted(k for k in printed if printed[k] != computed[k])
     assert differing == [(1, 2021), (1, 2022), (1, 2023), (2, 2021), (2, 2024), (3, 2022), (3, 2023), (4, 2022)]
+
+
+async def test_published_budget_versions_verbatim(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    listing = await _get(api, reader, "/v1/budget/published-budgets")
+    assert len(listing["items"]) == 1
+    pid = listing["items"][0]["id"]
+    resp = await api.get(f"/v1/budget/published-budgets/{pid}", headers=reader)
+    doc = resp.json()
+    # printed as in the source: Secção 3.2 "61.488.597EUR", Secção 4.2 PRR 2024 total 61.488.598
+    assert doc["investment"]["execucao_global_prevista_2024_eur"] == 61488597
+    assert doc["section_4_2_budget"]["total_row"]["prr_2024"] == 61488598
+    again = await api.get(
+        f"/v1/budget/published-budgets/{pid}", headers={**reader, "if-none-match": resp.headers["etag"]}
+    )
+    assert again.status_code == 304
+    r = await _get(api, reader, "/v1/budget/reconciliation", published_id=pid)
+    assert r["mismatch_count"] == 23
+    missing = await api.get("/v1/budget/reconciliation", params={"published_id": pid + 1000}, headers=reader)
+    assert missing.status_code == 404
+
+
+async def test_rubric_rows_carry_names(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+    r = await _get(api, reader, "/v1/budget/reports/planned-vs-executed", group_by="rubric", rubric_level=2)
+    names = {row["rubric"]: row["rubric_name"] for row in r["rows"]}
+    assert names == {"D.02.02": "Aquisição de serviços", "D.07.01": "Investimentos"}

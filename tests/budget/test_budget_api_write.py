@@ -89,6 +89,15 @@ async def test_line_vat_override_and_net_basis(api: httpx.AsyncClient, writer: d
         headers=writer,
     )
     assert (resp.json()["prr_eur"], resp.json()["national_eur"]) == ("0.00", "123.00")
+    # a rubric line records the code-table version it was validated against
+    resp = await api.post(
+        "/v1/budget/amounts",
+        json={"breakdown": "rubric", "year": 2024, "month": 6, "phase": "executed", "amount": "24.60"}
+        | {"fund_item": "DA3110502", "rubric": "D.02.02.20.02"},
+        headers=writer,
+    )
+    assert resp.status_code == 201, resp.text
+    assert (resp.json()["eixo"], resp.json()["code_table_version"], resp.json()["net"]) == (2, "2024.1", "20.00")
 
 
 BAD_AMOUNTS = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from budget.api.common import BudgetWriter, ContextDep, field_error, money
 from budget.db import models as m
 from budget.db import repositories as repo
-from budget.domain.amounts import AmountError, AmountInput, build_entry
+from budget.domain.amounts import AmountEntry, AmountError, AmountInput, build_entry
+from budget.domain.economic_codes import CodeError, CodeTable, table_in_force
 from budget.metrics import refresh_from_session
 from metas_kit.audit import record_audit
 from metas_kit.auth import Reader
@@ -139,9 +140,17 @@ def _snapshot(row: m.BudgetAmount) -> dict[str, Any]:
     return _read(row).model_dump(mode="json", exclude={"created_at", "updated_at"})
 
 
-def _build(raw: AmountInput, ctx: ContextDep) -> Any:
+def _build(raw: AmountInput, ctx: ContextDep) -> tuple[AmountEntry, CodeTable]:
+    """Validate against the structure and the code table in force on the amount's date."""
     try:
-        return build_entry(raw, ctx.structure, ctx.codes)
+        on = date(raw.year, raw.month if raw.month and 1 <= raw.month <= 12 else 1, 1)
+        codes = table_in_force(ctx.tables, on)
+    except (CodeError, ValueError):
+        if raw.rubric is not None:
+            raise field_error("rubric", f"no economic code table is in force in {raw.year}") from None
+        codes = ctx.codes  # no rubric to validate; the year itself is checked by build_entry
+    try:
+        return build_entry(raw, ctx.structure, codes), codes
     except AmountError as exc:
         raise field_error(exc.field, str(exc)) from None
 
@@ -154,7 +163,7 @@ async def create_amount(
     replayed = await replay(session, m.IdempotencyRecord, request, who, payload)
     if replayed is not None:
         return replayed
-    entry = _build(
+    entry, codes = _build(
         AmountInput(
             breakdown=body.breakdown,
             year=body.year,
@@ -174,7 +183,7 @@ async def create_amount(
         ),
         ctx,
     )
-    row = repo.add_amount(session, entry, code_table_version=ctx.codes.version)
+    row = repo.add_amount(session, entry, code_table_version=codes.version)
     await session.flush()
     await session.refresh(row)
     out = _read(row).model_dump(mode="json")
@@ -260,10 +269,10 @@ async def patch_amount(
     )
     if "subinvestment" in changes or "fund_item" in changes:
         merged.eixo = None  # the eixo follows the new position
-    entry = _build(merged, ctx)
+    entry, codes = _build(merged, ctx)
     for key, value in repo.entry_columns(entry).items():
         setattr(row, key, value)
-    row.code_table_version = ctx.codes.version if entry.rubric else None
+    row.code_table_version = codes.version if entry.rubric else None
     row.revision += 1
     await session.flush()
     await session.refresh(row)

@@ -14,7 +14,7 @@ from budget.domain.reconciliation import CheckResult, run_checks
 from budget.domain.reports import DIMENSIONS, ReportError, Totals, cumulative, planned_vs_executed
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
-from metas_kit.errors import PROBLEM_RESPONSES
+from metas_kit.errors import PROBLEM_RESPONSES, NotFound
 
 router = APIRouter(prefix="/v1/budget", tags=["budget-reports"], responses=PROBLEM_RESPONSES)
 
@@ -106,6 +106,8 @@ async def report_planned_vs_executed(
     out_rows = []
     for r in report.rows:
         row: dict[str, Any] = {**r.keys, **_totals(r.totals)}
+        if "rubric" in dims:
+            row["rubric_name"] = ctx.codes.codes.get(str(r.keys["rubric"]))
         if links is not None:
             row["initiatives"] = initiatives(r.keys)
         out_rows.append(row)
@@ -170,15 +172,23 @@ def _check(r: CheckResult) -> dict[str, Any]:
     }
 
 
-async def _reconciliation(ctx: ContextDep, include_ok: bool, fmt: str) -> Any:
-    results = run_checks(ctx.published.budget, ctx.codes)
+async def _reconciliation(
+    session: SessionDep, ctx: ContextDep, include_ok: bool, fmt: str, published_id: int | None
+) -> Any:
+    published = ctx.published
+    if published_id is not None and published_id != published.row.id:
+        found = await repo.latest_published(session, published_id=published_id)
+        if found is None:
+            raise NotFound(f"Published budget {published_id} does not exist.")
+        published = found
+    results = run_checks(published.budget, ctx.codes)
     shown = results if include_ok else [r for r in results if not r.ok]
     items = [_check(r) for r in shown]
     if fmt == "csv":
         header = ["check", "path", "description", "printed", "computed", "difference", "severity", "ok"]
         return csv_response(header, [[i[h] for h in header] for i in items], "reconciliation.csv")
     return {
-        "published_budget": {"id": ctx.published.row.id, "sha256": ctx.published.row.sha256},
+        "published_budget": {"id": published.row.id, "sha256": published.row.sha256},
         "checks_run": len(results),
         "mismatch_count": sum(1 for r in results if not r.ok and r.severity.value == "error"),
         "informative_count": sum(1 for r in results if not r.ok and r.severity.value == "info"),
@@ -188,12 +198,14 @@ async def _reconciliation(ctx: ContextDep, include_ok: bool, fmt: str) -> Any:
 
 @router.get("/reconciliation", summary="Every parent/children mismatch and cross-table disagreement")
 async def reconciliation(
+    session: SessionDep,
     ctx: ContextDep,
     _who: Reader,
     include_ok: Annotated[bool, Query(description="also list the checks that agree")] = False,
+    published_id: Annotated[int | None, Query(description="a published budget version (default: latest)")] = None,
     fmt: Format = "json",
 ) -> Any:
-    return await _reconciliation(ctx, include_ok, fmt)
+    return await _reconciliation(session, ctx, include_ok, fmt, published_id)
 
 
 alias_router = APIRouter(tags=["budget-reports"], responses=PROBLEM_RESPONSES)
@@ -201,9 +213,11 @@ alias_router = APIRouter(tags=["budget-reports"], responses=PROBLEM_RESPONSES)
 
 @alias_router.get("/v1/reconciliation", summary="Alias of /v1/budget/reconciliation")
 async def reconciliation_alias(
+    session: SessionDep,
     ctx: ContextDep,
     _who: Reader,
     include_ok: Annotated[bool, Query()] = False,
+    published_id: Annotated[int | None, Query()] = None,
     fmt: Format = "json",
 ) -> Any:
-    return await _reconciliation(ctx, include_ok, fmt)
+    return await _reconciliation(session, ctx, include_ok, fmt, published_id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from budget.api.common import ContextDep, money
 from budget.db import repositories as repo
@@ -13,6 +14,7 @@ from budget.domain.published import TABLE19_YEARS, PublishedBudget, SubInvestmen
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound
+from metas_kit.etag import not_modified
 
 router = APIRouter(prefix="/v1/budget", tags=["budget-structure"], responses=PROBLEM_RESPONSES)
 
@@ -74,6 +76,36 @@ async def get_structure(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
         "loaded_at": ctx.published.row.loaded_at.isoformat(),
     }
     return out
+
+
+@router.get("/published-budgets", summary="Published budget versions (the seed documents as loaded)")
+async def list_published(session: SessionDep, _who: Reader) -> dict[str, Any]:
+    rows = await repo.list_published(session)
+    return {
+        "items": [
+            {
+                "id": r.id,
+                "label": r.label,
+                "source_file": r.source_file,
+                "sha256": r.sha256,
+                "loaded_at": r.loaded_at.isoformat(),
+            }
+            for r in rows
+        ],
+        "next_cursor": None,
+    }
+
+
+@router.get("/published-budgets/{published_id}", summary="A published budget document, verbatim (ETag)")
+async def get_published(published_id: int, request: Request, session: SessionDep, _who: Reader) -> Response:
+    rows = [r for r in await repo.list_published(session) if r.id == published_id]
+    if not rows:
+        raise NotFound(f"Published budget {published_id} does not exist.")
+    etag = f'"{rows[0].sha256[:32]}"'
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"etag": etag})
+    document = await repo.published_document(session, published_id)
+    return JSONResponse(document, headers={"etag": etag})
 
 
 @router.get("/eixos/{number}", summary="One eixo with its sub-investments and fund items")

@@ -77,14 +77,37 @@ async def add_code_table(session: AsyncSession, table: CodeTable) -> bool:
 _PARSED: dict[str, PublishedBudget] = {}
 
 
-async def latest_published(session: AsyncSession, investment: str = INVESTMENT) -> Published | None:
-    row = await session.scalar(
+async def list_published(session: AsyncSession, investment: str = INVESTMENT) -> Sequence[m.PublishedBudget]:
+    stmt = (
+        select(m.PublishedBudget)
+        .options(defer(m.PublishedBudget.document))
+        .where(m.PublishedBudget.investment_code == investment)
+        .order_by(m.PublishedBudget.id.desc())
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def published_document(session: AsyncSession, published_id: int) -> dict[str, Any] | None:
+    doc: dict[str, Any] | None = await session.scalar(
+        select(m.PublishedBudget.document).where(m.PublishedBudget.id == published_id)
+    )
+    return doc
+
+
+async def latest_published(
+    session: AsyncSession, investment: str = INVESTMENT, published_id: int | None = None
+) -> Published | None:
+    """The latest published budget (or the one with ``published_id``), parsed."""
+    stmt = (
         select(m.PublishedBudget)
         .options(defer(m.PublishedBudget.document))
         .where(m.PublishedBudget.investment_code == investment)
         .order_by(m.PublishedBudget.id.desc())
         .limit(1)
     )
+    if published_id is not None:
+        stmt = stmt.where(m.PublishedBudget.id == published_id)
+    row = await session.scalar(stmt)
     if row is None:
         return None
     budget = _PARSED.get(row.sha256)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,9 +52,10 @@ def token_for(jwt_secret: str) -> Callable[..., str]:
 def cluster(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[Cluster]:
     """The five real processes on ephemeral loopback ports, each service on its own PostgreSQL database."""
     tmp = tmp_path_factory.mktemp("cluster")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     config = ClusterConfig(
         ports={name: free_port() for name in (*SERVICES, "gateway")},
-        database_urls={s: create_pg_database(f"metas_it_{s}") for s in SERVICES},
+        database_urls={s: create_pg_database(f"metas_it_{worker}_{s}") for s in SERVICES},
         jwt_secret=jwt_secret,
         log_dir=tmp / "logs",
         upstream_timeout_seconds=3.0,

@@ -53,6 +53,14 @@ def test_run_starts_seeds_prints_credential_and_stops_cleanly(tmp_path: Path) ->
         assert wrong.status_code == 401
         for name in ("planning", "execution", "scoring", "budget"):
             assert (tmp_path / "var" / f"{name}.db").exists()
+        # Both seed plans and the PRR budget are loaded.
+        admin = {"x-api-key": key.group(1)}
+        plans = httpx.get(f"{gateway.group(1)}/api/planning/v1/plans", headers=admin, timeout=10).json()
+        ids = {p["id"] for p in plans["items"]}
+        assert {"ii-2024-quar", "ipsm-2014-acordo"} <= ids
+        assert all(p["current_version"] == 1 for p in plans["items"])
+        rec = httpx.get(f"{gateway.group(1)}/api/budget/v1/reconciliation", headers=admin, timeout=10)
+        assert rec.status_code == 200, rec.text
     finally:
         proc.send_signal(signal.SIGTERM)
         rest, _ = proc.communicate(timeout=30)

@@ -68,8 +68,15 @@ async def test_every_score_carries_a_followable_explanation(service: Service) ->
 
 
 async def test_quar_evaluation_rates_and_mention(service: Service) -> None:
-    run = await _evaluate(service, {"plan_id": QUAR, "period_to": "2024-12"})
+    cause = "Migração de centro de dados atrasou a monitorização"
+    run = await _evaluate(service, {"plan_id": QUAR, "period_to": "2024-12", "committee": {"causes": {"Ind.3": cause}}})
     summary = run["summary"]
+    assert run["results"]["deviation_causes"] == {"Ind.3": cause}
+    # desvio of Ind.3: rate − 100 = 98.48 − 100 = −1.52 ; (R − M) / M = (97 − 99) / 99 × 100 = −2.0202… → −2.02
+    assert dict(run["results"]["indicators"]["Ind.3"]["extra"]) == {
+        "deviation_rate": "-1.52",
+        "deviation_result_percent": "-2.02",
+    }
     # Ind.1 = VC → 125; Ind.3 = 97 < 98.5 → 97 / 98.5 × 100 = 98.48; OP3 = (60 × 98.48 + 40 × 100) / 100 = 99.09
     assert summary["objectives"]["OP1"] == "125.00"
     assert summary["objectives"]["OP3"] == "99.09"

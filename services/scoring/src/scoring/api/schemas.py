@@ -32,6 +32,9 @@ class CommitteeDecisions(_In):
     set_aside: list[str] = Field(default_factory=list, description="Goals set aside: their weight is redistributed.")
     partial_scores: dict[str, PartialScore] = Field(default_factory=dict)
     inputs: dict[str, ItemInputs] = Field(default_factory=dict)
+    causes: dict[str, str] = Field(
+        default_factory=dict, description="Free-text cause of an indicator's deviation (QUAR art. 10)."
+    )
 
 
 class EvaluationCreate(_In):

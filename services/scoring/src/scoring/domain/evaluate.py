@@ -177,4 +177,8 @@ def results_document(r: Run) -> dict[str, Any]:
 
 
 def evaluate(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return results_document(run(inputs))
+    document = results_document(run(inputs))
+    causes = (inputs.get("committee") or {}).get("causes")
+    if causes:
+        document["deviation_causes"] = dict(causes)
+    return document

@@ -28,6 +28,12 @@ async def test_structure_both_code_schemes(api: httpx.AsyncClient, reader: dict[
     assert s["investment"]["total_cost_eur"] == "181589884.00"
     assert [e["number"] for e in s["eixos"]] == [1, 2, 3, 4, 5]
     assert sum(len(e["subinvestments"]) for e in s["eixos"]) == 15
+    # Anexo 3: Eixo 1 -> OE1 / OP1-OP4; Eixo 3 has no OE printed (README item 22)
+    assert (s["eixos"][0]["strategic_objective"], s["eixos"][0]["operational_objectives"]) == (
+        "OE1",
+        ["OP1", "OP2", "OP3", "OP4"],
+    )
+    assert (s["eixos"][2]["strategic_objective"], s["eixos"][2]["operational_objectives"]) == (None, ["OP8"])
     eixo5 = s["eixos"][4]
     assert (eixo5["ii_responsible"], eixo5["total_cost_eur"], eixo5["subinvestments"]) == (False, None, [])
     # Tabela 19 code 1.4.3 and Anexo 4 code 4.3 are the same sub-investment

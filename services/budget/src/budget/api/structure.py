@@ -56,6 +56,8 @@ def _structure(pb: PublishedBudget) -> dict[str, Any]:
                 "number": e.number,
                 "name": e.name or e.name_annex3,
                 "ii_responsible": e.ii_responsible,
+                "strategic_objective": e.strategic_objective,
+                "operational_objectives": list(e.operational_objectives),
                 "total_cost_eur": money(e.total_cost),
                 "table19_eur": {str(y): money(e.table19[y]) for y, _k, _p in TABLE19_YEARS},
                 "subinvestments": [_sub(s, lines=False) for s in pb.subinvestments_of(e.number)],

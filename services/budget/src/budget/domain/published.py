@@ -52,6 +52,9 @@ class Eixo:
     budget_2024_figure13: Decimal | None
     table19: Mapping[int, Decimal | None]  # year -> eixo row of Tabela 19
     annex4_encargo: Decimal | None
+    # Anexo 3: the QUAR objectives the eixo serves (Eixo 3 has no OE printed; Eixo 5 is mapped though not the II's)
+    strategic_objective: str | None = None
+    operational_objectives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,7 @@ def parse_published(doc: Mapping[str, Any]) -> PublishedBudget:
     """Build the domain view of the seed document; raises SeedError on a malformed document."""
     try:
         inv = doc["investment"]
+        annex3 = {int(a["eixo"]): a for a in doc.get("annex3_prr_eixo_mapping") or ()}
         eixos = tuple(
             Eixo(
                 number=int(e["number"]),
@@ -189,6 +193,8 @@ def parse_published(doc: Mapping[str, Any]) -> PublishedBudget:
                 budget_2024_figure13=_dec(e.get("budget_2024_figure13_eur")),
                 table19=_table19(e),
                 annex4_encargo=_dec(e.get("annex4_encargo_eur")),
+                strategic_objective=annex3.get(int(e["number"]), {}).get("strategic_objective"),
+                operational_objectives=tuple(annex3.get(int(e["number"]), {}).get("operational_objectives") or ()),
             )
             for e in doc["eixos"]
         )

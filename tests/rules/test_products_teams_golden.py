@@ -88,6 +88,10 @@ def test_not_delivered_pending_and_missing() -> None:
     assert score_product(p, Delivery(status="not_delivered"), cutoff=CUTOFF_2015).value == D("0.00")
     assert score_product(p, None, cutoff=CUTOFF_2015, as_of=date(2014, 6, 30)).status == "pending"
     assert score_product(p, None, cutoff=CUTOFF_2015).status == "missing"
+    # evaluated after the cut-off with nothing registered: 0
+    assert score_product(p, None, cutoff=CUTOFF_2015, as_of=date(2015, 2, 2)).value == D("0.00")
+    # evaluated between the due date and the cut-off: still missing (it may yet be delivered)
+    assert score_product(p, None, cutoff=CUTOFF_2015, as_of=date(2014, 12, 15)).status == "missing"
 
 
 def test_sigas_stages_mean() -> None:

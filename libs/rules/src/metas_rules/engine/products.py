@@ -77,6 +77,13 @@ def _one_delivery(
     if status is None:
         if as_of is not None and as_of <= due:
             raise _Pending(f"{prefix}due {due.isoformat()}, not delivered yet")
+        if as_of is not None and cutoff is not None and as_of > cutoff:
+            trace.add(
+                f"{prefix}nothing delivered by the cut-off (last business day of January of the next year): score 0",
+                values={"due date": due.isoformat(), "cut-off": cutoff.isoformat(), "evaluated on": as_of.isoformat()},
+                result=ZERO,
+            )
+            return q2(ZERO)
         raise _Missing(f"{prefix}no delivery registered")
     assert delivery is not None
     if status == "partial":

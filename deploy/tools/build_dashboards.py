@@ -393,9 +393,158 @@ def gateway_traffic() -> dict[str, Any]:
     )
 
 
+def grades() -> dict[str, Any]:
+    plan = 'plan=~"$plan"'
+    rate = "[$__rate_interval]"
+    panels = [
+        Panel(
+            "QUAR final rate",
+            "stat",
+            [Q(f"metas_scoring_final_rate{{{plan}}}", "{{plan}}")],
+            unit="percent",
+            minmax=(0, 125),
+            thresholds=[(None, "red"), (75, "orange"), (100, "green")],
+            width=8,
+            height=7,
+            description="Final rate of the latest evaluation of each QUAR plan (ceiling 125 %).",
+        ),
+        Panel(
+            "QUAR objective rates",
+            "bargauge",
+            [Q(f"metas_scoring_objective_rate{{{plan}}}", "{{plan}} / {{objective}}")],
+            unit="percent",
+            minmax=(0, 125),
+            thresholds=[(None, "red"), (75, "orange"), (100, "green")],
+            width=16,
+            height=7,
+        ),
+        Panel(
+            "Team grades (Acordo de Resultados)",
+            "bargauge",
+            [Q(f"metas_scoring_team_grade{{{plan}}}", "{{plan}} / {{unit}}")],
+            minmax=(0, 100),
+            thresholds=[(None, "red"), (70, "orange"), (90, "green")],
+            width=24,
+            height=10,
+            description="Grade 0-100 of each team in the latest evaluation of each Acordo plan.",
+        ),
+        Panel(
+            "Team grades over time",
+            "timeseries",
+            [Q(f"metas_scoring_team_grade{{{plan}}}", "{{plan}} / {{unit}}")],
+            minmax=(0, 100),
+            width=12,
+            height=8,
+        ),
+        Panel(
+            "Evaluations per hour",
+            "timeseries",
+            [Q(f"sum by (plan) (increase(metas_scoring_evaluations_total{{{plan}}}[1h]))", "{{plan}}")],
+            width=12,
+            height=8,
+        ),
+        Panel(
+            "Evaluation time (p95)",
+            "timeseries",
+            [
+                Q(
+                    f"histogram_quantile(0.95, sum by (le, plan) "
+                    f"(rate(metas_scoring_evaluation_duration_seconds_bucket{{{plan}}}{rate})))",
+                    "{{plan}}",
+                )
+            ],
+            unit="s",
+            width=12,
+            height=8,
+        ),
+        Panel(
+            "Simulations / s",
+            "timeseries",
+            [Q(f"sum by (kind) (rate(metas_scoring_simulations_total{rate}))", "{{kind}}")],
+            unit="reqps",
+            width=12,
+            height=8,
+        ),
+    ]
+    variables = [_variable("plan", "Plan", "label_values(metas_scoring_evaluations_total, plan)")]
+    return dashboard(
+        "metas-grades",
+        "metas / Grades",
+        "Grades of the latest evaluation of each plan (scoring service) and the evaluation workload.",
+        panels,
+        variables,
+        time_from="now-30d",
+    )
+
+
+def prr_execution() -> dict[str, Any]:
+    sel = 'eixo=~"$eixo", year=~"$year"'
+    eur = "currencyEUR"
+    panels = [
+        Panel(
+            "Planned",
+            "stat",
+            [Q(f"sum(metas_budget_planned_eur{{{sel}}})")],
+            unit=eur,
+            width=8,
+            description="Planned (corrected) PRR budget incl. VAT of the selected eixos and years.",
+        ),
+        Panel("Executed (paid)", "stat", [Q(f"sum(metas_budget_executed_eur{{{sel}}})")], unit=eur, width=8),
+        Panel(
+            "Executed / planned",
+            "stat",
+            [Q(f"sum(metas_budget_executed_eur{{{sel}}}) / sum(metas_budget_planned_eur{{{sel}}})")],
+            unit="percentunit",
+            thresholds=[(None, "red"), (0.5, "orange"), (0.9, "green")],
+            width=8,
+            description="Years printed with execution only (nothing planned) count in the numerator.",
+        ),
+        Panel(
+            "Execution ratio by eixo and year",
+            "bargauge",
+            [Q(f"metas_budget_execution_ratio{{{sel}}}", "eixo {{eixo}} / {{year}}")],
+            unit="percentunit",
+            minmax=(0, 1),
+            thresholds=[(None, "red"), (0.5, "orange"), (0.9, "green")],
+            width=12,
+            height=10,
+        ),
+        Panel(
+            "Planned and executed by eixo and year",
+            "table",
+            [Q(f"metas_budget_planned_eur{{{sel}}}", "planned"), Q(f"metas_budget_executed_eur{{{sel}}}", "executed")],
+            unit=eur,
+            width=12,
+            height=10,
+        ),
+        Panel(
+            "Executed by eixo",
+            "timeseries",
+            [Q(f"sum by (eixo) (metas_budget_executed_eur{{{sel}}})", "eixo {{eixo}}")],
+            unit=eur,
+            width=24,
+            height=8,
+        ),
+    ]
+    variables = [
+        _variable("eixo", "Eixo", "label_values(metas_budget_planned_eur, eixo)"),
+        _variable("year", "Year", "label_values(metas_budget_planned_eur, year)"),
+    ]
+    return dashboard(
+        "metas-prr-execution",
+        "metas / PRR execution (C17-i03)",
+        "Planned and executed amounts of the Recovery and Resilience Plan investment, by eixo and year.",
+        panels,
+        variables,
+        time_from="now-90d",
+    )
+
+
 DASHBOARDS = {
     "metas-deadline-compliance.json": deadline_compliance,
     "metas-gateway-traffic.json": gateway_traffic,
+    "metas-grades.json": grades,
+    "metas-prr-execution.json": prr_execution,
 }
 
 

@@ -213,6 +213,17 @@ def test_compliance_series_read_back_equal_what_execution_exports(observed: Obse
 DASHBOARDS_BY_NAME = {p.stem: p for p in DASHBOARDS}
 
 
+def test_prr_budget_series_read_back_equal_what_budget_exports(observed: Observed) -> None:
+    wait_for("budget gauges", lambda: observed.query("metas_budget_executed_eur"))
+    exported = httpx.get(observed.cluster.config.url("budget") + "/metrics", timeout=10).text
+    for name in ("metas_budget_planned_eur", "metas_budget_executed_eur", "metas_budget_execution_ratio"):
+        assert _series(observed.query(name)) == _samples(exported, name), name
+    # Tabela 19 of the PRR seed, Eixo 4, 2021 (EUR, VAT included): subinvestments 1.4.1 468.962 +
+    # 1.4.2 2.189.334 + 1.4.3 0 = 2.658.296, the figure the eixo row prints too.
+    executed = _series(observed.query('metas_budget_executed_eur{eixo="4", year="2021"}'))
+    assert executed == {(("eixo", "4"), ("year", "2021")): 468962.0 + 2189334.0 + 0.0}
+
+
 def test_every_rule_loads_and_evaluates_without_error(observed: Observed) -> None:
     def evaluated() -> list[dict[str, Any]] | None:
         groups: list[dict[str, Any]] = observed.api("rules")["groups"]

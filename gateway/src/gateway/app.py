@@ -19,7 +19,7 @@ from gateway.breaker import CircuitBreaker
 from gateway.identity import ApiKeyStore, authenticate
 from gateway.metrics import LATENCY, RATE_LIMITED, REQUESTS, UPSTREAM_UP
 from gateway.openapi import fetch_specs, merge
-from gateway.proxy import Upstream, forward_headers, read_body, send
+from gateway.proxy import Upstream, forward_headers, read_body, send, upstream_path
 from gateway.ratelimit import RateLimiter
 from gateway.settings import UPSTREAMS, GatewaySettings, get_settings
 from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_handlers
@@ -168,7 +168,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 )
             body = await read_body(request, settings.max_body_bytes)
             headers = forward_headers(request, caller.authorization)
-            response = await send(up, request.method, "/" + path, request.url.query, headers, body)
+            target = upstream_path(request, upstream, path)
+            response = await send(up, request.method, target, request.url.query, headers, body)
             status = response.status_code
             return response
         except AppError as exc:

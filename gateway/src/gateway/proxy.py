@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from urllib.parse import quote_from_bytes
 
 import httpx
 from starlette.requests import Request
@@ -13,7 +14,7 @@ from starlette.responses import Response
 from gateway.breaker import CircuitBreaker
 from gateway.metrics import CIRCUIT_STATE, RETRIES, UPSTREAM_ERRORS
 from metas_kit.context import current_request_id
-from metas_kit.errors import PayloadTooLarge, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from metas_kit.errors import AppError, PayloadTooLarge, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 
 HOP_BY_HOP = frozenset(
     {
@@ -62,6 +63,21 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# Characters kept as they are in a forwarded path; everything else (spaces, controls, raw non-ASCII bytes) is
+# percent-encoded, and existing %XX escapes pass through untouched.
+PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def upstream_path(request: Request, upstream: str, path: str) -> str:
+    """The path to send upstream, taken from the raw request path so the caller's encoding survives: a decoded
+    '%23' would become a fragment, '%2F' a separator, and a control character an invalid URL."""
+    raw = request.scope.get("raw_path")
+    prefix = f"/api/{upstream}".encode()
+    if isinstance(raw, bytes) and raw.startswith(prefix + b"/"):
+        return quote_from_bytes(raw[len(prefix) :], safe=PATH_SAFE)
+    return quote_from_bytes(("/" + path).encode(), safe=PATH_SAFE.replace("%", ""))
 
 
 def forward_headers(request: Request, authorization: str) -> dict[str, str]:
@@ -119,6 +135,8 @@ async def send(
                     content=body,
                     timeout=httpx.Timeout(left, connect=min(configured.connect or left, left)),
                 )
+        except httpx.InvalidURL as exc:
+            raise AppError(f"The request URL cannot be forwarded: {exc}") from exc
         except httpx.ConnectError:
             # Nothing reached the upstream, so even a non-idempotent request may be sent again.
             kind, can_retry = "connect", True

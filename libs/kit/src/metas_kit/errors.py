@@ -216,10 +216,32 @@ def is_transient_db_error(exc: DBAPIError) -> bool:
     return isinstance(state, str) and state.startswith(TRANSIENT_SQLSTATES)
 
 
+# Data exceptions caused by a value from the request (not e.g. a division by zero in the service's own SQL):
+# string too long, numeric out of range, bad date/time, NUL byte or untranslatable character, bad text form.
+INPUT_SQLSTATES = frozenset({"22001", "22003", "22007", "22008", "22021", "22P02", "22P05"})
+
+
+def is_unstorable_input(exc: DBAPIError) -> bool:
+    """A value the database cannot take (out of range, NUL byte in text, ...) or that the
+    driver refused to encode (asyncpg's DataError, e.g. an integer beyond int32): the request's fault."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state in INPUT_SQLSTATES:
+        return True
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    return type(cause).__name__ == "DataError" and type(cause).__module__.startswith("asyncpg")
+
+
 async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if is_transient_db_error(exc):
         return await _database_unavailable(request, exc)
+    if is_unstorable_input(exc):
+        log.info("unstorable input", extra={"path": request.url.path, "error": str(exc.orig)[:300]})
+        problem = ValidationFailed(
+            [{"path": "", "message": "A value is out of the range or character set the service can store."}],
+            "A value in the request cannot be stored; nothing was changed.",
+        ).to_problem(request.url.path)
+        return problem_response(422, problem)
     return await _unhandled(request, exc)
 
 

@@ -1,0 +1,107 @@
+"""Contract tests: schemathesis generates requests from each live service's OpenAPI document (and from the
+gateway's merged one) and checks every response: no 5xx, the documented status codes and content types, and
+bodies that match the documented schemas.
+
+Bounded and reproducible: a fixed number of derandomised examples per operation, so the run is the same each
+time and stays within the suite's time budget on two cores. Every failing operation is reported (method, path,
+the generated request and what was wrong), not only the first one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from metas_dev.cluster import SERVICES, Cluster
+
+pytestmark = pytest.mark.integration
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Examples per operation: direct services get more; the gateway re-runs the same operations through the proxy.
+EXAMPLES = {"gateway": 3, **dict.fromkeys(SERVICES, 6)}
+
+
+@dataclass
+class Finding:
+    target: str
+    operation: str
+    request: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"[{self.target}] {self.operation}\n    request: {self.request}\n    problem: {self.problem}"
+
+
+def describe(case: schemathesis.Case) -> str:
+    parts = [f"{case.method} {case.formatted_path}"]
+    if case.query:
+        parts.append(f"query={case.query}")
+    if case.body is not None and not isinstance(case.body, NotSet):
+        parts.append(f"body={str(case.body)[:300]}")
+    return " ".join(parts)
+
+
+def check_operation(
+    target: str, base_url: str, headers: dict[str, str], operation: schemathesis.APIOperation, max_examples: int
+) -> Finding | None:
+    """Up to ``max_examples`` generated requests; the first failure of the operation is kept (no shrinking)."""
+    found: list[Finding] = []
+
+    @hypothesis.settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def check(case: schemathesis.Case) -> None:
+        if found:
+            return
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (AssertionError, FailureGroup) as exc:  # one failure, or a group of them
+            failures = exc.exceptions if isinstance(exc, FailureGroup) else (exc,)
+            text = " | ".join(f"{type(f).__name__}: {str(f).strip()}" for f in failures)
+            problem = f"{response.status_code} {text}"[:900]
+            found.append(Finding(target, operation.label, describe(case), problem))
+
+    check()
+    return found[0] if found else None
+
+
+def run_contract(target: str, base_url: str, token: str, max_examples: int) -> tuple[int, list[Finding]]:
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", timeout=30)
+    headers = {"authorization": token}
+    findings: list[Finding] = []
+    operations = 0
+    for result in schema.get_all_operations():
+        operations += 1
+        finding = check_operation(target, base_url, headers, result.ok(), max_examples)
+        if finding is not None:
+            findings.append(finding)
+    return operations, findings
+
+
+@pytest.mark.parametrize("target", ["gateway", *SERVICES])
+def test_openapi_contract(cluster: Cluster, token_for: Callable[..., str], target: str) -> None:
+    base = cluster.config.url(target)
+    operations, findings = run_contract(target, base, token_for("admin"), EXAMPLES[target])
+    # Every service documents more than its health endpoints (the gateway: every service's operations).
+    assert operations > (20 if target == "gateway" else 3), operations
+    assert not findings, "\n" + "\n".join(map(str, findings))

@@ -83,10 +83,6 @@ def evaluate_acordo(
         items: list[WeightedItem] = []
         for ind in (i for i in plan.indicators if i.unit_code == unit):
             score = score_indicator(ind, observations.get(ind.code), team_grades=grades, plan_units=units)
-            if isinstance(ind.rule, DerivedFromTeamsRule):
-                obs = observations.get(ind.code)
-                if obs is not None and obs.set_aside:
-                    score = Score(ind.code, "set_aside", rule_kind=ind.rule.kind, reason="set aside by the committee")
             indicators[ind.code] = score
             items.append(WeightedItem(ind.code, ind.weight, score))
         for prod in (p for p in plan.products if p.unit_code == unit):

@@ -156,8 +156,12 @@ RATIO = [(None, "red"), (0.8, "orange"), (0.95, "green")]
 
 
 def deadline_compliance() -> dict[str, Any]:
+    # Every execution replica exports the same snapshot: collapse replicas with max by (plan, unit) first.
+    def per_unit(status: str) -> str:
+        return f"max by (plan, unit) (metas_execution_registrations_{status}{{{PU}}})"
+
     def count(status: str) -> str:
-        return f"sum(metas_execution_registrations_{status}{{{PU}}})"
+        return f"sum({per_unit(status)})"
 
     panels = [
         Panel(
@@ -204,7 +208,7 @@ def deadline_compliance() -> dict[str, Any]:
         Panel(
             "On-time ratio by unit",
             "timeseries",
-            [Q(f"metas_execution_on_time_ratio{{{PU}}}", "{{plan}} / {{unit}}")],
+            [Q(f"max by (plan, unit) (metas_execution_on_time_ratio{{{PU}}})", "{{plan}} / {{unit}}")],
             unit="percentunit",
             minmax=(0, 1),
             width=12,
@@ -216,8 +220,7 @@ def deadline_compliance() -> dict[str, Any]:
             "bargauge",
             [
                 Q(
-                    f"sum by (plan, unit) (metas_execution_registrations_late{{{PU}}})"
-                    f" + sum by (plan, unit) (metas_execution_registrations_missing{{{PU}}})",
+                    f"{per_unit('late')} + {per_unit('missing')}",
                     "{{plan}} / {{unit}}",
                 )
             ],
@@ -228,22 +231,19 @@ def deadline_compliance() -> dict[str, Any]:
         Panel(
             "Compliance by unit",
             "table",
-            [
-                Q(f"sum by (plan, unit) (metas_execution_registrations_{s}{{{PU}}})", s)
-                for s in ("due", "on_time", "late", "missing", "pending")
-            ],
+            [Q(per_unit(s), s) for s in ("due", "on_time", "late", "missing", "pending")],
             width=18,
             height=10,
         ),
         Panel(
             "Compliance data age",
             "stat",
-            [Q("time() - max(metas_execution_metrics_refresh_timestamp_seconds)")],
+            [Q("time() - min(metas_execution_metrics_refresh_timestamp_seconds)")],
             unit="s",
             thresholds=[(None, "green"), (120, "orange"), (600, "red")],
             width=6,
             height=10,
-            description="Seconds since the execution service last recomputed these figures.",
+            description="Seconds since the stalest execution replica last recomputed these figures.",
         ),
     ]
     variables = [
@@ -479,21 +479,26 @@ def grades() -> dict[str, Any]:
 
 def prr_execution() -> dict[str, Any]:
     sel = 'eixo=~"$eixo", year=~"$year"'
+
+    # Every budget replica exports the same figures: collapse replicas with max by (eixo, year) first.
+    def per_cell(metric: str) -> str:
+        return f"max by (eixo, year) ({metric}{{{sel}}})"
+
     eur = "currencyEUR"
     panels = [
         Panel(
             "Planned",
             "stat",
-            [Q(f"sum(metas_budget_planned_eur{{{sel}}})")],
+            [Q(f"sum({per_cell('metas_budget_planned_eur')})")],
             unit=eur,
             width=8,
             description="Planned (corrected) PRR budget incl. VAT of the selected eixos and years.",
         ),
-        Panel("Executed (paid)", "stat", [Q(f"sum(metas_budget_executed_eur{{{sel}}})")], unit=eur, width=8),
+        Panel("Executed (paid)", "stat", [Q(f"sum({per_cell('metas_budget_executed_eur')})")], unit=eur, width=8),
         Panel(
             "Executed / planned",
             "stat",
-            [Q(f"sum(metas_budget_executed_eur{{{sel}}}) / sum(metas_budget_planned_eur{{{sel}}})")],
+            [Q(f"sum({per_cell('metas_budget_executed_eur')}) / sum({per_cell('metas_budget_planned_eur')})")],
             unit="percentunit",
             thresholds=[(None, "red"), (0.5, "orange"), (0.9, "green")],
             width=8,
@@ -502,7 +507,7 @@ def prr_execution() -> dict[str, Any]:
         Panel(
             "Execution ratio by eixo and year",
             "bargauge",
-            [Q(f"metas_budget_execution_ratio{{{sel}}}", "eixo {{eixo}} / {{year}}")],
+            [Q(per_cell("metas_budget_execution_ratio"), "eixo {{eixo}} / {{year}}")],
             unit="percentunit",
             minmax=(0, 1),
             thresholds=[(None, "red"), (0.5, "orange"), (0.9, "green")],
@@ -512,7 +517,7 @@ def prr_execution() -> dict[str, Any]:
         Panel(
             "Planned and executed by eixo and year",
             "table",
-            [Q(f"metas_budget_planned_eur{{{sel}}}", "planned"), Q(f"metas_budget_executed_eur{{{sel}}}", "executed")],
+            [Q(per_cell("metas_budget_planned_eur"), "planned"), Q(per_cell("metas_budget_executed_eur"), "executed")],
             unit=eur,
             width=12,
             height=10,
@@ -520,7 +525,7 @@ def prr_execution() -> dict[str, Any]:
         Panel(
             "Executed by eixo",
             "timeseries",
-            [Q(f"sum by (eixo) (metas_budget_executed_eur{{{sel}}})", "eixo {{eixo}}")],
+            [Q(f"sum by (eixo) ({per_cell('metas_budget_executed_eur')})", "eixo {{eixo}}")],
             unit=eur,
             width=24,
             height=8,

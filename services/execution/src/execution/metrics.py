@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from execution.db.repositories import all_registrations, plans_with_registrations
+from execution.db.repositories import first_registrations, plans_with_registrations
 from execution.domain.periods import Period
 from execution.domain.status import DeadlineStatus, deadline_status
 from execution.plans import clock, load_plan_for_app, planning_client
@@ -111,8 +111,7 @@ async def compute_snapshot(app: FastAPI) -> Snapshot:
                 log.warning("plan skipped in metrics", extra={"plan": plan_id, "error": exc.detail})
                 continue
             schedule = loaded.schedule
-            regs = await all_registrations(session, plan_id)
-            first = {(r.item_code, r.period): r.first_registered_at for r in regs}
+            first = await first_registrations(session, plan_id)
             today = now.astimezone(schedule.calendar.timezone).date()
             counts: dict[str, UnitCounts] = defaultdict(UnitCounts)
             for item, period in schedule.owed():

@@ -20,7 +20,7 @@ from execution.api.schemas import (
     TallyOut,
     UnitCompliance,
 )
-from execution.db.repositories import all_registrations
+from execution.db.repositories import all_registrations, first_registrations
 from execution.domain.compliance import ComplianceReport, Tally, compliance
 from execution.domain.errors import InvalidPeriod
 from execution.domain.periods import Period
@@ -88,9 +88,9 @@ async def deadlines(plan_id: PlanId, request: Request, session: SessionDep, _who
 
 
 async def _report(loaded: LoadedPlan, session: SessionDep, through: Period, now: datetime) -> ComplianceReport:
-    regs = await all_registrations(session, loaded.facts.plan_id, str(through))
-    first = {(r.item_code, Period.parse(r.period)): r.first_registered_at for r in regs}
-    return compliance(loaded.schedule.obligations(first, through), now)
+    first = await first_registrations(session, loaded.facts.plan_id, str(through))
+    keyed = {(item, Period.parse(period)): at for (item, period), at in first.items()}
+    return compliance(loaded.schedule.obligations(keyed, through), now)
 
 
 @router.get(

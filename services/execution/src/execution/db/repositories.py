@@ -101,6 +101,18 @@ async def all_registrations(session: AsyncSession, plan_id: str, period_to: str 
     return list((await session.scalars(_filtered(plan_id, RegistrationFilter(period_to=period_to)))).all())
 
 
+async def first_registrations(
+    session: AsyncSession, plan_id: str, period_to: str | None = None
+) -> dict[tuple[str, str], datetime]:
+    """(item_code, period) → when it was first registered: all the compliance arithmetic needs."""
+    stmt = select(Registration.item_code, Registration.period, Registration.first_registered_at).where(
+        Registration.plan_id == plan_id
+    )
+    if period_to:
+        stmt = stmt.where(Registration.period <= period_to)
+    return {(item, period): at for item, period, at in (await session.execute(stmt)).all()}
+
+
 async def plans_with_registrations(session: AsyncSession) -> list[str]:
     rows = await session.scalars(select(Registration.plan_id).distinct())
     return sorted(rows.all())

@@ -164,7 +164,20 @@ async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="module")
-async def api(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+def api_app(db_url: str) -> FastAPI:
+    return make_app(db_url)
+
+
+@pytest.fixture(scope="module")
+async def api(api_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The seeded service (lifespan entered) behind an httpx client."""
-    async for client in serve(make_app(db_url)):
+    async for client in serve(api_app):
+        yield client
+
+
+@pytest.fixture
+async def empty_api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The service on a migrated SQLite database with nothing loaded."""
+    url = await fresh_database("sqlite", "empty", tmp_path)
+    async for client in serve(make_app(url)):
         yield client

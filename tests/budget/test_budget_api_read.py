@@ -10,6 +10,9 @@ import io
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+
+from budget.metrics import refresh_once
 
 
 async def _get(api: httpx.AsyncClient, reader: dict[str, str], path: str, **params: Any) -> Any:
@@ -182,7 +185,9 @@ async def test_reconciliation_does_not_alter_printed_figures(api: httpx.AsyncCli
     assert da4["amount_2024_eur"] == "10584248.00"
 
 
-async def test_metrics_gauges(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
+async def test_metrics_gauges(api: httpx.AsyncClient, api_app: FastAPI) -> None:
+    # the gauges are process-wide: refresh from this app's database (another test's app may have run since)
+    await refresh_once(api_app)
     text = (await api.get("/metrics")).text
     assert 'metas_budget_planned_eur{eixo="1",year="2024"} 3.5970268e+07' in text
     # Eixo 1 2021 executed from its sub-investments: 80.904 + 338.538 = 419.442

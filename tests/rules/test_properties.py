@@ -118,3 +118,24 @@ def test_team_score_is_within_its_goal_scores(parts: list[tuple[int, Decimal]]) 
     grade = team_score("t", items).value
     assert grade is not None
     assert min(v for _, v in parts) <= grade <= max(v for _, v in parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(RULES[:4]),
+    polarities,
+    values,
+    st.none() | values,
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100"), places=2),
+)
+def test_inverse_of_an_indicator_reaches_its_target(
+    rule: dict[str, str], polarity: str, meta: Decimal, v0: Decimal | None, target: Decimal
+) -> None:
+    assume(v0 is None or v0 != meta)
+    f = facts(rule, polarity, meta, v0)
+    answer = required_result(f, target)
+    assert answer.status == "solved", answer.reason
+    assert answer.value is not None
+    check = score_indicator(f, Observation(result=answer.value)).value
+    assert check is not None
+    assert check >= target

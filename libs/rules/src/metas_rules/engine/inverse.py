@@ -71,6 +71,17 @@ def _direction(polarity: Polarity) -> Direction:
     return "at_least" if polarity == "higher_is_better" else "at_most"
 
 
+def _rule_direction(facts: IndicatorFacts) -> Direction:
+    """Which way a better result goes for this rule: a ratio always rewards a higher result
+    (VA / VM even where the printed polarity is lower-is-better); a threshold follows pass_when."""
+    rule = facts.rule
+    if isinstance(rule, RatioRule):
+        return "at_least"
+    if isinstance(rule, ThresholdRule) and rule.pass_when is not None:
+        return "at_most" if rule.pass_when == "at_most_meta" else "at_least"
+    return _direction(facts.polarity)
+
+
 def _tidy(value: Decimal, direction: Direction) -> Decimal:
     """Round a solved result to 4 places in the direction that keeps the target reached."""
     if value == value.quantize(RESULT_QUANTUM):
@@ -82,7 +93,7 @@ def required_result(facts: IndicatorFacts, target: Decimal) -> InverseAnswer:
     """The result `facts` needs for a score of at least `target` (internal scale)."""
     rule = facts.rule
     trace = Trace()
-    d = _direction(facts.polarity)
+    d = _rule_direction(facts)
     if isinstance(rule, DerivedFromTeamsRule):
         return _derived(facts, rule, target, trace)
     if isinstance(rule, WeightedCompositeRule):
@@ -165,11 +176,12 @@ def _solve(facts: IndicatorFacts, rule: object, s: Decimal, trace: Trace) -> Dec
         if s > HUNDRED:
             raise _Impossible("a ratio scores at most 100")
         target = rule.target if rule.target is not None else _meta(facts)
-        r = s * target / HUNDRED
+        native = _native_target(s, rule.scale)
+        r = native * target / rule.scale
         trace.add(
-            "invert score = R / target × scale (internal 0–100)",
-            formula="R = score × target / 100",
-            values={"score": s, "target": target},
+            f"invert score{rule.scale} = R / target × {rule.scale} (score{rule.scale} on its 2-decimal grid)",
+            formula=f"R = score{rule.scale} × target / {rule.scale}",
+            values={f"score{rule.scale}": native, "target": target},
             result=r,
         )
         if rule.zero_below_result is not None and r < rule.zero_below_result:
@@ -199,6 +211,12 @@ def _solve(facts: IndicatorFacts, rule: object, s: Decimal, trace: Trace) -> Dec
     if isinstance(rule, QuarRealizationRule):
         return _quar(facts, rule, s, trace)
     raise _Impossible(f"rule kind {getattr(rule, 'kind', '?')} has no inverse")
+
+
+def _native_target(s: Decimal, scale: int) -> Decimal:
+    """A 0–100 target on a rule printed on 0–scale: scores there are rounded to 2 places, so the
+    target is the next point of that grid (81.82 on 0–10 → 8.19, i.e. 81.90 internal)."""
+    return (s * scale / HUNDRED).quantize(CENT, rounding=ROUND_CEILING)
 
 
 def _least_row_bound(table: StepTable, s: Decimal, higher: bool) -> tuple[Decimal, str]:
@@ -278,11 +296,12 @@ def _derived(facts: IndicatorFacts, rule: DerivedFromTeamsRule, s: Decimal, trac
         return InverseAnswer("impossible", s, reason="the indicator has no meta")
     if s > HUNDRED:
         return InverseAnswer("impossible", s, reason="scores are at most 100")
-    mean = s * facts.meta / HUNDRED
+    native = _native_target(s, rule.scale)
+    mean = native * facts.meta / rule.scale
     trace.add(
         f"mean team grade (0–{rule.team_grade_scale}) needed",
-        formula="mean = score × meta / 100",
-        values={"score": s, "meta": facts.meta},
+        formula=f"mean = score{rule.scale} × meta / {rule.scale}",
+        values={f"score{rule.scale}": native, "meta": facts.meta},
         result=mean,
     )
     return InverseAnswer("solved", s, _tidy(mean, "at_least"), "at_least", "mean", steps=tuple(trace.steps))

@@ -46,7 +46,14 @@ async def count(request: Request) -> JSONResponse:
 
 async def echo(request: Request) -> JSONResponse:
     body = await request.body()
-    return JSONResponse({"bytes": len(body), "headers": dict(request.headers)})
+    return JSONResponse(
+        {
+            "bytes": len(body),
+            "headers": dict(request.headers),
+            "raw_path": request.scope["raw_path"].decode("latin-1"),
+            "query": request.scope["query_string"].decode("latin-1"),
+        }
+    )
 
 
 app = Starlette(
@@ -57,5 +64,6 @@ app = Starlette(
         Route("/v1/status/{code:int}/{tag}", status, methods=ANY),
         Route("/v1/hits/{tag}", count),
         Route("/v1/echo", echo, methods=ANY),
+        Route("/v1/echo/{rest:path}", echo, methods=ANY),
     ]
 )

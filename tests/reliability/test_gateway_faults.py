@@ -128,6 +128,20 @@ def test_concurrent_calls_to_a_slow_upstream_do_not_pile_up(
     assert max(probe_times) < 0.5, probe_times
 
 
+def test_path_and_query_reach_the_upstream_as_the_caller_encoded_them(
+    lenient_gateway: str, token_for: Callable[..., str]
+) -> None:
+    # '%23' decoded would start a fragment, '%2F' would split a segment, '%13' is a control character (an
+    # invalid URL if decoded): the upstream must see exactly what the caller sent.
+    headers = {"authorization": token_for("viewer", sub="paths")}
+    resp = httpx.get(
+        f"{lenient_gateway}/api/budget/v1/echo/plan%23x/a%2Fb/c%13d/%C3%A9?q=a%26b&r=%23", headers=headers, timeout=10
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["raw_path"] == "/v1/echo/plan%23x/a%2Fb/c%13d/%C3%A9"
+    assert resp.json()["query"] == "q=a%26b&r=%23"
+
+
 # --- retries only for idempotent requests -------------------------------------------------------------------
 
 

@@ -232,6 +232,22 @@ async def test_update_needs_if_match(api: httpx.AsyncClient, writer: dict[str, s
     assert (await api.get(url, headers=writer)).status_code == 404
 
 
+async def test_seed_amounts_are_not_edited(api: httpx.AsyncClient, writer: dict[str, str]) -> None:
+    page = await api.get(
+        "/v1/budget/amounts", params={"origin": "seed", "subinvestment": "1.1.1", "year": 2021}, headers=writer
+    )
+    (seed_row,) = page.json()["items"]
+    url = f"/v1/budget/amounts/{seed_row['id']}"
+    etag = (await api.get(url, headers=writer)).headers["etag"]
+    for resp in (
+        await api.patch(url, json={"amount": "1.00"}, headers={**writer, "if-match": etag}),
+        await api.delete(url, headers={**writer, "if-match": etag}),
+    ):
+        assert resp.status_code == 409
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    assert (await api.get(url, headers=writer)).json()["gross"] == "0.00"  # 1.1.1 executed 0 in 2021, as printed
+
+
 async def test_rubric_filter_rolls_up(api: httpx.AsyncClient, reader: dict[str, str]) -> None:
     resp = await api.get("/v1/budget/amounts", params={"rubric": "D.02.02.05", "limit": 500}, headers=reader)
     codes = sorted({i["rubric"] for i in resp.json()["items"]})

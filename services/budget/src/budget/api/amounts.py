@@ -18,7 +18,7 @@ from budget.metrics import refresh_from_session
 from metas_kit.audit import record_audit
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
-from metas_kit.errors import PROBLEM_RESPONSES, NotFound
+from metas_kit.errors import PROBLEM_RESPONSES, Conflict, NotFound
 from metas_kit.etag import not_modified, require_if_match, version_etag
 from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep, encode_cursor
@@ -232,6 +232,13 @@ async def _get_or_404(session: SessionDep, amount_id: int) -> m.BudgetAmount:
     return row
 
 
+def _refuse_seed(row: m.BudgetAmount) -> None:
+    if row.origin == "seed":
+        raise Conflict(
+            "This amount is a published (seed) figure and is never altered; record a 'corrected' amount instead."
+        )
+
+
 @router.get("/{amount_id}", summary="One amount (with its ETag; If-None-Match -> 304)", response_model=AmountRead)
 async def get_amount(amount_id: int, request: Request, session: SessionDep, _who: Reader) -> Response:
     row = await _get_or_404(session, amount_id)
@@ -245,6 +252,7 @@ async def patch_amount(
     amount_id: int, body: AmountPatch, request: Request, session: SessionDep, ctx: ContextDep, who: BudgetWriter
 ) -> Response:
     row = await _get_or_404(session, amount_id)
+    _refuse_seed(row)
     require_if_match(request, _etag(row))
     before = _snapshot(row)
     changes = body.model_dump(exclude_unset=True)
@@ -294,6 +302,7 @@ async def patch_amount(
 @router.delete("/{amount_id}", status_code=204, summary="Delete an amount (If-Match required)")
 async def delete_amount(amount_id: int, request: Request, session: SessionDep, who: BudgetWriter) -> Response:
     row = await _get_or_404(session, amount_id)
+    _refuse_seed(row)
     require_if_match(request, _etag(row))
     before = _snapshot(row)
     await session.delete(row)

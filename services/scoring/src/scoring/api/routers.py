@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from metas_kit.audit import audit_router
-from scoring.api import evaluations, simulations
+from scoring.api import evaluations, rules, simulations
 from scoring.db.base import AuditEvent
 
 
 def all_routers() -> list[APIRouter]:
-    return [evaluations.router, simulations.router, audit_router(AuditEvent)]
+    return [evaluations.router, simulations.router, rules.router, audit_router(AuditEvent)]

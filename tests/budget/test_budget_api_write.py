@@ -215,6 +215,13 @@ async def test_update_needs_if_match(api: httpx.AsyncClient, writer: dict[str, s
     # 369.00 / 1.23 = 300.00 net, 69.00 VAT
     assert (resp.json()["net"], resp.json()["vat"], resp.json()["revision"]) == ("300.00", "69.00", 2)
     assert resp.headers["etag"] != etag
+    # null on a field that cannot be empty leaves it unchanged; the vat_rate null means the default 23 %
+    nulls = await api.patch(
+        url, json={"year": None, "phase": None, "vat_rate": None}, headers={**writer, "if-match": resp.headers["etag"]}
+    )
+    assert nulls.status_code == 200, nulls.text
+    assert (nulls.json()["year"], nulls.json()["phase"], nulls.json()["gross"]) == (2024, "executed", "369.00")
+    resp = nulls
     # a bad change is refused and leaves the amount as it was
     bad = await api.patch(url, json={"amount": "-1.00"}, headers={**writer, "if-match": resp.headers["etag"]})
     assert bad.status_code == 422
@@ -225,8 +232,8 @@ async def test_update_needs_if_match(api: httpx.AsyncClient, writer: dict[str, s
         headers=auth("auditor", sub="carol"),
     )
     actions = [e["action"] for e in audit.json()["items"]]
-    assert actions == ["update", "create"]
-    assert audit.json()["items"][0]["changes"]["gross"] == ["246.00", "369.00"]
+    assert actions == ["update", "update", "create"]
+    assert audit.json()["items"][1]["changes"]["gross"] == ["246.00", "369.00"]
     resp = await api.delete(url, headers={**writer, "if-match": resp.headers["etag"]})
     assert resp.status_code == 204
     assert (await api.get(url, headers=writer)).status_code == 404

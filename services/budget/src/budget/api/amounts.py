@@ -257,22 +257,28 @@ async def patch_amount(
     before = _snapshot(row)
     changes = body.model_dump(exclude_unset=True)
     current = repo.to_entry(row)
+
+    def keep(key: str, default: Any) -> Any:
+        # null on a field that cannot be empty means "unchanged"; on month/rubric/... it clears the field
+        value = changes.get(key)
+        return default if value is None else value
+
     merged = AmountInput(
         breakdown=row.breakdown,
-        year=changes.get("year", row.year),
+        year=keep("year", row.year),
         month=changes.get("month", row.month),
-        phase=changes.get("phase", row.phase),
+        phase=keep("phase", row.phase),
         # an unchanged amount is re-split from its stored gross
-        amount=changes.get("amount", str(current.gross)),
-        basis=changes.get("basis", "gross") if "amount" in changes else "gross",
+        amount=keep("amount", str(current.gross)),
+        basis=keep("basis", "gross") if changes.get("amount") is not None else "gross",
         vat_rate=changes.get("vat_rate", str(current.vat_rate)),
         eixo=row.eixo,
         subinvestment=changes.get("subinvestment", row.subinvestment),
         fund_item=changes.get("fund_item", row.fund_item),
         rubric=changes.get("rubric", row.rubric),
         npd=changes.get("npd", row.npd),
-        funding_source=changes.get("funding_source", row.funding_source),
-        description=changes.get("description", row.description),
+        funding_source=keep("funding_source", row.funding_source),
+        description=keep("description", row.description),
         source=row.source,
     )
     if "subinvestment" in changes or "fund_item" in changes:

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 
 from execution.api.routers import all_routers
 from execution.clients.planning import PlanningClient
-from execution.metrics import refresh_forever
+from execution.metrics import COLLECTOR, Snapshot, refresh_forever
 from execution.settings import Settings, get_settings
 from metas_kit.app import create_service_app
 from metas_kit.errors import UpstreamUnavailable
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, planning: PlanningClient | None
                 await task
         if planning is None:
             await app.state.planning.aclose()
+        COLLECTOR.snapshot = Snapshot()  # a stopped service exports no stale gauges
 
     return create_service_app(
         name="execution",

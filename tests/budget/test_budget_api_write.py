@@ -105,6 +105,7 @@ BAD_AMOUNTS = [
     ({**SUB_111, "phase": "planned", "amount": "-0.01"}, "amount", "negative"),
     ({**SUB_111, "phase": "executed", "amount": "10.001"}, "amount", "2 decimal"),
     ({**SUB_111, "phase": "executed", "amount": "1,5"}, "amount", "not a decimal"),
+    ({**SUB_111, "phase": "executed", "amount": "1e30"}, "amount", "too large"),
     ({**SUB_111, "phase": "executed", "amount": "12", "vat_rate": "1.5"}, "vat_rate", "fraction"),
     (
         {"breakdown": "rubric", "year": 2024, "phase": "executed", "amount": "1.00", "fund_item": "DA3110501"}
@@ -120,6 +121,7 @@ BAD_AMOUNTS = [
     ),
     ({**SUB_111, "phase": "executed", "amount": "1.00", "eixo": 2}, "subinvestment", "eixo 1"),
     ({**SUB_111, "phase": "executed", "amount": "1.00", "year": 2030}, "year", "PRR period"),
+    ({**SUB_111, "phase": "executed", "amount": "1.00", "year": 99999, "rubric": "D.02"}, "year", "PRR period"),
     ({**SUB_111, "phase": "executed", "amount": "1.00", "subinvestment": "9.9"}, "subinvestment", "unknown"),
     (
         {"breakdown": "rubric", "year": 2024, "phase": "executed", "amount": "1.00", "fund_item": "CPRR02"}

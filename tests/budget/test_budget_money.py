@@ -29,10 +29,17 @@ def test_parse_money_accepts_up_to_two_places(text: object, expected: str) -> No
     assert format_money(parse_money(text)) == expected
 
 
-@pytest.mark.parametrize("bad", ["10.001", "10.100", "1e-3", "abc", "NaN", "Infinity", "", 10.5, True, None])
+@pytest.mark.parametrize(
+    "bad", ["10.001", "10.100", "1e-3", "abc", "NaN", "Infinity", "", 10.5, True, None, "1e30", "100000000000000"]
+)
 def test_parse_money_refuses(bad: object) -> None:
     with pytest.raises(MoneyError):
         parse_money(bad)
+
+
+def test_largest_storable_amount() -> None:
+    # NUMERIC(16, 2): 14 digits before the point
+    assert parse_money("99999999999999.99") == Decimal("99999999999999.99")
 
 
 def test_negative_refused_unless_allowed() -> None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from budget.api.common import BudgetWriter, ContextDep, field_error, money
 from budget.db import models as m
 from budget.db import repositories as repo
-from budget.domain.amounts import AmountEntry, AmountError, AmountInput, build_entry
+from budget.domain.amounts import FIRST_YEAR, LAST_YEAR, AmountEntry, AmountError, AmountInput, build_entry
 from budget.domain.economic_codes import CodeError, CodeTable, table_in_force
 from budget.metrics import refresh_from_session
 from metas_kit.audit import record_audit
@@ -143,9 +143,13 @@ def _snapshot(row: m.BudgetAmount) -> dict[str, Any]:
 def _build(raw: AmountInput, ctx: ContextDep) -> tuple[AmountEntry, CodeTable]:
     """Validate against the structure and the code table in force on the amount's date."""
     try:
+        if not FIRST_YEAR <= raw.year <= LAST_YEAR:
+            raise ValueError("year out of range")  # build_entry reports it on the year field
         on = date(raw.year, raw.month if raw.month and 1 <= raw.month <= 12 else 1, 1)
         codes = table_in_force(ctx.tables, on)
-    except (CodeError, ValueError):
+    except ValueError:
+        codes = ctx.codes
+    except CodeError:
         if raw.rubric is not None:
             raise field_error("rubric", f"no economic code table is in force in {raw.year}") from None
         codes = ctx.codes  # no rubric to validate; the year itself is checked by build_entry

@@ -18,6 +18,8 @@ from enum import StrEnum
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 DEFAULT_VAT_RATE = Decimal("0.23")
+# NUMERIC(16, 2): anything from 10^14 EUR up cannot be stored (and is no PRR amount).
+MAX_AMOUNT = Decimal(10) ** 14
 MAX_VAT_RATE_PLACES = 4
 
 
@@ -64,6 +66,8 @@ def parse_money(value: object, field: str = "amount", *, allow_negative: bool = 
         raise MoneyError(f"{field} has more than 2 decimal places: {value!r}", field)
     if dec < 0 and not allow_negative:
         raise MoneyError(f"{field} must not be negative: {value!r}", field)
+    if abs(dec) >= MAX_AMOUNT:
+        raise MoneyError(f"{field} is too large (at most 14 digits before the decimal point)", field)
     return dec.quantize(CENT)
 
 

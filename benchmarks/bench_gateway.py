@@ -54,6 +54,40 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    # CPU time (user + system) per request of the service and of the proxy in front of it (0 for direct):
+    # on shared cores this is steadier than req/s, which depends on whatever else runs.
+    service_cpu_ms: float = 0.0
+    proxy_cpu_ms: float = 0.0
+
+
+# --- CPU accounting from /proc ------------------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return pids
+    for child in children:
+        pids.extend(process_tree(int(child)))
+    return pids
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of a process and its children still running (nginx: master + worker)."""
+    if pid is None:
+        return 0.0
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / TICKS
 
 
 # --- load generators ---------------------------------------------------------------------------------------
@@ -242,11 +276,18 @@ def main() -> int:
         nginx = start_nginx(tmp, ports["planning"])
         if nginx is not None:
             targets["nginx"] = f"http://127.0.0.1:{nginx[1]}/api/planning{path}"
+        service_pid = cluster.procs["planning"].pid
+        proxy_pids = {"direct": None, "gateway": cluster.procs["gateway"].pid, "nginx": nginx[0].pid if nginx else None}
         for name, url in targets.items():
             wait_ok(url, headers={"authorization": token})
             # Warm-up (connection pools, first-call imports), not measured.
             load(name, url, token, 2.0, args.connections)
-            results.append(load(name, url, token, args.duration, args.connections))
+            service_cpu, proxy_cpu = cpu_seconds(service_pid), cpu_seconds(proxy_pids[name])
+            result = load(name, url, token, args.duration, args.connections)
+            n = max(1, result.requests)
+            result.service_cpu_ms = (cpu_seconds(service_pid) - service_cpu) * 1000 / n
+            result.proxy_cpu_ms = (cpu_seconds(proxy_pids[name]) - proxy_cpu) * 1000 / n
+            results.append(result)
     finally:
         if nginx is not None:
             nginx[0].send_signal(signal.SIGQUIT)
@@ -262,10 +303,13 @@ def main() -> int:
     print(f"load average during the run: {load1:.1f} (1 min), {load5:.1f} (5 min) — other work shares the cores")
     print(f"request: GET /v1/plans/{PLAN_ID} (JWT, one PostgreSQL read), {args.connections} connections,")
     print(f"         {args.duration:g} s per target after a 2 s warm-up, generator: {results[0].generator}\n")
-    print("| target | req/s | p50 ms | p99 ms | requests | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| target | req/s | p50 ms | p99 ms | requests | errors | service CPU ms/req | proxy CPU ms/req |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        print(f"| {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests} | {r.errors} |")
+        print(
+            f"| {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests} | {r.errors} "
+            f"| {r.service_cpu_ms:.2f} | {r.proxy_cpu_ms:.2f} |"
+        )
     ratios: dict[str, float] = {}
     if "gateway" in by and "direct" in by:
         ratios["gateway/direct rps"] = by["gateway"].rps / by["direct"].rps

@@ -153,6 +153,18 @@ async def test_bad_amounts_refused_nothing_changed(
     assert (await _count(api, reader), await _audit_count(api, auth)) == (before, audits)
 
 
+async def test_text_with_nul_refused(api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str]) -> None:
+    before = await _count(api, reader)
+    for extra in ({"description": "a\x00b"}, {"npd": "23\x0023"}):
+        resp = await api.post(
+            "/v1/budget/amounts", json={**SUB_111, "phase": "executed", "amount": "1.00", **extra}, headers=writer
+        )
+        assert resp.status_code == 422
+    resp = await api.get("/v1/budget/amounts", params={"subinvestment": "1\x00"}, headers=reader)
+    assert resp.status_code == 422
+    assert await _count(api, reader) == before
+
+
 @pytest.mark.parametrize("amount", [10.5, 10.0, True, None])
 async def test_json_numbers_that_are_not_decimal_strings_refused(
     api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str], amount: object

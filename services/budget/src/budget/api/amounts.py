@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -23,6 +23,9 @@ from metas_kit.etag import not_modified, require_if_match, version_etag
 from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep, encode_cursor
 
+AmountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+Text = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
 router = APIRouter(prefix="/v1/budget/amounts", tags=["budget-amounts"], responses=PROBLEM_RESPONSES)
 
 MoneyIn = Annotated[
@@ -43,12 +46,12 @@ class AmountCreate(BaseModel):
     basis: Literal["gross", "net"] = "gross"
     vat_rate: RateIn | None = None
     eixo: int | None = None
-    subinvestment: str | None = Field(None, max_length=20)
-    fund_item: str | None = Field(None, max_length=40)
-    rubric: str | None = Field(None, max_length=40)
-    npd: str | None = Field(None, max_length=40)
+    subinvestment: str | None = Field(None, max_length=20, pattern=CODE)
+    fund_item: str | None = Field(None, max_length=40, pattern=CODE)
+    rubric: str | None = Field(None, max_length=40, pattern=CODE)
+    npd: str | None = Field(None, max_length=40, pattern=CODE)
     funding_source: Literal["prr", "oe"] = "prr"
-    description: str = Field("", max_length=2000)
+    description: Text = ""
 
 
 class AmountPatch(BaseModel):
@@ -62,12 +65,12 @@ class AmountPatch(BaseModel):
     amount: MoneyIn | None = None
     basis: Literal["gross", "net"] | None = None
     vat_rate: RateIn | None = None
-    subinvestment: str | None = Field(None, max_length=20)
-    fund_item: str | None = Field(None, max_length=40)
-    rubric: str | None = Field(None, max_length=40)
-    npd: str | None = Field(None, max_length=40)
+    subinvestment: str | None = Field(None, max_length=20, pattern=CODE)
+    fund_item: str | None = Field(None, max_length=40, pattern=CODE)
+    rubric: str | None = Field(None, max_length=40, pattern=CODE)
+    npd: str | None = Field(None, max_length=40, pattern=CODE)
     funding_source: Literal["prr", "oe"] | None = None
-    description: str | None = Field(None, max_length=2000)
+    description: Text | None = None
 
 
 class AmountRead(BaseModel):
@@ -206,16 +209,20 @@ async def list_amounts(
     _who: Reader,
     page: PageDep,
     breakdown: Annotated[Literal["subinvestment", "rubric", "procurement"] | None, Query()] = None,
-    year: int | None = None,
+    year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
     phase: Annotated[Literal["planned", "corrected", "committed", "executed"] | None, Query()] = None,
-    eixo: int | None = None,
-    subinvestment: Annotated[str | None, Query(max_length=20)] = None,
-    fund_item: Annotated[str | None, Query(max_length=40)] = None,
-    rubric: Annotated[str | None, Query(max_length=40, description="code or any prefix it rolls up to")] = None,
+    eixo: Annotated[int | None, Query(ge=1, le=99)] = None,
+    subinvestment: Annotated[str | None, Query(max_length=20, pattern=CODE)] = None,
+    fund_item: Annotated[str | None, Query(max_length=40, pattern=CODE)] = None,
+    rubric: Annotated[
+        str | None, Query(max_length=40, pattern=CODE, description="code or any prefix it rolls up to")
+    ] = None,
     origin: Annotated[Literal["seed", "api"] | None, Query()] = None,
 ) -> AmountPage:
     after = page.cursor.get("id") if page.cursor else None
+    if not isinstance(after, int) or not 0 <= after < 2**63:
+        after = None
     rows = await repo.list_amounts(
         session,
         repo.AmountFilter(breakdown, year, month, phase, eixo, subinvestment, fund_item, rubric, origin),
@@ -244,7 +251,7 @@ def _refuse_seed(row: m.BudgetAmount) -> None:
 
 
 @router.get("/{amount_id}", summary="One amount (with its ETag; If-None-Match -> 304)", response_model=AmountRead)
-async def get_amount(amount_id: int, request: Request, session: SessionDep, _who: Reader) -> Response:
+async def get_amount(amount_id: AmountId, request: Request, session: SessionDep, _who: Reader) -> Response:
     row = await _get_or_404(session, amount_id)
     if not_modified(request, _etag(row)):
         return Response(status_code=304, headers={"etag": _etag(row)})
@@ -253,7 +260,7 @@ async def get_amount(amount_id: int, request: Request, session: SessionDep, _who
 
 @router.patch("/{amount_id}", summary="Change an amount (If-Match required)", response_model=AmountRead)
 async def patch_amount(
-    amount_id: int, body: AmountPatch, request: Request, session: SessionDep, ctx: ContextDep, who: BudgetWriter
+    amount_id: AmountId, body: AmountPatch, request: Request, session: SessionDep, ctx: ContextDep, who: BudgetWriter
 ) -> Response:
     row = await _get_or_404(session, amount_id)
     _refuse_seed(row)
@@ -310,7 +317,7 @@ async def patch_amount(
 
 
 @router.delete("/{amount_id}", status_code=204, summary="Delete an amount (If-Match required)")
-async def delete_amount(amount_id: int, request: Request, session: SessionDep, who: BudgetWriter) -> Response:
+async def delete_amount(amount_id: AmountId, request: Request, session: SessionDep, who: BudgetWriter) -> Response:
     row = await _get_or_404(session, amount_id)
     _refuse_seed(row)
     require_if_match(request, _etag(row))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,7 +68,7 @@ def _sub_code(ctx: ContextDep, code: str) -> str:
 
 @router.get("/initiative-links", summary="Every sub-investment → initiative link")
 async def list_links(
-    session: SessionDep, _who: Reader, plan_id: Annotated[str | None, Query(max_length=100)] = None
+    session: SessionDep, _who: Reader, plan_id: Annotated[str | None, Query(max_length=100, pattern=CODE)] = None
 ) -> dict[str, Any]:
     rows = [r for r in await repo.links_of(session) if plan_id is None or r.plan_id == plan_id]
     return {"items": [_link(r) for r in rows], "next_cursor": None}
@@ -123,7 +123,12 @@ async def create_link(
 
 @router.delete("/subinvestments/{code}/initiatives/{plan_id}/{initiative_code}", status_code=204)
 async def delete_link(
-    code: str, plan_id: str, initiative_code: str, session: SessionDep, ctx: ContextDep, who: BudgetWriter
+    code: str,
+    plan_id: Annotated[str, Path(max_length=100, pattern=CODE)],
+    initiative_code: Annotated[str, Path(max_length=100, pattern=CODE)],
+    session: SessionDep,
+    ctx: ContextDep,
+    who: BudgetWriter,
 ) -> Response:
     sub = _sub_code(ctx, code)
     row = await repo.find_link(session, sub, plan_id, initiative_code)

@@ -64,7 +64,7 @@ async def report_planned_vs_executed(
     _who: Reader,
     group_by: Annotated[str, Query(description=f"comma-separated: {', '.join(DIMENSIONS)}")] = "eixo,year",
     breakdown: Annotated[Literal["subinvestment", "rubric", "procurement"] | None, Query()] = None,
-    year: int | None = None,
+    year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     rubric_level: Annotated[int | None, Query(ge=1, le=5, description="roll rubrics up to this level")] = None,
     fmt: Format = "json",
 ) -> Any:
@@ -202,7 +202,9 @@ async def reconciliation(
     ctx: ContextDep,
     _who: Reader,
     include_ok: Annotated[bool, Query(description="also list the checks that agree")] = False,
-    published_id: Annotated[int | None, Query(description="a published budget version (default: latest)")] = None,
+    published_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="a published budget version (default: latest)")
+    ] = None,
     fmt: Format = "json",
 ) -> Any:
     return await _reconciliation(session, ctx, include_ok, fmt, published_id)
@@ -217,7 +219,7 @@ async def reconciliation_alias(
     ctx: ContextDep,
     _who: Reader,
     include_ok: Annotated[bool, Query()] = False,
-    published_id: Annotated[int | None, Query()] = None,
+    published_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     fmt: Format = "json",
 ) -> Any:
     return await _reconciliation(session, ctx, include_ok, fmt, published_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from budget.api.common import ContextDep, money
@@ -99,7 +99,9 @@ async def list_published(session: SessionDep, _who: Reader) -> dict[str, Any]:
 
 
 @router.get("/published-budgets/{published_id}", summary="A published budget document, verbatim (ETag)")
-async def get_published(published_id: int, request: Request, session: SessionDep, _who: Reader) -> Response:
+async def get_published(
+    published_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, session: SessionDep, _who: Reader
+) -> Response:
     rows = [r for r in await repo.list_published(session) if r.id == published_id]
     if not rows:
         raise NotFound(f"Published budget {published_id} does not exist.")

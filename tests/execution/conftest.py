@@ -27,6 +27,7 @@ from execution.db.models import (
     LockException,
     OrganisationClosure,
     PeriodLock,
+    PlanRegistrationSettings,
     Registration,
     RegistrationVersion,
 )
@@ -125,6 +126,7 @@ async def svc(service: Service) -> Service:
             OrganisationClosure,
             IdempotencyRecord,
             AuditEvent,
+            PlanRegistrationSettings,
         ):
             await session.execute(delete(model))
     service.clock.set(2014, 3, 10, 12)

@@ -220,3 +220,21 @@ class ClosureOut(BaseModel):
     name: str
     created_at: datetime
     created_by: str
+
+
+class RegistrationSettingsBody(_Closed):
+    catch_up_through: str | None = Field(None, pattern=PERIOD_PATTERN)
+    closing_month: int | None = Field(None, ge=1, le=12)
+    holiday_categories: list[str] | None = Field(None, max_length=5)
+    openings: list[date] = Field(default_factory=list, max_length=366)
+    timezone: str | None = Field(None, max_length=64)
+
+
+class RegistrationSettingsOut(BaseModel):
+    plan_id: str
+    catch_up_through: str | None
+    closing_month: int | None
+    holiday_categories: list[str] | None
+    openings: list[str]
+    timezone: str | None
+    version: int

@@ -24,6 +24,7 @@ __all__ = [
     "LockException",
     "OrganisationClosure",
     "PeriodLock",
+    "PlanRegistrationSettings",
     "Registration",
     "RegistrationVersion",
 ]
@@ -124,3 +125,25 @@ class OrganisationClosure(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class PlanRegistrationSettings(Base):
+    """Registration rules a plan document cannot express yet, kept by execution per plan.
+
+    Only keys planning does not own: the catch-up period (seed 004: January–May registered once
+    the agreement is signed), the write-window closing month, and calendar refinements.
+    """
+
+    __tablename__ = "plan_registration_settings"
+
+    plan_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    catch_up_through: Mapped[str | None] = mapped_column(String(7))
+    closing_month: Mapped[int | None] = mapped_column(Integer)
+    holiday_categories: Mapped[list[str] | None] = mapped_column(JSON)
+    openings: Mapped[list[str] | None] = mapped_column(JSON)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declared name

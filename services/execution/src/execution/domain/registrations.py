@@ -14,7 +14,7 @@ Three kinds of item are registered every month:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -276,3 +276,33 @@ def _product(payload: Mapping[str, Any]) -> dict[str, Any]:
         "delivered_on": delivered.isoformat() if delivered else None,
         "evidence": evidence,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOverrides:
+    """Registration rules kept by execution for keys the plan document does not carry."""
+
+    catch_up_through: Period | None = None
+    closing_month: int | None = None
+    categories: tuple[str, ...] | None = None
+    openings: tuple[date, ...] = ()
+    timezone: str | None = None
+
+    def apply(self, facts: PlanFacts) -> PlanFacts:
+        rule = facts.rule
+        rule = DeadlineRule(
+            business_day=rule.business_day,
+            month_offset=rule.month_offset,
+            catch_up_through=self.catch_up_through or rule.catch_up_through,
+            closing_month=self.closing_month or rule.closing_month,
+        )
+        cal = facts.calendar
+        calendar = CalendarSpec(
+            country=cal.country,
+            subdiv=cal.subdiv,
+            categories=self.categories if self.categories is not None else cal.categories,
+            closures=cal.closures,
+            openings=tuple(sorted(set(cal.openings) | set(self.openings))),
+            timezone=self.timezone or cal.timezone,
+        )
+        return replace(facts, rule=rule, calendar=calendar)

@@ -55,7 +55,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterat
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     config = ClusterConfig(
         ports={name: free_port() for name in (*SERVICES, "gateway")},
-        database_urls={s: create_pg_database(f"metas_it_{worker}_{s}") for s in SERVICES},
+        database_urls={s: create_pg_database(f"metas_it_{os.getpid()}_{worker}_{s}") for s in SERVICES},
         jwt_secret=jwt_secret,
         log_dir=tmp / "logs",
         upstream_timeout_seconds=3.0,

@@ -15,7 +15,7 @@ from metas_dev.cluster import SERVICES, Cluster
 pytestmark = pytest.mark.integration
 
 # Operations that use POST but only compute an answer and store nothing: a viewer may call them.
-READ_ONLY_POSTS = re.compile(r"/v1/simulations")
+READ_ONLY_POSTS = re.compile(r"/v1/simulations|:reproduce$|/v1/rules:check$")
 
 
 def operations(base: str) -> list[tuple[str, str]]:

@@ -114,10 +114,17 @@ async def test_validation_errors_list_every_field_path(client: httpx.AsyncClient
     assert sorted(e["path"] for e in body["errors"]) == ["body.code", "body.name"]
 
 
-async def test_crash_is_a_500_problem_without_trace(client: httpx.AsyncClient) -> None:
-    body = is_problem(await client.get("/v1/things/boom"), 500, "internal")
+async def test_crash_is_a_500_problem_without_trace(client: httpx.AsyncClient, token_for: Any) -> None:
+    body = is_problem(
+        await client.get("/v1/things/boom", headers={"authorization": token_for("viewer")}), 500, "internal"
+    )
     assert "secret internal detail" not in str(body)
     assert "Traceback" not in str(body)
+
+
+async def test_every_route_authenticates_before_anything_else(client: httpx.AsyncClient) -> None:
+    # /boom has no role of its own: the app still refuses an anonymous caller before running it.
+    is_problem(await client.get("/v1/things/boom"), 401, "unauthorized")
 
 
 async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:

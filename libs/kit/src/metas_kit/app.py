@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
+from metas_kit.auth import current_principal
 from metas_kit.db import Database
 from metas_kit.errors import install_error_handlers
 from metas_kit.health import ReadinessCheck, database_check, health_router
@@ -95,8 +96,10 @@ def create_service_app(
     checks: dict[str, ReadinessCheck] = {"database": database_check, **(readiness or {})}
     app.include_router(health_router(checks))
     app.include_router(metrics_router())
+    # Authentication runs before any dependency of any route, so nothing (a lookup, a 404, a 409) is decided
+    # for a caller without a valid token; routes then require their roles.
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(current_principal)])
     _add_problem_schema(app)
     return app
 

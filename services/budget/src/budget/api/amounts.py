@@ -164,7 +164,7 @@ def _build(raw: AmountInput, ctx: ContextDep) -> tuple[AmountEntry, CodeTable]:
 
 @router.post("", status_code=201, summary="Record an amount (split into net and VAT)", response_model=AmountRead)
 async def create_amount(
-    body: AmountCreate, request: Request, session: SessionDep, ctx: ContextDep, who: BudgetWriter
+    body: AmountCreate, request: Request, who: BudgetWriter, session: SessionDep, ctx: ContextDep
 ) -> Response:
     payload = body.model_dump(mode="json")
     replayed = await replay(session, m.IdempotencyRecord, request, who, payload)
@@ -260,7 +260,7 @@ async def get_amount(amount_id: AmountId, request: Request, session: SessionDep,
 
 @router.patch("/{amount_id}", summary="Change an amount (If-Match required)", response_model=AmountRead)
 async def patch_amount(
-    amount_id: AmountId, body: AmountPatch, request: Request, session: SessionDep, ctx: ContextDep, who: BudgetWriter
+    amount_id: AmountId, body: AmountPatch, request: Request, who: BudgetWriter, session: SessionDep, ctx: ContextDep
 ) -> Response:
     row = await _get_or_404(session, amount_id)
     _refuse_seed(row)

@@ -86,7 +86,7 @@ async def list_sub_links(code: str, session: SessionDep, ctx: ContextDep, _who: 
     summary="Link a planning initiative (the initiative must exist in planning)",
 )
 async def create_link(
-    code: str, body: LinkCreate, session: SessionDep, ctx: ContextDep, planning: PlanningDep, who: BudgetWriter
+    code: str, body: LinkCreate, who: BudgetWriter, session: SessionDep, ctx: ContextDep, planning: PlanningDep
 ) -> Response:
     sub = _sub_code(ctx, code)
     existing = await repo.find_link(session, sub, body.plan_id, body.initiative_code)
@@ -126,9 +126,9 @@ async def delete_link(
     code: str,
     plan_id: Annotated[str, Path(max_length=100, pattern=CODE)],
     initiative_code: Annotated[str, Path(max_length=100, pattern=CODE)],
+    who: BudgetWriter,
     session: SessionDep,
     ctx: ContextDep,
-    who: BudgetWriter,
 ) -> Response:
     sub = _sub_code(ctx, code)
     row = await repo.find_link(session, sub, plan_id, initiative_code)

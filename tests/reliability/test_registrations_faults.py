@@ -322,3 +322,38 @@ def test_two_replicas_concurrent_creates_have_one_winner(fc: FaultCluster, token
     versions = history.json()["versions"]
     assert [v["number"] for v in versions] == [1]
     assert Decimal(versions[0]["payload"]["value"]) == Decimal(winners[0])
+
+
+def test_same_idempotency_key_on_both_replicas_at_once_applies_once(
+    fc: FaultCluster, token_for: Callable[..., str]
+) -> None:
+    # A client whose first attempt timed out retries on another replica while the first is still running.
+    token = token_for("registrar", units=["AUDSEC"], sub="rel-idem")
+    item, period = "AUDSEC-I1", "2014-03"
+    bases = [fc.url("execution"), fc.replica_url]
+    body = {"payload": {"value": "42.5"}, "reason": "retried write"}
+    headers = {"authorization": token, "idempotency-key": "rel-same-key-1"}
+    n = 8
+
+    async def attempt(i: int, client: httpx.AsyncClient) -> int:
+        resp = await client.put(reg_url(bases[i % 2], item, period), json=body, headers=headers)
+        return resp.status_code
+
+    async def scenario() -> list[int]:
+        async with httpx.AsyncClient(timeout=15, limits=httpx.Limits(max_connections=n)) as client:
+            return await asyncio.gather(*(attempt(i, client) for i in range(n)))
+
+    statuses = asyncio.run(scenario())
+    # One attempt did the write; the others replayed its answer (201) or, still racing it, were refused without a
+    # write: 409 (the key or row was being inserted), or 412/428 (they saw the new row but not yet the stored
+    # answer, and a create must not overwrite it). None failed with a server error, none wrote twice.
+    assert set(statuses) <= {201, 409, 412, 428}, statuses
+    assert 201 in statuses
+    history = httpx.get(reg_url(bases[0], item, period) + "/versions", headers={"authorization": token}, timeout=15)
+    assert [v["number"] for v in history.json()["versions"]] == [1]
+    # A later retry with the same key gets the stored answer, from either replica.
+    for base in bases:
+        replay = httpx.put(reg_url(base, item, period), json=body, headers=headers, timeout=15)
+        assert replay.status_code == 201
+        assert replay.headers.get("idempotent-replayed") == "true"
+        assert replay.json()["version"] == 1

@@ -294,17 +294,18 @@ def representation(reg: Registration, schedule: PlanSchedule, now: datetime) -> 
         "certification": reg.certification,
         "rejection_reason": reg.rejection_reason,
         "certified_by": reg.certified_by,
-        "certified_at": _iso(reg.certified_at),
-        "first_registered_at": _iso(reg.first_registered_at),
-        "updated_at": _iso(reg.updated_at),
+        "certified_at": iso(reg.certified_at),
+        "first_registered_at": iso(reg.first_registered_at),
+        "updated_at": iso(reg.updated_at),
         "updated_by": reg.updated_by,
         "due_date": dates.due_date.isoformat(),
-        "deadline": _iso(dates.deadline),
+        "deadline": iso(dates.deadline),
         "status": deadline_status(dates.deadline, reg.first_registered_at, now).value,
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z suffix."""
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 

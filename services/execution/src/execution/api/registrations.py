@@ -14,6 +14,7 @@ from execution.api.schemas import (
     CurrentSnapshot,
     ImportBody,
     ImportResult,
+    ImportRow,
     RegistrationOut,
     RegistrationPage,
     RegistrationWrite,
@@ -34,12 +35,13 @@ from execution.db.repositories import (
 from execution.domain.certification import CertificationAction, CertificationState
 from execution.domain.errors import InvalidPeriod, InvalidRegistration
 from execution.domain.periods import Period
-from execution.domain.registrations import normalise_payload
+from execution.domain.registrations import PlanItem, normalise_payload
 from execution.domain.status import deadline_status
 from execution.plans import LoadedPlan, clock, load_plan
 from execution.workflow import (
     WriteGuard,
     decide,
+    iso,
     owed_period,
     payload_problem,
     plan_item,
@@ -128,15 +130,15 @@ async def current_snapshot(
                 certified=bool(reg and reg.certification == CertificationState.CERTIFIED),
                 due_date=dates.due_date.isoformat(),
                 status=status.value,
-                first_registered_at=_iso(reg.first_registered_at) if reg else None,
-                updated_at=_iso(reg.updated_at) if reg else None,
+                first_registered_at=iso(reg.first_registered_at) if reg else None,
+                updated_at=iso(reg.updated_at) if reg else None,
             )
         )
     return CurrentSnapshot(
         plan_id=plan_id,
         plan_version=loaded.tree.version or facts.version,
         period_to=str(to),
-        as_of=_iso(now) or "",
+        as_of=iso(now) or "",
         items=items,
     )
 
@@ -163,7 +165,7 @@ async def import_registrations(
     schedule = loaded.schedule
     now = clock(request.app)
     errors: list[dict[str, Any]] = []
-    rows: list[tuple[int, Any, Period, Any]] = []
+    rows: list[tuple[int, PlanItem, Period, ImportRow]] = []
     first_row: dict[tuple[str, str], int] = {}
     for index, row in enumerate(body.registrations):
         path = f"registrations[{index}]"
@@ -457,7 +459,3 @@ async def put_registration(
     headers = {"ETag": etag, "Location": f"/v1/plans/{plan_id}/registrations/{item_code}/{owed}"}
     remember(session, IdempotencyRecord, request, principal, raw, status_code=status, body=out, headers=headers)
     return JSONResponse(out, status_code=status, headers=headers)
-
-
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None

@@ -19,6 +19,7 @@ from execution_support import (
     PLANNER,
     REG_DS,
     REG_PROC,
+    SERVICE,
     VIEWER,
     Service,
 )
@@ -205,9 +206,15 @@ async def test_certification_workflow(svc: Service) -> None:
 async def test_lock_gives_409_and_an_exception_allows_the_write(svc: Service) -> None:
     first = await put(svc, "DS-I4", "2014-01", {"value": 10})
     assert first.status_code == 201
+    # The scoring service locks a period after evaluating it (role `service`); relocking is a no-op.
     lock = await svc.http.put(
-        f"/v1/plans/{IPSM}/locks/2014-01", json={"reason": "avaliação do 1º mês"}, headers=PLANNER
+        f"/v1/plans/{IPSM}/locks/2014-01", json={"reason": "avaliação do 1º mês"}, headers=SERVICE
     )
+    relock = await svc.http.put(f"/v1/plans/{IPSM}/locks/2014-01", json={"reason": "outra"}, headers=PLANNER)
+    assert relock.json()["locked_by"] == "service:scoring"
+    assert (
+        await svc.http.put(f"/v1/plans/{IPSM}/locks/2014-02", json={"reason": "x"}, headers=REG_DS)
+    ).status_code == 403
     assert lock.status_code == 200, lock.text
     assert [x["period"] for x in (await svc.http.get(f"/v1/plans/{IPSM}/locks", headers=VIEWER)).json()] == ["2014-01"]
 

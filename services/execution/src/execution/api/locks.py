@@ -33,7 +33,7 @@ from metas_kit.auth import Admin, Principal, Reader, require_roles
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound, ValidationFailed
 
-LockManager = Annotated[Principal, Depends(require_roles("planner", "certifier"))]
+LockManager = Annotated[Principal, Depends(require_roles("planner", "certifier", "service"))]
 CalendarKeeper = Annotated[Principal, Depends(require_roles("planner"))]
 OrgCode = Annotated[str, Path(max_length=100, pattern=CODE_PATTERN)]
 

@@ -276,3 +276,22 @@ async def test_metrics_before_a_deadline(svc: Service) -> None:
         gauge(text, "metas_execution_next_deadline_timestamp_seconds", plan=IPSM)
         == datetime(2014, 3, 19, 3, tzinfo=UTC).timestamp()
     )
+
+
+async def test_procedural_durations_on_the_plan_calendar(svc: Service) -> None:
+    # BR-MG, Carnival 16-17 February 2026 (see test_calendars_deadlines.py for the day-by-day count).
+    base = f"/v1/plans/{IPSM}/calendar"
+    r = await svc.http.get(
+        f"{base}/duration?start=2026-02-13&end=2026-02-23&suspension=2026-02-19/2026-02-19", headers=VIEWER
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["business_days"] == 3  # 18 → 1, (19 suspended), 20 → 2, 23 → 3
+    term = (await svc.http.get(f"{base}/term?start=2026-02-14&days=3", headers=VIEWER)).json()
+    assert term["end"] == "2026-02-23"  # Saturday start moves to Wed 18; 19, 20, 23
+    bad = await svc.http.get(
+        f"{base}/duration?start=2026-02-13&end=2026-02-20&suspension=2026-02-20/2026-02-19", headers=VIEWER
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["path"] == "suspension[0]"
+    backwards = await svc.http.get(f"{base}/duration?start=2026-02-20&end=2026-02-13", headers=VIEWER)
+    assert backwards.status_code == 422

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,6 +15,8 @@ from execution.api.schemas import (
     DeadlineTable,
     NonBusinessDay,
     PeriodDeadline,
+    ProceduralDuration,
+    ProceduralTerm,
     StatusPage,
     StatusRow,
     TallyOut,
@@ -22,7 +24,8 @@ from execution.api.schemas import (
 )
 from execution.db.repositories import all_registrations, first_registrations
 from execution.domain.compliance import ComplianceReport, Tally, compliance
-from execution.domain.errors import InvalidPeriod
+from execution.domain.deadlines import Suspension, procedural_duration, procedural_end
+from execution.domain.errors import DeadlineError, InvalidPeriod
 from execution.domain.periods import Period
 from execution.domain.status import DeadlineStatus, deadline_status
 from execution.plans import LoadedPlan, clock, load_plan
@@ -251,3 +254,67 @@ async def compliance_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+Suspensions = Annotated[
+    list[str],
+    Query(
+        alias="suspension",
+        description="Suspended days as START/END (ISO dates, inclusive); repeat for several.",
+        max_length=100,
+    ),
+]
+
+
+def _suspensions(values: list[str]) -> list[Suspension]:
+    out: list[Suspension] = []
+    for index, value in enumerate(values):
+        first, _, last = value.partition("/")
+        try:
+            out.append(Suspension(date.fromisoformat(first), date.fromisoformat(last)))
+        except (ValueError, DeadlineError) as exc:
+            raise ValidationFailed([{"path": f"suspension[{index}]", "message": str(exc)}]) from exc
+    return out
+
+
+@router.get(
+    "/calendar/duration",
+    summary="Business days between two dates, counted as a procedural deadline",
+    response_model=ProceduralDuration,
+    responses=PROBLEM_RESPONSES,
+)
+async def calendar_duration(
+    plan_id: PlanId,
+    request: Request,
+    session: SessionDep,
+    _who: Reader,
+    start: date,
+    end: date,
+    suspension: Suspensions = [],  # noqa: B006 - FastAPI copies query defaults
+) -> ProceduralDuration:
+    loaded = await load_plan(request, session, plan_id)
+    try:
+        n = procedural_duration(loaded.schedule.calendar, start, end, _suspensions(suspension))
+    except DeadlineError as exc:
+        raise ValidationFailed([{"path": "end", "message": str(exc)}]) from exc
+    return ProceduralDuration(start=start, end=end, suspensions=suspension, business_days=n)
+
+
+@router.get(
+    "/calendar/term",
+    summary="Last day of a term of N business days (procedural counting)",
+    response_model=ProceduralTerm,
+    responses=PROBLEM_RESPONSES,
+)
+async def calendar_term(
+    plan_id: PlanId,
+    request: Request,
+    session: SessionDep,
+    _who: Reader,
+    start: date,
+    days: Annotated[int, Query(ge=1, le=3660)],
+    suspension: Suspensions = [],  # noqa: B006 - FastAPI copies query defaults
+) -> ProceduralTerm:
+    loaded = await load_plan(request, session, plan_id)
+    end = procedural_end(loaded.schedule.calendar, start, days, _suspensions(suspension))
+    return ProceduralTerm(start=start, days=days, suspensions=suspension, end=end)

@@ -238,3 +238,17 @@ class RegistrationSettingsOut(BaseModel):
     openings: list[str]
     timezone: str | None
     version: int
+
+
+class ProceduralDuration(BaseModel):
+    start: date
+    end: date
+    suspensions: list[str]
+    business_days: int = Field(description="start excluded, end included, both moved off non-business days")
+
+
+class ProceduralTerm(BaseModel):
+    start: date
+    days: int
+    suspensions: list[str]
+    end: date = Field(description="last day of the term")

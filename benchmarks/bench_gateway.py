@@ -11,7 +11,7 @@ The load generator is `wrk` (Debian package) in its own process; without it, a P
 child process is used (and named in the output). Prints req/s, p50 and p99 per target and the ratios, and writes
 them as JSON (--json). Usage:
 
-    .venv/bin/python benchmarks/bench_gateway.py --duration 10 --connections 32
+    .venv/bin/python benchmarks/bench_gateway.py --duration 10 --connections 32 [--profile]
 """
 
 from __future__ import annotations
@@ -210,6 +210,35 @@ def start_nginx(tmp: Path, upstream_port: int) -> tuple[subprocess.Popen[bytes],
 # --- the run ------------------------------------------------------------------------------------------------
 
 
+def start_profiler(pid: int, duration: float, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy (PyPI) sampling the gateway while it is under load; None when py-spy is not installed."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        print("(py-spy not installed: no profile)")
+        return None
+    cmd = [spy, "record", "-p", str(pid), "-d", str(int(duration)), "-r", "200", "-f", "raw", "-o", str(out)]
+    return subprocess.Popen([*cmd, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarise_profile(raw: Path, top: int = 25) -> None:
+    """Inclusive share of the hottest frames of py-spy's raw (collapsed stacks) output."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        total += int(count)
+        for frame in set(stack.split(";")):
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    print(f"\ngateway profile ({total} samples, inclusive share; raw stacks in {raw}):")
+    # The server's outer frames (uvicorn, Starlette middleware) hold nearly every sample; show what is below.
+    interesting = ("gateway/", "metas_kit/", "httpx/", "httpcore/", "anyio/", "jwt/", "httptools_impl")
+    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])
+    for frame, n in [kv for kv in ranked if any(k in kv[0] for k in interesting)][:top]:
+        print(f"  {n * 100 / max(1, total):5.1f}%  {frame[:140]}")
+
+
 def wait_ok(url: str, timeout: float = 60.0, headers: dict[str, str] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -228,8 +257,10 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "gateway.json")
+    parser.add_argument("--profile", action="store_true", help="py-spy the gateway during its run")
     args = parser.parse_args()
 
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk") is not None)
     load = run_wrk if use_wrk else run_python
     secret = "bench-" + os.urandom(32).hex()
@@ -283,7 +314,12 @@ def main() -> int:
             # Warm-up (connection pools, first-call imports), not measured.
             load(name, url, token, 2.0, args.connections)
             service_cpu, proxy_cpu = cpu_seconds(service_pid), cpu_seconds(proxy_pids[name])
+            profiler = None
+            if args.profile and name == "gateway":
+                profiler = start_profiler(cluster.procs["gateway"].pid, args.duration, args.json.with_suffix(".spy"))
             result = load(name, url, token, args.duration, args.connections)
+            if profiler is not None:
+                profiler.wait(60)
             n = max(1, result.requests)
             result.service_cpu_ms = (cpu_seconds(service_pid) - service_cpu) * 1000 / n
             result.proxy_cpu_ms = (cpu_seconds(proxy_pids[name]) - proxy_cpu) * 1000 / n
@@ -319,6 +355,8 @@ def main() -> int:
     print()
     for k, v in ratios.items():
         print(f"{k}: {v:.2f}")
+    if args.profile and args.json.with_suffix(".spy").exists():
+        summarise_profile(args.json.with_suffix(".spy"))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"results": [asdict(r) for r in results], "ratios": ratios}, indent=2))
     return 1 if any(r.errors for r in results) else 0

@@ -261,12 +261,15 @@ async def test_expired_write_window(svc: Service) -> None:
     assert refused.status_code == 409
     assert refused.json()["reason"] == "expired"
     assert "2015-01-30" in refused.json()["detail"]
-    unit_exc = await svc.http.post(
-        f"/v1/plans/{IPSM}/locks/2014-07/exceptions",
-        json={"unit_code": "DS", "until": "2015-02-10T00:00:00Z", "reason": "recurso deferido"},
-        headers=CERTIFIER,
-    )
+    body = {"unit_code": "DS", "until": "2015-02-10T00:00:00Z", "reason": "recurso deferido"}
+    keyed = {**CERTIFIER, "idempotency-key": "exc-ds-2014-07"}
+    unit_exc = await svc.http.post(f"/v1/plans/{IPSM}/locks/2014-07/exceptions", json=body, headers=keyed)
     assert unit_exc.status_code == 201
+    retry = await svc.http.post(f"/v1/plans/{IPSM}/locks/2014-07/exceptions", json=body, headers=keyed)
+    assert retry.status_code == 201
+    assert retry.json()["id"] == unit_exc.json()["id"]
+    listed = (await svc.http.get(f"/v1/plans/{IPSM}/locks/2014-07/exceptions", headers=VIEWER)).json()
+    assert len(listed) == 1
     assert (await put(svc, "DS-I6", "2014-07", {"value": 3})).status_code == 201
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from execution.api.registrations import PeriodPath, PlanId
 from execution.api.schemas import (
@@ -17,7 +18,7 @@ from execution.api.schemas import (
     LockExceptionOut,
     LockOut,
 )
-from execution.db.base import AuditEvent
+from execution.db.base import AuditEvent, IdempotencyRecord
 from execution.db.models import LockException, OrganisationClosure, PeriodLock
 from execution.db.repositories import (
     closures_of,
@@ -32,6 +33,7 @@ from metas_kit.audit import record_audit
 from metas_kit.auth import Admin, Principal, Reader, require_roles
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound, ValidationFailed
+from metas_kit.idempotency import remember, replay
 
 LockManager = Annotated[Principal, Depends(require_roles("planner", "certifier", "service"))]
 CalendarKeeper = Annotated[Principal, Depends(require_roles("planner"))]
@@ -138,7 +140,11 @@ async def add_exception(
     request: Request,
     session: SessionDep,
     principal: LockManager,
-) -> LockExceptionOut:
+) -> Response:
+    raw = body.model_dump(mode="json")
+    replayed = await replay(session, IdempotencyRecord, request, principal, raw)
+    if replayed is not None:
+        return replayed
     loaded = await load_plan(request, session, plan_id)
     now = clock(request.app)
     errors = []
@@ -170,9 +176,11 @@ async def add_exception(
         action="lock_exception.create",
         entity_type="lock_exception",
         entity_id=str(row.id),
-        after=body.model_dump(mode="json"),
+        after=raw,
     )
-    return LockExceptionOut.model_validate(row)
+    out = LockExceptionOut.model_validate(row).model_dump(mode="json")
+    remember(session, IdempotencyRecord, request, principal, raw, status_code=201, body=out)
+    return JSONResponse(out, status_code=201)
 
 
 @router.delete(

@@ -3,14 +3,19 @@ injection with respx only, the mapping of upstream failures to 502/503/504 probl
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import httpx
 import pytest
 import respx
-from conftest import planning_client_for
+from conftest import fresh_database, planning_client_for
 from execution_support import IPSM, SECRET
 from fastapi import FastAPI
 
 from execution.clients.planning import PlanningClient
+from execution.metrics import compute_snapshot
+from metas_kit.db import Database
 from metas_kit.errors import NotFound, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from metas_kit.http import make_client
 
@@ -74,3 +79,19 @@ async def test_upstream_failures_become_problems(side_effect: object, expected: 
         with pytest.raises(expected):
             await client.tree(IPSM)
         await client.aclose()
+
+
+async def test_metrics_refresh_survives_planning_being_down(tmp_path: Path) -> None:
+    """With planning unreachable the refresh logs and exports nothing rather than failing."""
+    url = await fresh_database("sqlite", "metrics_down", tmp_path)
+    db = Database(url)
+    with respx.mock(base_url="http://planning.down") as mock:
+        mock.get("/v1/plans").mock(side_effect=httpx.ConnectError("refused"))
+        client = PlanningClient(httpx.AsyncClient(base_url="http://planning.down"))
+        app = SimpleNamespace(state=SimpleNamespace(db=db, planning=client))
+        snap = await compute_snapshot(app)  # type: ignore[arg-type]
+        await client.aclose()
+    await db.dispose()
+    assert snap.counts == {}
+    assert snap.next_deadline == {}
+    assert snap.refreshed_at is not None

@@ -5,6 +5,7 @@ per upstream, the per-client rate limit, the request size limit and CORS for con
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -79,7 +80,8 @@ def test_slow_upstream_gives_504_within_the_timeout_retries_included(
     body = assert_problem(resp, 504, "upstream-timeout")
     assert body["upstream"] == "planning"
     # The caller waits the configured budget, not budget × (1 + retries): a slow upstream is not hit again.
-    assert TIMEOUT <= elapsed < TIMEOUT + 0.6, elapsed
+    # (Without the overall deadline a GET would take 3 × 1 s: two retries after the first timeout.)
+    assert TIMEOUT <= elapsed < TIMEOUT + 0.9, elapsed
     # A write that timed out may have been applied: it is never sent twice.
     resp = httpx.post(f"{lenient_gateway}/api/planning/v1/sleep/5000/slow-post", headers=headers, timeout=15)
     assert_problem(resp, 504, "upstream-timeout")
@@ -125,7 +127,7 @@ def test_concurrent_calls_to_a_slow_upstream_do_not_pile_up(
     assert max(elapsed for _, elapsed in results) < TIMEOUT + 1.5, sorted(e for _, e in results)[-5:]
     assert wall < TIMEOUT + 2.0
     # Meanwhile the gateway keeps answering at once.
-    assert max(probe_times) < 0.5, probe_times
+    assert max(probe_times) < 0.75, probe_times
 
 
 def test_path_and_query_reach_the_upstream_as_the_caller_encoded_them(
@@ -207,23 +209,36 @@ def test_breaker_opens_per_upstream_fails_fast_and_closes_after_a_good_trial(
 
 def test_rate_limit_is_per_client(strict_gateway: str, token_for: Callable[..., str]) -> None:
     flood = {"authorization": token_for("viewer", sub="flood")}
+    calm = {"authorization": token_for("viewer", sub="calm")}
     url = f"{strict_gateway}/api/budget/v1/status/200/rl"
-    with httpx.Client(timeout=10) as client:
-        codes = [client.get(url, headers=flood).status_code for _ in range(8)]
-        # Burst of 5; the 8 calls take far less than the 0.2 s a new token needs... at most one more may pass.
-        assert codes[:5] == [200] * 5
-        assert codes.count(429) >= 2
-        refused = client.get(url, headers=flood)
-        assert_problem(refused, 429, "rate-limited")
-        assert int(refused.headers["retry-after"]) >= 1
-        # Another client is not affected by the flood.
-        calm = {"authorization": token_for("viewer", sub="calm")}
-        assert client.get(url, headers=calm).status_code == 200
-        time.sleep(0.5)
-        # 5 tokens/s: after 0.5 s the flooding client may call again.
-        assert client.get(url, headers=flood).status_code == 200
+    n = 20
+
+    async def burst() -> tuple[list[httpx.Response], float, int]:
+        async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=n + 1)) as client:
+            started = time.monotonic()
+            flooded = asyncio.gather(*(client.get(url, headers=flood) for _ in range(n)))
+            calm_call = client.get(url, headers=calm)
+            responses, calm_response = await asyncio.gather(flooded, calm_call)
+            return list(responses), time.monotonic() - started, calm_response.status_code
+
+    responses, elapsed, calm_status = asyncio.run(burst())
+    codes = [r.status_code for r in responses]
+    assert set(codes) <= {200, 429}
+    # Burst of 5, then 5 tokens/s for however long the flood took (+1 for a token just completing).
+    assert 5 <= codes.count(200) <= 5 + 5 * elapsed + 1, (codes.count(200), elapsed)
+    assert elapsed < 2.5, elapsed  # so at least 20 - (5 + 12.5 + 1) of the calls were refused
+    refused = next(r for r in responses if r.status_code == 429)
+    assert_problem(refused, 429, "rate-limited")
+    assert int(refused.headers["retry-after"]) >= 1
+    # Another client is not affected by the flood.
+    assert calm_status == 200
+    time.sleep(0.5)
+    # 5 tokens/s: after 0.5 s the flooding client may call again.
+    assert httpx.get(url, headers=flood, timeout=10).status_code == 200
     metrics = httpx.get(f"{strict_gateway}/metrics", timeout=5).text
-    assert "metas_gateway_rate_limited_total" in metrics
+    limited = re.search(r"^metas_gateway_rate_limited_total ([\d.]+)$", metrics, re.M)
+    assert limited is not None
+    assert float(limited.group(1)) >= codes.count(429)
 
 
 def test_request_size_limit(strict_gateway: str, token_for: Callable[..., str]) -> None:

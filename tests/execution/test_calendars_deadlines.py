@@ -186,3 +186,16 @@ def test_periods() -> None:
     assert is_due_month("annual", Period(2014, 12))
     assert not is_due_month("annual", Period(2014, 11))
     assert is_due_month(None, Period(2014, 4))
+
+
+def test_openings_make_a_listed_holiday_a_business_day() -> None:
+    # An organisation that works on Carnival Monday 2014 (3 March) but not on Tuesday:
+    # 3 → 1, (4 closed), 5 → 2, 6 → 3, 7 → 4, 10 → 5, 11 → 6, 12 → 7, 13 → 8, 14 → 9, 17 → 10.
+    working = calendar_for({"country": "BR", "subdiv": "MG", "openings": ["2014-03-03"]})
+    assert working.is_business_day(date(2014, 3, 3))
+    assert due_date(working, RULE, Period(2014, 2)) == date(2014, 3, 17)
+    # With explicit categories the Ash Wednesday default no longer applies: public + optional
+    # closes 3, 4 and 5 March → 6 → 1, 7 → 2, 10..14 → 3..7, 17 → 8, 18 → 9, 19 → 10.
+    explicit = calendar_for({"country": "BR", "subdiv": "MG", "categories": ["public", "optional"]})
+    assert not explicit.is_business_day(date(2014, 3, 5))
+    assert due_date(explicit, RULE, Period(2014, 2)) == date(2014, 3, 19)

@@ -14,7 +14,8 @@ Jurisdiction defaults (decided here, overridable per plan with ``categories`` / 
   ``holidays`` package is the federal *pontos facultativos* (Carnival Monday and Tuesday, Ash
   Wednesday, Corpus Christi, 28 October Public Servant's Day, 24 and 31 December), which the
   Minas Gerais executive also observes. Ash Wednesday is a half-day (offices open in the
-  afternoon), so it stays a business day by default.
+  afternoon), so it stays a business day by default; a plan that lists ``categories`` itself
+  drops that default (add the day to ``openings`` to keep it).
 """
 
 from __future__ import annotations

@@ -84,6 +84,46 @@ def _prometheus_config(cluster: Cluster, prom_port: int, scrape_interval: str) -
     return config
 
 
+def _admin_headers() -> dict[str, str]:
+    token = issue_token(Principal(sub="deploy-test", roles=frozenset({"admin"})), JWT_SECRET)
+    return {"authorization": f"Bearer {token}"}
+
+
+def _import_audsec_history(gateway: str) -> None:
+    """Back-dated registrations of unit AUDSEC (ipsm-2014-acordo, 2 monthly indicators; due: 10th business
+    day of the next month, America/Sao_Paulo): AUDSEC-I1 every month of 2014 on the 1st of the next month
+    (on time, 12); AUDSEC-I2 January-June on 20 December 2014 (late, 6); AUDSEC-I2 July-December never
+    (missing, 6)."""
+    rows = []
+    for month in range(1, 13):
+        next_month = "2015-01-01" if month == 12 else f"2014-{month + 1:02d}-01"
+        rows.append(
+            {
+                "item_code": "AUDSEC-I1",
+                "period": f"2014-{month:02d}",
+                "payload": {"value": "100"},
+                "registered_at": f"{next_month}T12:00:00Z",
+            }
+        )
+    for month in range(1, 7):
+        rows.append(
+            {
+                "item_code": "AUDSEC-I2",
+                "period": f"2014-{month:02d}",
+                "payload": {"value": "100"},
+                "registered_at": "2014-12-20T12:00:00Z",
+            }
+        )
+    resp = httpx.post(
+        f"{gateway}/api/execution/v1/plans/ipsm-2014-acordo/registrations:import",
+        headers=_admin_headers(),
+        json={"reason": "deploy live test history", "registrations": rows},
+        timeout=60,
+    )
+    assert resp.status_code in (200, 201), resp.text
+    assert resp.json()["created"] == 18
+
+
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     promtool = require_tool("promtool")
@@ -112,6 +152,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     try:
         cluster.start()
         cluster.wait_ready(timeout=120)
+        _import_audsec_history(cluster.config.url("gateway"))
         prom_port = free_port()
         config_file = tmp / "prometheus.yml"
         config_file.write_text(yaml.safe_dump(_prometheus_config(cluster, prom_port, "1s"), sort_keys=False))
@@ -186,28 +227,28 @@ def test_compliance_series_read_back_equal_what_execution_exports(observed: Obse
         name = f"metas_execution_registrations_{status}"
         from_prometheus = _series(observed.query(name))
         assert from_prometheus == _samples(exported, name), name
-    due = _series(observed.query("metas_execution_registrations_due"))
-    missing = _series(observed.query("metas_execution_registrations_missing"))
-    on_time = _series(observed.query("metas_execution_registrations_on_time"))
-    late = _series(observed.query("metas_execution_registrations_late"))
-    # Both seed cycles (2014, 2024) are over and nothing was registered: every owed registration is due
-    # and missing, none on time or late, and the on-time ratio of every unit is 0.
-    assert due
-    assert all(v > 0 for v in due.values())
-    assert missing == due
-    # By hand: unit AUDSEC of ipsm-2014-acordo owns 2 monthly indicators (AUDSEC-I1, AUDSEC-I2); the 12
-    # months of 2014 are all owed and their last deadline (10th business day of January 2015) is over:
-    # 2 x 12 = 24 due, 24 missing.
+    series = {
+        status: _series(observed.query(f"metas_execution_registrations_{status}"))
+        for status in ("due", "on_time", "late", "missing")
+    }
+    # Both seed cycles (2014, 2024) are over: every owed registration is due, and due = on time + late + missing.
+    assert series["due"]
+    for key, due in series["due"].items():
+        assert due > 0
+        assert due == series["on_time"][key] + series["late"][key] + series["missing"][key], key
+    # By hand, unit AUDSEC of ipsm-2014-acordo: 2 monthly indicators x 12 months of 2014 = 24 due, of which
+    # the imported history makes 12 on time, 6 late and leaves 6 missing; on-time ratio 12 / 24 = 0.5.
     audsec = (("plan", "ipsm-2014-acordo"), ("unit", "AUDSEC"))
-    assert due[audsec] == 24
-    assert missing[audsec] == 24
-    assert set(on_time.values()) == set(late.values()) == {0.0}
-    ratio = _series(observed.query("metas_execution_on_time_ratio"))
-    assert set(ratio) == set(due)
-    assert set(ratio.values()) == {0.0}
-    # The dashboard's headline stat, computed by Prometheus over both plans: 0 on time / N due.
+    assert [series[s][audsec] for s in ("due", "on_time", "late", "missing")] == [24, 12, 6, 6]
+    assert _series(observed.query("metas_execution_on_time_ratio"))[audsec] == 0.5
+    # Every other unit registered nothing: all missing.
+    for key, due in series["due"].items():
+        if key != audsec:
+            assert series["missing"][key] == due, key
+    # The dashboard's headline stat over both plans: the 12 on time over everything due.
+    total_due = sum(series["due"].values())
     (headline,) = observed.query(as_promql(panel_exprs(load(DASHBOARDS_BY_NAME["metas-deadline-compliance"]))[0]))
-    assert float(headline["value"][1]) == 0.0
+    assert float(headline["value"][1]) == pytest.approx(12 / total_due)
 
 
 DASHBOARDS_BY_NAME = {p.stem: p for p in DASHBOARDS}
@@ -240,21 +281,29 @@ def test_every_rule_loads_and_evaluates_without_error(observed: Observed) -> Non
 
 
 def test_gateway_traffic_reaches_the_recording_rules_and_dashboards(observed: Observed) -> None:
-    token = issue_token(Principal(sub="deploy-test", roles=frozenset({"admin"})), JWT_SECRET)
     gw = observed.cluster.config.url("gateway")
-    for _ in range(20):
-        resp = httpx.get(f"{gw}/api/planning/v1/plans", headers={"authorization": f"Bearer {token}"}, timeout=10)
-        assert resp.status_code == 200
-    # 20 requests inside the 5-minute window: the gateway's per-service rate is positive.
-    rate = wait_for(
-        "gateway request rate", lambda: _series(observed.query('service:metas_http_requests:rate5m{service="gateway"}'))
-    )
-    assert rate[(("service", "gateway"),)] > 0
-    # The 20 proxied calls appear with the next scrapes (every second here).
     key = (("status", "200"), ("upstream", "planning"))
     query = 'sum by (upstream, status) (metas_gateway_requests_total{upstream="planning"})'
-    wait_for("20 proxied requests counted", lambda: _series(observed.query(query)).get(key, 0) >= 20)
-    assert _series(observed.query(query))[key] == 20  # probes of /readyz are not proxied calls
+
+    def proxied() -> float:
+        return _series(observed.query(query)).get(key, 0)
+
+    def get_plans() -> None:
+        assert httpx.get(f"{gw}/api/planning/v1/plans", headers=_admin_headers(), timeout=10).status_code == 200
+
+    # A labelled counter is born at its first increment: let Prometheus see it at 1 before the burst,
+    # or rate() has no increase to measure.
+    get_plans()
+    wait_for("first proxied request scraped", lambda: proxied() == 1)
+    for _ in range(19):
+        get_plans()
+    wait_for("20 proxied requests counted", lambda: proxied() >= 20)
+    assert proxied() == 20  # probes of /readyz are not proxied calls
+    # The recording rule sees the gateway's traffic.
+    query_rate = 'service:metas_http_requests:rate5m{service="gateway"}'
+    wait_for(
+        "gateway request rate > 0", lambda: _series(observed.query(query_rate)).get((("service", "gateway"),), 0) > 0
+    )
 
 
 def test_every_dashboard_query_runs_and_names_only_exported_metrics(observed: Observed) -> None:
@@ -274,6 +323,28 @@ def test_every_dashboard_query_runs_and_names_only_exported_metrics(observed: Ob
             observed.query(promql)  # asserts status == success
             unknown = metric_names(promql) - exported - recorded - {"up"}
             assert not unknown, (path.name, expr, unknown)
+
+
+def test_an_evaluation_through_the_gateway_shows_up_as_grades(observed: Observed) -> None:
+    gw = observed.cluster.config.url("gateway")
+    resp = httpx.post(
+        f"{gw}/api/scoring/v1/evaluations",
+        headers=_admin_headers(),
+        json={"plan_id": "ipsm-2014-acordo", "period_to": "2014-12"},
+        timeout=60,
+    )
+    assert resp.status_code == 201, resp.text
+    teams = {unit: float(grade) for unit, grade in resp.json()["summary"]["teams"].items() if grade is not None}
+    # Only AUDSEC has registrations (the imported history): its grade is set, the other teams have none.
+    assert set(teams) == {"AUDSEC"}
+    query = 'metas_scoring_team_grade{plan="ipsm-2014-acordo"}'
+    scraped = wait_for("team grades", lambda: len(observed.query(query)) == len(teams) and observed.query(query))
+    # Prometheus holds exactly the grades the evaluation returned, one series per team.
+    assert {r["metric"]["unit"]: float(r["value"][1]) for r in scraped} == teams
+    runs = wait_for(
+        "evaluation counted", lambda: observed.query('metas_scoring_evaluations_total{plan="ipsm-2014-acordo"}')
+    )
+    assert float(runs[0]["value"][1]) == 1.0
 
 
 def test_a_stopped_service_puts_service_down_in_pending(observed: Observed) -> None:

@@ -129,8 +129,8 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     promtool = require_tool("promtool")
     prometheus = require_tool("prometheus")
     tmp = tmp_path_factory.mktemp("prometheus-live")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    db_names = {s: f"metas_deploy_{s}_{worker}" for s in SERVICES if s != "gateway"}
+    # Unique per process: two runs of the suite at once (or xdist workers) never share a database.
+    db_names = {s: f"metas_deploy_{s}_{os.getpid()}" for s in SERVICES if s != "gateway"}
     config = ClusterConfig(
         ports={name: free_port() for name in SERVICES},
         database_urls={s: create_pg_database(name) for s, name in db_names.items()},

@@ -1,8 +1,8 @@
 """Shared helpers of the deploy tests: repository paths and the external tools they need.
 
 A missing tool is a failure, not a skip: .ci/run installs them (Debian: docker-compose, prometheus;
-kubectl ships with the machine image; PyPI: kubernetes-validate, check-jsonschema,
-cloudcoil-models-prometheus-operator, dockerfile)."""
+kubectl and node/npm ship with the machine image; PyPI: kubernetes-validate, check-jsonschema, dockerfile;
+npm: `npm install --prefix tests/deploy/crd` for the prometheus-operator schemas)."""
 
 from __future__ import annotations
 

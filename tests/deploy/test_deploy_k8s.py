@@ -68,7 +68,7 @@ def test_every_builtin_object_validates_strictly(path: Path, version: str) -> No
 def test_prometheus_operator_resources_validate_against_their_schema() -> None:
     node = require_tool("node")
     if not (CRD_DIR / "node_modules").is_dir():
-        pytest.fail("run `npm ci --prefix tests/deploy/crd` first (.ci/run does)")
+        pytest.fail("run `npm install --prefix tests/deploy/crd` first (.ci/run does)")
     crs = [d for d in render(OVERLAY) if d["kind"] in CRD_KINDS]
     assert sorted(d["kind"] for d in crs) == ["PrometheusRule", "ServiceMonitor"]
     proc = subprocess.run(

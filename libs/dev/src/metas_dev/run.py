@@ -19,7 +19,7 @@ from metas_dev.credentials import admin_api_key, jwt_secret
 from metas_kit.auth import Principal, issue_token
 
 # Seed loaders of the services that have seed data, and the data each reads.
-SEEDS = {"planning": "data/plans", "budget": "data/budget"}
+SEEDS = {"planning": "data/plans", "execution": "data/execution", "budget": "data/budget"}
 
 
 def load_seeds(cluster: Cluster) -> None:

@@ -250,7 +250,9 @@ class TestNetworkIsolation:
     def test_gateway_is_the_only_server_reachable_from_outside(self) -> None:
         policies, pods = self._setup()
         assert allowed(policies, pods["ingress"], pods["gateway"], 8000)
-        assert allowed(policies, pods["internet"], pods["gateway"], 8000)
+        # Not around the ingress controller: neither from outside the cluster nor from another namespace.
+        assert not allowed(policies, pods["internet"], pods["gateway"], 8000)
+        assert not allowed(policies, pods["rogue-prometheus"], pods["gateway"], 8000)
         for svc in DB_SERVICES:
             assert not allowed(policies, pods["ingress"], pods[svc], PORTS[svc]), svc
             assert not allowed(policies, pods["internet"], pods[svc], PORTS[svc]), svc
@@ -270,8 +272,7 @@ class TestNetworkIsolation:
         policies, pods = self._setup()
         for svc in SERVICES:
             assert allowed(policies, pods["prometheus"], pods[svc], PORTS[svc]), svc
-            if svc != "gateway":
-                assert not allowed(policies, pods["rogue-prometheus"], pods[svc], PORTS[svc]), svc
+            assert not allowed(policies, pods["rogue-prometheus"], pods[svc], PORTS[svc]), svc
 
     def test_egress_is_dns_postgresql_and_the_servers(self) -> None:
         policies, pods = self._setup()

@@ -160,7 +160,8 @@ def test_each_server_has_probes_resources_hpa_pdb_and_a_service() -> None:
         assert svc["spec"]["ports"][0]["targetPort"] == "http"
         hpa = hpas[name]
         assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
-        assert hpa["spec"]["minReplicas"] == dep["spec"]["replicas"] >= 2
+        assert "replicas" not in dep["spec"]  # owned by the HPA
+        assert hpa["spec"]["minReplicas"] >= 2
         assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
         pdb = pdbs[name]
         assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
@@ -169,9 +170,10 @@ def test_each_server_has_probes_resources_hpa_pdb_and_a_service() -> None:
 
 def test_production_overlay_raises_the_peak_services() -> None:
     base, prod = render(K8S / "base"), render(OVERLAY)
-    assert by_kind(base, "Deployment")["gateway"]["spec"]["replicas"] == 2
-    assert by_kind(prod, "Deployment")["gateway"]["spec"]["replicas"] == 3
-    assert by_kind(prod, "Deployment")["execution"]["spec"]["replicas"] == 3
+    assert by_kind(base, "HorizontalPodAutoscaler")["gateway"]["spec"]["minReplicas"] == 2
+    assert by_kind(prod, "HorizontalPodAutoscaler")["gateway"]["spec"]["minReplicas"] == 3
+    assert by_kind(prod, "HorizontalPodAutoscaler")["execution"]["spec"]["minReplicas"] == 3
+    assert by_kind(prod, "HorizontalPodAutoscaler")["planning"]["spec"]["minReplicas"] == 2
     assert by_kind(prod, "HorizontalPodAutoscaler")["gateway"]["spec"]["maxReplicas"] == 20
     assert by_kind(prod, "PodDisruptionBudget")["execution"]["spec"]["minAvailable"] == 2
     assert {d["metadata"].get("namespace") for d in prod if d["kind"] != "Namespace"} == {"metas"}

@@ -9,6 +9,7 @@ the generated request and what was wrong), not only the first one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,9 @@ pytestmark = pytest.mark.integration
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Examples per operation: direct services get more; the gateway re-runs the same operations through the proxy.
-EXAMPLES = {"gateway": 3, **dict.fromkeys(SERVICES, 6)}
+# METAS_CONTRACT_EXAMPLES=<n> runs n per operation everywhere, for a deeper exploratory run outside the suite.
+_DEEP = int(os.environ.get("METAS_CONTRACT_EXAMPLES", "0"))
+EXAMPLES = {"gateway": _DEEP or 3, **dict.fromkeys(SERVICES, _DEEP or 6)}
 PLAN_FILE = Path(__file__).resolve().parents[2] / "data" / "plans" / "ipsm-2014-acordo.yaml"
 CONTRACT_PLAN = "contract-2014-acordo"
 

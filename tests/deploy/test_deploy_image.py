@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from conftest import DB_SERVICES, REPO
+from deploy_support import DB_SERVICES, REPO
 
 from metas_kit.testing import PG_ADMIN_DSN, create_pg_database, drop_pg_database
 

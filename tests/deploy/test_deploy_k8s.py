@@ -14,7 +14,7 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
-from conftest import DB_SERVICES, DEPLOY, PORTS, SERVICES, require_tool, run
+from deploy_support import DB_SERVICES, DEPLOY, PORTS, SERVICES, require_tool, run
 from k8s_netpol import Endpoint, allowed
 
 K8S = DEPLOY / "k8s"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from conftest import DEPLOY, PORTS, REPO, SERVICES, require_tool, run
+from deploy_support import DEPLOY, PORTS, REPO, SERVICES, require_tool, run
 
 PROM = DEPLOY / "prometheus"
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from conftest import DEPLOY, PORTS, REPO, SERVICES, require_tool
+from deploy_support import DEPLOY, PORTS, REPO, SERVICES, require_tool
 from prometheus_client.parser import text_string_to_metric_families
 from test_deploy_grafana import DASHBOARDS, as_promql, load, metric_names, panel_exprs, variable_selectors
 

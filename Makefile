@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# JSON schemas of the prometheus-operator CRDs, from npm, for the offline validation of deploy/k8s.
+CRD_STAMP := tests/deploy/crd/node_modules/.installed
 
 .PHONY: run test lint typecheck fmt pytest bench clean
 
@@ -19,6 +21,10 @@ run: $(STAMP)
 ## test: install what the suite needs and run all of it (lint, types, tests on PostgreSQL and SQLite).
 test: $(STAMP) lint typecheck pytest
 
+$(CRD_STAMP): tests/deploy/crd/package.json
+	npm install --prefix tests/deploy/crd --no-audit --no-fund --silent
+	touch $(CRD_STAMP)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -26,7 +32,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy libs services gateway
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CRD_STAMP)
 	$(PY) -m pytest
 
 fmt: $(STAMP)

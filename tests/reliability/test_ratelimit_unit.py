@@ -79,19 +79,3 @@ def test_memory_is_bounded_and_evicts_the_least_recent_client() -> None:
     limiter.take("d")
     assert len(limiter.buckets) == 3
     assert set(limiter.buckets) == {"a", "c", "d"}
-
-
-def test_blocked_looks_without_consuming() -> None:
-    clock = FakeClock()
-    limiter = RateLimiter(rate_per_second=2.0, burst=2, clock=clock)
-    # Unknown client: not blocked, and looking creates no bucket.
-    assert limiter.blocked("guess") == 0.0
-    assert "guess" not in limiter.buckets
-    limiter.take("guess")
-    limiter.take("guess")
-    # Empty: a token in 1/2 s; asking again and again does not push it further.
-    assert limiter.blocked("guess") == pytest.approx(0.5)
-    assert limiter.blocked("guess") == pytest.approx(0.5)
-    clock.now += 0.5
-    assert limiter.blocked("guess") == 0.0
-    assert limiter.take("guess") == 0.0

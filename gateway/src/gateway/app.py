@@ -23,7 +23,7 @@ from gateway.proxy import Upstream, forward_headers, read_body, send, upstream_p
 from gateway.ratelimit import RateLimiter
 from gateway.settings import UPSTREAMS, GatewaySettings, get_settings
 from gateway.transport import AiohttpTransport
-from metas_kit.errors import AppError, NotFound, TooManyRequests, Unauthorized, install_error_handlers
+from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_handlers
 from metas_kit.health import health_router
 from metas_kit.logging import configure_logging
 from metas_kit.metrics import metrics_router
@@ -83,7 +83,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     keys = ApiKeyStore.load(settings.api_keys, settings.api_keys_file)
     limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-    auth_failures = RateLimiter(settings.auth_failure_rate_per_second, settings.auth_failure_burst)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -159,18 +158,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             if not secret:
                 raise GatewayMisconfigured("The gateway has no JWT secret configured; it refuses every call.")
-            address = request.client.host if request.client else "unknown"
-            if (wait := auth_failures.blocked(address)) > 0:
-                RATE_LIMITED.inc()
-                raise TooManyRequests(
-                    "Too many failed authentications from this address.",
-                    headers={"Retry-After": str(max(1, round(wait)))},
-                )
-            try:
-                caller = authenticate(request, secret, settings.jwt_issuer, keys)
-            except Unauthorized:
-                auth_failures.take(address)
-                raise
+            caller = authenticate(request, secret, settings.jwt_issuer, keys)
             wait = limiter.take(caller.principal.sub)
             if wait > 0:
                 RATE_LIMITED.inc()

@@ -22,14 +22,6 @@ class RateLimiter:
         self.clock = clock
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    def blocked(self, client: str) -> float:
-        """Like ``take`` but consumes nothing: 0.0 when a token is available, else the seconds until one is."""
-        if client not in self.buckets:
-            return 0.0
-        tokens, last = self.buckets[client]
-        tokens = min(self.burst, tokens + (self.clock() - last) * self.rate)
-        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
-
     def take(self, client: str) -> float:
         """0.0 when the request may go; otherwise the seconds to wait before the next token."""
         now = self.clock()

@@ -29,10 +29,6 @@ class GatewaySettings(ServiceSettings):
     breaker_reset_seconds: float = 5.0
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 400
-    # Failed authentications per client address: beyond this, the address gets 429 before its credentials are
-    # even looked at, so tokens and API keys cannot be guessed at full speed.
-    auth_failure_rate_per_second: float = 2.0
-    auth_failure_burst: int = 20
     max_body_bytes: int = 8 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
     # JSON object {"<sha256 of key>": {"sub": ..., "roles": [...], "units": [...]}}; keys are never stored plain.

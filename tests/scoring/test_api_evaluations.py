@@ -11,6 +11,8 @@ import httpx
 from fastapi import FastAPI
 from scoring_support import ADMIN, IPSM, IPSM_COMMITTEE, PLANNER, QUAR, REGISTRAR, VIEWER, Service
 
+from scoring.metrics import TEAM_GRADE, publish_from_database
+
 
 async def _evaluate(svc: Service, body: dict[str, Any], headers: dict[str, str] = PLANNER) -> dict[str, Any]:
     response = await svc.http.post("/v1/evaluations", json=body, headers=headers)
@@ -150,6 +152,17 @@ async def test_metrics_publish_latest_grades(service: Service) -> None:
     text = (await service.http.get("/metrics")).text
     assert 'metas_scoring_objective_rate{objective="OP1",plan="ii-2024-quar"} 125.0' in text
     assert D("102.57") == D(text.split('metas_scoring_final_rate{plan="ii-2024-quar"} ')[1].split()[0])
+
+
+async def test_grade_gauges_are_rebuilt_from_the_database(service: Service) -> None:
+    # A replica that did not run the evaluation (or this one after a restart) has empty gauges; the periodic
+    # refresh fills them from the stored evaluations, so every replica exports the same grades.
+    await _evaluate(service, IPSM_BODY)
+    TEAM_GRADE.clear()
+    assert "metas_scoring_team_grade{" not in (await service.http.get("/metrics")).text
+    await publish_from_database(service.app)
+    text = (await service.http.get("/metrics")).text
+    assert 'metas_scoring_team_grade{plan="ipsm-2014-acordo",unit="DS"} 94.67' in text
 
 
 async def test_a_past_grade_survives_later_registrations(service: Service, execution_app: FastAPI) -> None:

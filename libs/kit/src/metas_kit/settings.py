@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = Field(default="metas", validation_alias=AliasChoices("METAS_JWT_ISSUER", "jwt_issuer"))
     upstream_timeout_seconds: float = 5.0
     docs_enabled: bool = True
+    # Gauges computed from the database are recomputed this often (0 disables the background refresh).
+    metrics_refresh_seconds: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:

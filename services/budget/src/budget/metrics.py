@@ -9,7 +9,6 @@ with nothing planned (2021-2022 print only execution).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
@@ -69,25 +68,3 @@ async def refresh_from_session(session: AsyncSession) -> None:
 async def refresh_once(app: FastAPI) -> None:
     async with app.state.db.sessionmaker() as session:
         await refresh_from_session(session)
-
-
-async def _loop(app: FastAPI, every: float) -> None:
-    while True:
-        try:
-            await refresh_once(app)
-        except Exception:  # a scrape gauge must never take the service down
-            log.warning("budget metrics refresh failed", exc_info=True)
-        await asyncio.sleep(every)
-
-
-async def start_refresher(app: FastAPI) -> None:
-    every = float(getattr(app.state.settings, "metrics_refresh_seconds", 30.0))
-    app.state.budget_metrics_task = asyncio.create_task(_loop(app, every))
-
-
-async def stop_refresher(app: FastAPI) -> None:
-    task: asyncio.Task[None] | None = getattr(app.state, "budget_metrics_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

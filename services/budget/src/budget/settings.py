@@ -12,8 +12,6 @@ class Settings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/budget.db"
     planning_url: str = "http://127.0.0.1:8001"
-    # Period of the background refresh of the budget gauges (writes in this process refresh at once).
-    metrics_refresh_seconds: float = 30.0
 
 
 @lru_cache

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 
 from execution.api.routers import all_routers
 from execution.clients.planning import PlanningClient
-from execution.metrics import COLLECTOR, Snapshot, refresh_forever
+from execution.metrics import COLLECTOR, Snapshot, refresh
 from execution.settings import Settings, get_settings
 from metas_kit.app import create_service_app
+from metas_kit.background import Periodic
 from metas_kit.errors import UpstreamUnavailable
 from metas_kit.http import make_client
 
@@ -29,6 +28,8 @@ async def _planning_ready(request: Request) -> None:
 def create_app(settings: Settings | None = None, planning: PlanningClient | None = None) -> FastAPI:
     """``planning`` lets a caller (tests, an embedded runner) supply its own planning client."""
     settings = settings or get_settings()
+    # The snapshot keeps its last good state when a refresh fails; its timestamp gauge shows the staleness.
+    compliance_gauges = Periodic("compliance-gauges", settings.metrics_refresh_seconds, refresh)
 
     async def start(app: FastAPI) -> None:
         if planning is not None:
@@ -42,16 +43,10 @@ def create_app(settings: Settings | None = None, planning: PlanningClient | None
                 jwt_secret=secret,
             )
             app.state.planning = PlanningClient(http, revalidate_seconds=settings.planning_revalidate_seconds)
-        app.state.metrics_task = None
-        if settings.metrics_refresh_seconds > 0:
-            app.state.metrics_task = asyncio.create_task(refresh_forever(app, settings.metrics_refresh_seconds))
+        await compliance_gauges.start(app)
 
     async def stop(app: FastAPI) -> None:
-        task: asyncio.Task[None] | None = app.state.metrics_task
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await compliance_gauges.stop(app)
         if planning is None:
             await app.state.planning.aclose()
         COLLECTOR.snapshot = Snapshot()  # a stopped service exports no stale gauges

@@ -7,7 +7,6 @@ reads the snapshot, so a scrape never waits on the database or on planning. Labe
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import defaultdict
@@ -147,12 +146,3 @@ async def refresh(app: FastAPI) -> Snapshot:
     snap = await compute_snapshot(app)
     COLLECTOR.snapshot = snap
     return snap
-
-
-async def refresh_forever(app: FastAPI, every_seconds: float) -> None:
-    while True:
-        try:
-            await refresh(app)
-        except Exception:  # keep the last snapshot; the refresh timestamp shows staleness
-            log.exception("compliance metrics refresh failed")
-        await asyncio.sleep(every_seconds)

@@ -14,8 +14,6 @@ class Settings(ServiceSettings):
     planning_url: str = "http://127.0.0.1:8001"
     # A cached plan tree is revalidated (If-None-Match) at most this often.
     planning_revalidate_seconds: float = 5.0
-    # Compliance gauges are recomputed this often; 0 disables the background refresh.
-    metrics_refresh_seconds: float = 30.0
 
 
 @lru_cache

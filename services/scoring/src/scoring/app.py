@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
 from metas_kit.app import create_service_app
+from metas_kit.background import Periodic
 from metas_kit.http import make_client
 from scoring.api.routers import all_routers
 from scoring.clients.upstreams import ExecutionClient, PlanningClient
-from scoring.db import repository
-from scoring.metrics import publish_latest
+from scoring.metrics import publish_from_database
 from scoring.settings import Settings, get_settings
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
-log = logging.getLogger("metas.scoring")
 
 
 def create_app(
@@ -29,20 +27,20 @@ def create_app(
     settings = settings or get_settings()
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
 
+    # Grades come from the database, not from this process's memory: every replica exports the latest
+    # evaluation of each plan, including one made by another replica or before a restart.
+    grades = Periodic("grade-gauges", settings.metrics_refresh_seconds, publish_from_database)
+
     def client(url: str) -> httpx.AsyncClient:
         return make_client(url, timeout=settings.upstream_timeout_seconds, service_name="scoring", jwt_secret=secret)
 
     async def start(app: FastAPI) -> None:
         app.state.planning = planning or PlanningClient(client(settings.planning_url))
         app.state.execution = execution or ExecutionClient(client(settings.execution_url))
-        try:
-            async with app.state.db.sessionmaker() as session:
-                for run in await repository.latest_per_plan(session):
-                    publish_latest(run.plan_id, run.summary)
-        except Exception:  # metrics must never stop the service from starting
-            log.warning("could not publish the latest grades at start", exc_info=True)
+        await grades.start(app)
 
     async def stop(app: FastAPI) -> None:
+        await grades.stop(app)
         if planning is None:
             await app.state.planning.aclose()
         if execution is None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fastapi import FastAPI
 from prometheus_client import Counter, Gauge, Histogram
+
+from scoring.db import repository
 
 EVALUATION_DURATION = Histogram(
     "metas_scoring_evaluation_duration_seconds",
@@ -22,6 +25,12 @@ OBJECTIVE_RATE = Gauge(
     "metas_scoring_objective_rate", "Objective rate (%) of the latest evaluation of a QUAR plan.", ["plan", "objective"]
 )
 FINAL_RATE = Gauge("metas_scoring_final_rate", "Final rate (%) of the latest evaluation of a QUAR plan.", ["plan"])
+
+
+async def publish_from_database(app: FastAPI) -> None:
+    async with app.state.db.sessionmaker() as session:
+        for run in await repository.latest_per_plan(session):
+            publish_latest(run.plan_id, run.summary)
 
 
 def publish_latest(plan_id: str, summary: Mapping[str, Any]) -> None:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound
 from metas_kit.pagination import encode_cursor
+from planning.api.params import ItemCode, PlanId, VersionQuery
 from planning.api.plans import version_headers
 from planning.api.schemas import ItemPage
 from planning.db.repositories import PlanRepository
@@ -35,12 +36,12 @@ def _kinds(collection: str, level: str | None) -> tuple[str, ...]:
 
 @router.get("/{collection}", response_model=ItemPage, responses=PROBLEM_RESPONSES)
 async def list_items(
-    plan_id: str,
+    plan_id: PlanId,
     collection: Collection,
     session: SessionDep,
     _who: Reader,
     page: PageDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
     unit_code: Annotated[str | None, Query(max_length=64)] = None,
     objective_code: Annotated[str | None, Query(max_length=64)] = None,
     indicator_code: Annotated[str | None, Query(max_length=64)] = None,
@@ -70,12 +71,12 @@ async def list_items(
 
 @router.get("/{collection}/{code}", responses=PROBLEM_RESPONSES)
 async def get_item(
-    plan_id: str,
+    plan_id: PlanId,
     collection: Collection,
-    code: str,
+    code: ItemCode,
     session: SessionDep,
     _who: Reader,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
 ) -> JSONResponse:
     repo = PlanRepository(session)
     row = await tree_version(repo, plan_id, version)
@@ -92,13 +93,13 @@ async def get_item(
     summary="JSON merge-patch one item of a draft version (If-Match: the version ETag)",
 )
 async def patch_item(
-    plan_id: str,
+    plan_id: PlanId,
     collection: Collection,
-    code: str,
+    code: ItemCode,
     session: SessionDep,
     who: Planner,
     patch: Annotated[dict[str, Any], Body()],
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     row, after = await patch_document_item(
@@ -114,12 +115,12 @@ async def patch_item(
     summary="Add an item to a draft version (If-Match: the version ETag; objectives carry their kind)",
 )
 async def add_item(
-    plan_id: str,
+    plan_id: PlanId,
     collection: Collection,
     session: SessionDep,
     who: Planner,
     item: Annotated[dict[str, Any], Body()],
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     row = await add_document_item(session, plan_id, collection, item, who, number=version, if_match=if_match)
@@ -134,12 +135,12 @@ async def add_item(
     summary="Remove an item from a draft version (If-Match: the version ETag)",
 )
 async def remove_item(
-    plan_id: str,
+    plan_id: PlanId,
     collection: Collection,
-    code: str,
+    code: ItemCode,
     session: SessionDep,
     who: Planner,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     row = await remove_document_item(session, plan_id, collection, code, who, number=version, if_match=if_match)

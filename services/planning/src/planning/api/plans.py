@@ -13,6 +13,7 @@ from metas_kit.errors import PROBLEM_RESPONSES, AppError, NotFound
 from metas_kit.etag import not_modified
 from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import encode_cursor
+from planning.api.params import OrganisationCode, PlanId, VersionNumber, VersionQuery
 from planning.api.schemas import ImportOut, OrganisationOut, PlanOut, VersionOut
 from planning.db.models import IdempotencyRecord, PlanVersion
 from planning.db.repositories import PlanRepository
@@ -84,7 +85,7 @@ async def list_organisations(session: SessionDep, _who: Reader, page: PageDep) -
 
 
 @router.get("/organisations/{code}", responses=PROBLEM_RESPONSES, tags=["organisations"])
-async def get_organisation(code: str, session: SessionDep, _who: Reader) -> OrganisationOut:
+async def get_organisation(code: OrganisationCode, session: SessionDep, _who: Reader) -> OrganisationOut:
     row = await PlanRepository(session).get_organisation(code)
     if row is None:
         raise NotFound(f"No organisation {code!r}.")
@@ -145,7 +146,7 @@ async def import_plan(
 
 
 @router.get("/plans/{plan_id}", responses=PROBLEM_RESPONSES)
-async def get_plan(plan_id: str, session: SessionDep, _who: Reader) -> PlanOut:
+async def get_plan(plan_id: PlanId, session: SessionDep, _who: Reader) -> PlanOut:
     return PlanOut.of(await get_plan_or_404(PlanRepository(session), plan_id))
 
 
@@ -159,11 +160,11 @@ async def get_plan(plan_id: str, session: SessionDep, _who: Reader) -> PlanOut:
     summary="The plan document of the approved version (else the latest draft), with a strong ETag",
 )
 async def get_tree(
-    plan_id: str,
+    plan_id: PlanId,
     request: Request,
     session: SessionDep,
     _who: Reader,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
 ) -> Response:
     repo = PlanRepository(session)
     plan = await get_plan_or_404(repo, plan_id)
@@ -179,13 +180,26 @@ async def get_tree(
     return JSONResponse(row.document, headers=version_headers(row))
 
 
-@router.get("/plans/{plan_id}/export", responses=PROBLEM_RESPONSES)
+@router.get(
+    "/plans/{plan_id}/export",
+    responses={
+        **PROBLEM_RESPONSES,
+        200: {
+            "description": "The plan document as a file: JSON, or YAML with format=yaml",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+        },
+    },
+    summary="Download a version's plan document (JSON or YAML)",
+)
 async def export_plan(
-    plan_id: str,
+    plan_id: PlanId,
     session: SessionDep,
     _who: Reader,
     format: Annotated[Literal["json", "yaml"], Query()] = "json",
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
 ) -> Response:
     row = await tree_version(PlanRepository(session), plan_id, version)
     headers = version_headers(row)
@@ -200,7 +214,7 @@ async def export_plan(
 
 
 @router.get("/plans/{plan_id}/versions", responses=PROBLEM_RESPONSES)
-async def list_versions(plan_id: str, session: SessionDep, _who: Reader) -> dict[str, Any]:
+async def list_versions(plan_id: PlanId, session: SessionDep, _who: Reader) -> dict[str, Any]:
     repo = PlanRepository(session)
     await get_plan_or_404(repo, plan_id)
     rows = await repo.list_versions(plan_id)
@@ -208,7 +222,7 @@ async def list_versions(plan_id: str, session: SessionDep, _who: Reader) -> dict
 
 
 @router.get("/plans/{plan_id}/versions/{number}", responses=PROBLEM_RESPONSES)
-async def get_version(plan_id: str, number: int, session: SessionDep, _who: Reader) -> JSONResponse:
+async def get_version(plan_id: PlanId, number: VersionNumber, session: SessionDep, _who: Reader) -> JSONResponse:
     row = await get_version_or_404(PlanRepository(session), plan_id, number)
     return JSONResponse(VersionOut.of(row).model_dump(mode="json"), headers=version_headers(row))
 
@@ -220,8 +234,8 @@ async def get_version(plan_id: str, number: int, session: SessionDep, _who: Read
     summary="Replace a draft version's whole document (If-Match required)",
 )
 async def put_document(
-    plan_id: str,
-    number: int,
+    plan_id: PlanId,
+    number: VersionNumber,
     request: Request,
     session: SessionDep,
     who: Planner,
@@ -234,8 +248,8 @@ async def put_document(
 
 @router.post("/plans/{plan_id}/versions/{number}:approve", responses=PROBLEM_RESPONSES)
 async def approve_version(
-    plan_id: str,
-    number: int,
+    plan_id: PlanId,
+    number: VersionNumber,
     session: SessionDep,
     who: Planner,
     if_match: Annotated[str | None, Header()] = None,
@@ -246,7 +260,7 @@ async def approve_version(
 
 @router.post("/plans/{plan_id}/versions/{number}:revise", status_code=201, responses=PROBLEM_RESPONSES)
 async def revise_version(
-    plan_id: str, number: int, request: Request, session: SessionDep, who: Planner
+    plan_id: PlanId, number: VersionNumber, request: Request, session: SessionDep, who: Planner
 ) -> JSONResponse:
     key_payload = {"plan_id": plan_id, "number": number}
     replayed = await replay(session, IdempotencyRecord, request, who, key_payload)

@@ -23,8 +23,12 @@ from metas_rules.rules import Rule
 
 SCHEMA_VERSION: Literal[1] = 1
 
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+# Identifier formats, shared with the API's path parameters (planning.api.params).
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+ID_MAX_LENGTH = 64
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=ID_MAX_LENGTH)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=ID_MAX_LENGTH)]
 YearKey = Annotated[str, StringConstraints(pattern=r"^[12][0-9]{3}$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
 Weight = Annotated[Decimal, Field(ge=0, le=100)]

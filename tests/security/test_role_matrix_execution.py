@@ -1,0 +1,285 @@
+"""Execution: who may do what. From docs/architecture.md and docs/api/execution.md: registrars register results
+only for the units in their token (systems with the `service` role may register and bulk-import for any unit);
+certifiers certify and reject; planners and certifiers (and the scoring service, after an evaluation) lock
+periods and grant lock exceptions; only admin unlocks; planners keep closures and registration settings.
+Every role reads; the audit trail is for auditors.
+In process on PostgreSQL, planning seeded with both plans; writes go to the QUAR plan (cycle 2024) at 2024-03-11."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from security_support import (
+    EVERY_ROLE,
+    QUAR,
+    ROLES,
+    Op,
+    Stack,
+    assert_forbidden,
+    cases,
+    check_read,
+    check_role,
+    op,
+    operations_of,
+)
+
+REGS = f"/v1/plans/{QUAR}/registrations"
+STALE = {"if-match": '"stale"'}
+INITIATIVE = {"payload": {"cumulative_percent": "40"}}
+
+WRITES: list[Op] = [
+    op(
+        "PUT",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}",
+        ("registrar", "service"),
+        path=f"{REGS}/DAS-01/2024-02",
+        body=INITIATIVE,
+    ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}:certify",
+        ("certifier",),
+        path=f"{REGS}/DAS-02/2024-01:certify",
+        headers=STALE,
+    ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}:reject",
+        ("certifier",),
+        path=f"{REGS}/DAS-02/2024-01:reject",
+        body={"reason": "evidence missing"},
+        headers=STALE,
+    ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/registrations:import",
+        ("service",),
+        path=f"{REGS}:import",
+        body={"reason": "matrix", "registrations": [{"item_code": "nope", "period": "2024-01", "payload": {}}]},
+    ),
+    op(
+        "PUT",
+        "/v1/plans/{plan_id}/locks/{period}",
+        ("planner", "certifier", "service"),
+        path=f"/v1/plans/{QUAR}/locks/2024-11",
+        body={"reason": "evaluated"},
+    ),
+    op("DELETE", "/v1/plans/{plan_id}/locks/{period}", (), path=f"/v1/plans/{QUAR}/locks/2024-10"),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/locks/{period}/exceptions",
+        ("planner", "certifier", "service"),
+        path=f"/v1/plans/{QUAR}/locks/2024-11/exceptions",
+        body={"unit_code": "DAS", "until": "2020-01-01T00:00:00Z", "reason": "late evidence"},
+    ),
+    op(
+        "DELETE",
+        "/v1/plans/{plan_id}/locks/{period}/exceptions/{exception_id}",
+        ("planner", "certifier", "service"),
+        path=f"/v1/plans/{QUAR}/locks/2024-11/exceptions/999999",
+    ),
+    op(
+        "PUT",
+        "/v1/organisations/{org_code}/closures/{day}",
+        ("planner",),
+        path="/v1/organisations/sec-org/closures/2024-12-26",
+        body={"name": "matrix closure"},
+    ),
+    op(
+        "DELETE",
+        "/v1/organisations/{org_code}/closures/{day}",
+        ("planner",),
+        path="/v1/organisations/sec-org/closures/2024-12-27",
+    ),
+    op(
+        "PUT",
+        "/v1/plans/{plan_id}/registration-settings",
+        ("planner",),
+        path=f"/v1/plans/{QUAR}/registration-settings",
+        body={"timezone": "Nowhere/Atlantis"},
+    ),
+]
+
+READS: list[Op] = [
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/registrations/current",
+        EVERY_ROLE,
+        path=f"{REGS}/current?period_to=2024-01&unit_code=DAS",
+    ),
+    op("GET", "/v1/plans/{plan_id}/registrations", EVERY_ROLE, path=f"{REGS}?unit_code=DAS"),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}/versions",
+        EVERY_ROLE,
+        path=f"{REGS}/DAS-02/2024-01/versions",
+    ),
+    op("GET", "/v1/plans/{plan_id}/registrations/{item_code}/{period}", EVERY_ROLE, path=f"{REGS}/DAS-02/2024-01"),
+    op("GET", "/v1/plans/{plan_id}/deadlines", EVERY_ROLE, path=f"/v1/plans/{QUAR}/deadlines"),
+    op("GET", "/v1/plans/{plan_id}/status", EVERY_ROLE, path=f"/v1/plans/{QUAR}/status?period=2024-01&unit_code=DAS"),
+    op("GET", "/v1/plans/{plan_id}/compliance", EVERY_ROLE, path=f"/v1/plans/{QUAR}/compliance?through=2024-02"),
+    op(
+        "GET", "/v1/plans/{plan_id}/compliance.csv", EVERY_ROLE, path=f"/v1/plans/{QUAR}/compliance.csv?through=2024-02"
+    ),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/calendar/duration",
+        EVERY_ROLE,
+        path=f"/v1/plans/{QUAR}/calendar/duration?start=2024-01-02&end=2024-01-31",
+    ),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/calendar/term",
+        EVERY_ROLE,
+        path=f"/v1/plans/{QUAR}/calendar/term?start=2024-01-02&days=10",
+    ),
+    op("GET", "/v1/plans/{plan_id}/locks", EVERY_ROLE, path=f"/v1/plans/{QUAR}/locks"),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/locks/{period}/exceptions",
+        EVERY_ROLE,
+        path=f"/v1/plans/{QUAR}/locks/2024-11/exceptions",
+    ),
+    op("GET", "/v1/organisations/{org_code}/closures", EVERY_ROLE, path="/v1/organisations/ii/closures"),
+    op("GET", "/v1/plans/{plan_id}/registration-settings", EVERY_ROLE, path=f"/v1/plans/{QUAR}/registration-settings"),
+]
+
+AUDIT = op("GET", "/v1/audit", ("auditor",))
+
+
+@pytest.fixture(scope="module")
+async def registered(pg_stack: Stack, bearer: Callable[..., dict[str, str]]) -> Stack:
+    """One registration (DAS-02, 2024-01, by the unit's registrar) for the reads and the certification rows."""
+    resp = await pg_stack["execution"].put(
+        f"{REGS}/DAS-02/2024-01", json=INITIATIVE, headers=bearer("registrar", units=["DAS"], sub="ana")
+    )
+    assert resp.status_code in (200, 201), resp.text[:300]
+    return pg_stack
+
+
+def test_the_table_covers_every_operation(pg_stack: Stack) -> None:
+    assert operations_of(pg_stack.apps["execution"]) == {o.name for o in [*WRITES, *READS, AUDIT]}
+
+
+@pytest.mark.parametrize(("operation", "role"), cases(WRITES))
+async def test_writes(registered: Stack, as_role: Callable[[str], dict[str, str]], operation: Op, role: str) -> None:
+    await check_role(registered["execution"], operation, role, as_role(role))
+
+
+@pytest.mark.parametrize(("operation", "role"), cases(READS))
+async def test_reads(registered: Stack, as_role: Callable[[str], dict[str, str]], operation: Op, role: str) -> None:
+    await check_read(registered["execution"], operation, as_role(role))
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_audit_trail_is_for_auditors(
+    pg_stack: Stack, as_role: Callable[[str], dict[str, str]], role: str
+) -> None:
+    await check_role(pg_stack["execution"], AUDIT, role, as_role(role))
+
+
+# ---- registrars and their units --------------------------------------------------------------------------
+
+
+async def test_a_registrar_cannot_register_for_another_unit(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    das = bearer("registrar", units=["DAS"], sub="rita-das")
+    resp = await pg_stack["execution"].put(f"{REGS}/DAD-01/2024-02", json=INITIATIVE, headers=das)
+    # the problem says why: the unit of the item is not one of the token's units
+    assert_forbidden(resp, "'DAD'")
+    assert "unit" in resp.json()["detail"]
+    # nothing was written, nothing audited
+    assert (await pg_stack["execution"].get(f"{REGS}/DAD-01/2024-02", headers=das)).status_code == 404
+    audit = await pg_stack["execution"].get("/v1/audit?actor=rita-das", headers=bearer("auditor"))
+    assert audit.json()["items"] == []
+
+
+async def test_the_same_registrar_registers_for_its_own_unit(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    das = bearer("registrar", units=["DAS"], sub="rita-das")
+    resp = await pg_stack["execution"].put(f"{REGS}/DAS-03/2024-02", json=INITIATIVE, headers=das)
+    assert resp.status_code == 201, resp.text[:300]
+    assert (resp.json()["unit_code"], resp.json()["updated_by"]) == ("DAS", "rita-das")
+
+
+async def test_a_registrar_cannot_add_a_version_to_another_units_registration(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    ex = pg_stack["execution"]
+    created = await ex.put(f"{REGS}/DAD-02/2024-02", json=INITIATIVE, headers=bearer("registrar", units=["DAD"]))
+    assert created.status_code == 201, created.text[:300]
+    resp = await ex.put(
+        f"{REGS}/DAD-02/2024-02",
+        json={"payload": {"cumulative_percent": "90"}},
+        headers={**bearer("registrar", units=["DAS"]), "if-match": created.headers["etag"]},
+    )
+    assert_forbidden(resp, "'DAD'")
+    current = await ex.get(f"{REGS}/DAD-02/2024-02", headers=bearer("viewer"))
+    assert current.json()["version"] == 1
+
+
+async def test_units_without_the_registrar_role_grant_nothing(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    for role in ("viewer", "planner", "certifier", "budget", "auditor"):
+        resp = await pg_stack["execution"].put(
+            f"{REGS}/DAS-04/2024-02", json=INITIATIVE, headers=bearer(role, units=["DAS"])
+        )
+        assert_forbidden(resp, "'registrar'")
+
+
+async def test_a_registrar_cannot_bulk_import_even_for_its_own_unit(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    body = {"reason": "catch-up", "registrations": [{"item_code": "DAS-05", "period": "2024-01", **INITIATIVE}]}
+    resp = await pg_stack["execution"].post(f"{REGS}:import", json=body, headers=bearer("registrar", units=["DAS"]))
+    assert_forbidden(resp, "'service'")
+
+
+async def test_another_registrars_idempotency_key_replays_nothing(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    """A stored response is keyed by the caller: the same key and body from a registrar of another unit is
+    refused (403), not answered with the first caller's stored 201."""
+    ex = pg_stack["execution"]
+    key = {"idempotency-key": "sec-shared-key"}
+    first = await ex.put(
+        f"{REGS}/DAD-03/2024-02", json=INITIATIVE, headers={**bearer("registrar", units=["DAD"], sub="d1"), **key}
+    )
+    assert first.status_code == 201
+    other = await ex.put(
+        f"{REGS}/DAD-03/2024-02", json=INITIATIVE, headers={**bearer("registrar", units=["DAS"], sub="d2"), **key}
+    )
+    assert_forbidden(other, "'DAD'")
+
+
+# ---- certification is not registration ---------------------------------------------------------------------
+
+
+async def test_a_registrar_cannot_certify_and_a_certifier_cannot_register(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    ex = pg_stack["execution"]
+    das = bearer("registrar", units=["DAS"], sub="rita-das")
+    created = await ex.put(f"{REGS}/DAS-06/2024-02", json=INITIATIVE, headers=das)
+    assert created.status_code == 201, created.text[:300]
+    etag = {"if-match": created.headers["etag"]}
+    # the registrar's own registration, with the right ETag: still not its decision
+    resp = await ex.post(f"{REGS}/DAS-06/2024-02:certify", headers={**das, **etag})
+    assert_forbidden(resp, "'certifier'")
+    resp = await ex.post(f"{REGS}/DAS-06/2024-02:reject", json={"reason": "mine"}, headers={**das, **etag})
+    assert_forbidden(resp, "'certifier'")
+    # a certifier (even one whose token lists the unit) cannot write a value
+    certifier = bearer("certifier", units=["DAS"], sub="carla")
+    resp = await ex.put(
+        f"{REGS}/DAS-06/2024-02", json={"payload": {"cumulative_percent": "99"}}, headers={**certifier, **etag}
+    )
+    assert_forbidden(resp, "'registrar'")
+    # and can certify
+    resp = await ex.post(f"{REGS}/DAS-06/2024-02:certify", headers={**certifier, **etag})
+    assert resp.status_code == 200, resp.text[:300]
+    assert (resp.json()["certification"], resp.json()["certified_by"]) == ("certified", "carla")
+    assert resp.json()["payload"]["cumulative_percent"] == "40"

@@ -7,7 +7,7 @@ import time
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -17,7 +17,16 @@ from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound, ValidationFailed
 from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep, encode_cursor
-from scoring.api.schemas import EvaluationCreate, EvaluationDetail, EvaluationPage, EvaluationSummary, ReproduceResult
+from scoring.api.schemas import (
+    ID_MAX_LENGTH,
+    ITEM_CODE_PATTERN,
+    PLAN_ID_PATTERN,
+    EvaluationCreate,
+    EvaluationDetail,
+    EvaluationPage,
+    EvaluationSummary,
+    ReproduceResult,
+)
 from scoring.api.upstream import clients
 from scoring.db import repository
 from scoring.db.models import AuditEvent, EvaluationRun, IdempotencyRecord
@@ -26,6 +35,8 @@ from scoring.metrics import EVALUATION_DURATION, EVALUATIONS, publish_latest
 
 router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
 Evaluator = Annotated[Principal, Depends(require_roles("planner", "certifier"))]
+PlanIdFilter = Annotated[str | None, Query(pattern=PLAN_ID_PATTERN, max_length=ID_MAX_LENGTH)]
+ItemCodePath = Annotated[str, Path(pattern=ITEM_CODE_PATTERN, max_length=ID_MAX_LENGTH)]
 
 
 def _summary(run: EvaluationRun) -> EvaluationSummary:
@@ -115,7 +126,7 @@ async def list_evaluations(
     session: SessionDep,
     _who: Reader,
     page: PageDep,
-    plan_id: Annotated[str | None, Query(max_length=100)] = None,
+    plan_id: PlanIdFilter = None,
 ) -> EvaluationPage:
     before = page.cursor.get("seq") if page.cursor else None
     rows = await repository.page(
@@ -150,7 +161,7 @@ async def get_inputs(evaluation_id: str, session: SessionDep, _who: Reader) -> d
     responses=PROBLEM_RESPONSES,
     summary="One indicator or product score with its step-by-step explanation",
 )
-async def get_item(evaluation_id: str, item_code: str, session: SessionDep, _who: Reader) -> dict[str, Any]:
+async def get_item(evaluation_id: str, item_code: ItemCodePath, session: SessionDep, _who: Reader) -> dict[str, Any]:
     run = await _get(session, evaluation_id)
     for section in ("indicators", "products"):
         found = (run.results.get(section) or {}).get(item_code)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+# The formats of planning's and execution's identifiers (docs/api/planning.md): a value outside them is a 422
+# here instead of a request upstream that planning or execution would refuse (and we would report as 502).
+PERIOD = r"^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"  # execution's periods: years 1900-9999
+PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+ITEM_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+ID_MAX_LENGTH = 64
+INT32_MAX = 2**31 - 1
+
+PlanId = Annotated[str, StringConstraints(pattern=PLAN_ID_PATTERN, max_length=ID_MAX_LENGTH)]
+ItemCode = Annotated[str, StringConstraints(pattern=ITEM_CODE_PATTERN, max_length=ID_MAX_LENGTH)]
+PlanVersion = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 
 class _In(BaseModel):
@@ -38,8 +48,8 @@ class CommitteeDecisions(_In):
 
 
 class EvaluationCreate(_In):
-    plan_id: str = Field(min_length=1, max_length=100)
-    version: int | None = Field(None, ge=1, description="Plan version; default: the current one.")
+    plan_id: PlanId = Field(examples=["ii-2024-quar"])
+    version: PlanVersion | None = Field(None, description="Plan version; default: the current one.")
     period_to: str | None = Field(None, pattern=PERIOD, description="Last period read (default: December).")
     as_of: date | None = Field(None, description="Evaluation date: products not yet due are pending.")
     n1: Decimal | None = Field(None, ge=0, le=100, description="Acordo first-stage grade N1 (productivity).")
@@ -95,8 +105,8 @@ class HypotheticalResult(_In):
 
 
 class SimulationCreate(_In):
-    plan_id: str | None = Field(None, max_length=100, description="Read the plan from planning…")
-    version: int | None = Field(None, ge=1)
+    plan_id: PlanId | None = Field(None, description="Read the plan from planning…")
+    version: PlanVersion | None = None
     plan: dict[str, Any] | None = Field(None, description="…or give a plan document inline.")
     use_registrations: bool = Field(False, description="Start from the current registrations (plan_id only).")
     period_to: str | None = Field(None, pattern=PERIOD)
@@ -118,5 +128,5 @@ class InverseTarget(_In):
 
 
 class InverseCreate(SimulationCreate):
-    item_code: str = Field(min_length=1, max_length=100)
+    item_code: ItemCode
     target: InverseTarget

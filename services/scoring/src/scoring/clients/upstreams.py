@@ -1,5 +1,7 @@
 """Clients of planning (plan trees) and execution (current registrations), docs/api/*.md.
 
+Identifiers are percent-encoded into the URL (a `/`, `#` or control character stays part of the id).
+
 Upstream failures become the kit's 502/503/504 problems; a missing plan becomes 404.
 """
 
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -48,7 +51,7 @@ class PlanningClient:
 
     async def tree(self, plan_id: str, version: int | None = None) -> PlanTree:
         params = {"version": version} if version is not None else None
-        response = await _get(self.http, "planning", f"/v1/plans/{plan_id}/tree", params=params)
+        response = await _get(self.http, "planning", f"/v1/plans/{quote(plan_id, safe='')}/tree", params=params)
         if response.status_code == 404:
             raise NotFound(f"Plan {plan_id!r} (version {version or 'current'}) does not exist in planning.")
         if response.status_code != 200:
@@ -70,7 +73,9 @@ class ExecutionClient:
 
     async def current(self, plan_id: str, period_to: str | None) -> dict[str, Any]:
         params = {"period_to": period_to} if period_to else None
-        response = await _get(self.http, "execution", f"/v1/plans/{plan_id}/registrations/current", params=params)
+        response = await _get(
+            self.http, "execution", f"/v1/plans/{quote(plan_id, safe='')}/registrations/current", params=params
+        )
         if response.status_code == 404:
             raise NotFound(f"Execution has no plan {plan_id!r}.")
         if response.status_code != 200:

@@ -38,6 +38,7 @@ from metas_kit.idempotency import remember, replay
 LockManager = Annotated[Principal, Depends(require_roles("planner", "certifier", "service"))]
 CalendarKeeper = Annotated[Principal, Depends(require_roles("planner"))]
 OrgCode = Annotated[str, Path(max_length=100, pattern=CODE_PATTERN)]
+ExceptionId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT key
 
 router = APIRouter(tags=["locks"])
 
@@ -192,7 +193,7 @@ async def add_exception(
 async def revoke_exception(
     plan_id: PlanId,
     period: PeriodPath,
-    exception_id: int,
+    exception_id: ExceptionId,
     request: Request,
     session: SessionDep,
     principal: LockManager,

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from execution.api.schemas import (
     CODE_PATTERN,
     PERIOD_PATTERN,
+    PLAN_ID_MAX_LENGTH,
+    PLAN_ID_PATTERN,
     CurrentItem,
     CurrentSnapshot,
     ImportBody,
@@ -63,7 +65,7 @@ Writer = Annotated[Principal, Depends(require_roles("registrar", "service"))]
 Certifier = Annotated[Principal, Depends(require_roles("certifier"))]
 Importer = Annotated[Principal, Depends(require_roles("service"))]
 
-PlanId = Annotated[str, Path(max_length=100, pattern=CODE_PATTERN)]
+PlanId = Annotated[str, Path(max_length=PLAN_ID_MAX_LENGTH, pattern=PLAN_ID_PATTERN, examples=["ii-2024-quar"])]
 ItemCode = Annotated[str, Path(max_length=100, pattern=CODE_PATTERN)]
 PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, examples=["2014-03"])]
 PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
@@ -71,11 +73,12 @@ PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
 router = APIRouter(prefix="/v1/plans/{plan_id}/registrations", tags=["registrations"])
 
 
-def _period(text: str) -> Period:
+def parse_period(text: str, path: str = "period") -> Period:
+    """A period from the request; one the domain refuses is a 422 naming the parameter."""
     try:
         return Period.parse(text)
     except InvalidPeriod as exc:
-        raise ValidationFailed([{"path": "period", "message": str(exc), "type": "period"}]) from exc
+        raise ValidationFailed([{"path": path, "message": str(exc), "type": "period"}]) from exc
 
 
 async def _existing(session: SessionDep, plan_id: str, item_code: str, period: str) -> Registration:
@@ -107,7 +110,7 @@ async def current_snapshot(
 ) -> CurrentSnapshot:
     loaded = await load_plan(request, session, plan_id)
     facts = loaded.facts
-    to = _period(period_to) if period_to else facts.last_period
+    to = parse_period(period_to, "period_to") if period_to else facts.last_period
     now = clock(request.app)
     regs = {(r.item_code, r.period): r for r in await all_registrations(session, plan_id, str(to))}
     items: list[CurrentItem] = []
@@ -337,7 +340,7 @@ async def _decide(
         return replayed
     loaded = await load_plan(request, session, plan_id)
     item = plan_item(loaded.schedule, item_code)
-    reg = await _existing(session, plan_id, item_code, str(_period(period)))
+    reg = await _existing(session, plan_id, item_code, str(parse_period(period)))
     require_if_match(request, registration_etag(reg))
     now = clock(request.app)
     reg = await decide(session, loaded.schedule, principal, item, reg, action, reason=reason, at=now)

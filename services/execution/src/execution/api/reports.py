@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from execution.api.registrations import PeriodQuery, PlanId
+from execution.api.registrations import PeriodQuery, PlanId, parse_period
 from execution.api.schemas import (
     ComplianceReportOut,
     DeadlineTable,
@@ -115,7 +115,7 @@ async def status_list(
     loaded = await load_plan(request, session, plan_id)
     now = clock(request.app)
     regs = {(r.item_code, r.period): r for r in await all_registrations(session, plan_id, period)}
-    wanted = Period.parse(period) if period else None
+    wanted = parse_period(period) if period else None
     start = int(page.cursor.get("n", 0)) if page.cursor else 0
     rows: list[StatusRow] = []
     seen = 0

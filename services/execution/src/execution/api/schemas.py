@@ -7,8 +7,12 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Years 1900-9999: the range of the domain's Period, so a well-formed period always parses (else a 422 here).
+PERIOD_PATTERN = r"^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+# Plan ids are planning's slugs (docs/api/planning.md): planning refuses any other id.
+PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+PLAN_ID_MAX_LENGTH = 64
 
 
 class _Closed(BaseModel):

@@ -8,13 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from execution.api.registrations import PlanId
+from execution.api.registrations import PlanId, parse_period
 from execution.api.schemas import RegistrationSettingsBody, RegistrationSettingsOut
 from execution.db.base import AuditEvent, IdempotencyRecord
 from execution.db.models import PlanRegistrationSettings
 from execution.domain.calendars import BusinessCalendar, CalendarSpec
 from execution.domain.errors import CalendarError
-from execution.domain.periods import Period
 from execution.plans import clock, load_plan
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal, Reader, require_roles
@@ -79,7 +78,8 @@ async def put_settings(
     elif request.headers.get("if-match") not in (None, "*", _etag(plan_id, None)):
         raise PreconditionFailed("If-Match does not match: the plan has no settings yet.")
     errors: list[dict[str, str]] = []
-    if body.catch_up_through and Period.parse(body.catch_up_through).year != loaded.facts.cycle_year:
+    catch_up = parse_period(body.catch_up_through, "catch_up_through") if body.catch_up_through else None
+    if catch_up is not None and catch_up.year != loaded.facts.cycle_year:
         errors.append({"path": "catch_up_through", "message": "must be a period of the plan's cycle year"})
     if body.timezone:
         try:

@@ -10,6 +10,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -67,7 +68,7 @@ class PlanningClient:
             if cached is not None and time.monotonic() - cached.checked_at < self._revalidate:
                 return cached
             headers = {"if-none-match": cached.etag} if cached and cached.etag else {}
-            response = await self._get(f"/v1/plans/{plan_id}/tree", headers=headers)
+            response = await self._get(f"/v1/plans/{quote(plan_id, safe='')}/tree", headers=headers)
             if response.status_code == 304 and cached is not None:
                 fresh = CachedTree(plan_id, cached.etag, cached.document, cached.version, time.monotonic())
             elif response.status_code == 404:

@@ -125,3 +125,51 @@ async def test_planning_error_is_502(api: httpx.AsyncClient, writer: dict[str, s
             headers=writer,
         )
     assert resp.status_code == 502
+
+
+def assert_problem_422(resp: httpx.Response, path: str) -> None:
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    body = resp.json()
+    assert (body["status"], body["type"].rsplit("/", 1)[-1]) == (422, "validation-error")
+    assert path in [e["path"] for e in body["errors"]], body
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"plan_id": "II-2024-QUAR", "initiative_code": "DAD-01"}, "body.plan_id"),  # not planning's slug
+        ({"plan_id": "ii.2024", "initiative_code": "DAD-01"}, "body.plan_id"),
+        ({"plan_id": "ii-2024-quar", "initiative_code": "D" * 65}, "body.initiative_code"),
+    ],
+)
+async def test_ids_planning_would_refuse_are_422_not_502(
+    linked_api: httpx.AsyncClient, writer: dict[str, str], body: dict[str, str], path: str
+) -> None:
+    # Planning answers 422 for ids outside its formats; forwarded, that was an "upstream error" 502 here.
+    resp = await linked_api.post("/v1/budget/subinvestments/1.1.2/initiatives", json=body, headers=writer)
+    assert_problem_422(resp, path)
+
+
+class RawPathRecorder(httpx.AsyncBaseTransport):
+    def __init__(self, app: FastAPI) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.raw_paths: list[bytes] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.raw_paths.append(request.url.raw_path)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_planning_client_percent_encodes_ids(planning_app: FastAPI, jwt_secret: str) -> None:
+    transport = RawPathRecorder(planning_app)
+    client = PlanningClient(make_client("http://planning.test", transport=transport, jwt_secret=jwt_secret))
+    try:
+        # a `/` stays inside the plan id and `#` inside the code: planning finds no such initiative (404 → None)
+        assert await client.initiative("ii-2024-quar/x", "DAD-01#y") is None
+        assert transport.raw_paths == [b"/v1/plans/ii-2024-quar%2Fx/initiatives/DAD-01%23y"]
+        found = await client.initiative("ii-2024-quar", "DAD-01")
+        assert found is not None
+        assert found["code"] == "DAD-01"
+    finally:
+        await client.http.aclose()

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from budget.api.common import BudgetWriter, ContextDep, field_error
 from budget.clients.planning import PlanningClient
@@ -21,6 +21,13 @@ from metas_kit.http import make_client
 router = APIRouter(prefix="/v1/budget", tags=["budget-links"], responses=PROBLEM_RESPONSES)
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+# Planning's identifier formats (docs/api/planning.md): planning refuses any other plan id or item code, so
+# they are a 422 here rather than an upstream refusal reported as 502.
+PLAN_ID = r"^[a-z0-9][a-z0-9-]*$"
+ID_MAX_LENGTH = 64
+PlanId = Annotated[str, StringConstraints(max_length=ID_MAX_LENGTH, pattern=PLAN_ID)]
+InitiativeCode = Annotated[str, StringConstraints(max_length=ID_MAX_LENGTH, pattern=CODE)]
+PlanIdFilter = Annotated[str | None, Query(max_length=ID_MAX_LENGTH, pattern=PLAN_ID)]
 
 
 def planning_client(request: Request) -> PlanningClient:
@@ -45,8 +52,8 @@ PlanningDep = Annotated[PlanningClient, Depends(planning_client)]
 class LinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    plan_id: str = Field(max_length=100, pattern=CODE)
-    initiative_code: str = Field(max_length=100, pattern=CODE)
+    plan_id: PlanId
+    initiative_code: InitiativeCode
 
 
 def _link(r: m.InitiativeLink) -> dict[str, Any]:
@@ -67,9 +74,7 @@ def _sub_code(ctx: ContextDep, code: str) -> str:
 
 
 @router.get("/initiative-links", summary="Every sub-investment → initiative link")
-async def list_links(
-    session: SessionDep, _who: Reader, plan_id: Annotated[str | None, Query(max_length=100, pattern=CODE)] = None
-) -> dict[str, Any]:
+async def list_links(session: SessionDep, _who: Reader, plan_id: PlanIdFilter = None) -> dict[str, Any]:
     rows = [r for r in await repo.links_of(session) if plan_id is None or r.plan_id == plan_id]
     return {"items": [_link(r) for r in rows], "next_cursor": None}
 
@@ -124,8 +129,8 @@ async def create_link(
 @router.delete("/subinvestments/{code}/initiatives/{plan_id}/{initiative_code}", status_code=204)
 async def delete_link(
     code: str,
-    plan_id: Annotated[str, Path(max_length=100, pattern=CODE)],
-    initiative_code: Annotated[str, Path(max_length=100, pattern=CODE)],
+    plan_id: Annotated[str, Path(max_length=ID_MAX_LENGTH, pattern=PLAN_ID)],
+    initiative_code: Annotated[str, Path(max_length=ID_MAX_LENGTH, pattern=CODE)],
     who: BudgetWriter,
     session: SessionDep,
     ctx: ContextDep,

@@ -1,5 +1,6 @@
 """Execution: who may do what. From docs/architecture.md and docs/api/execution.md: registrars register results
-only for the units in their token (systems with the `service` role may register and bulk-import for any unit);
+only for the units in their token (systems with the `service` role feed registrations through the bulk import
+only, for any unit);
 certifiers certify and reject; planners and certifiers (and the scoring service, after an evaluation) lock
 periods and grant lock exceptions; only admin unlocks; planners keep closures and registration settings.
 Every role reads; the audit trail is for auditors.
@@ -32,7 +33,7 @@ WRITES: list[Op] = [
     op(
         "PUT",
         "/v1/plans/{plan_id}/registrations/{item_code}/{period}",
-        ("registrar", "service"),
+        ("registrar",),
         path=f"{REGS}/DAS-01/2024-02",
         body=INITIATIVE,
     ),
@@ -229,6 +230,22 @@ async def test_units_without_the_registrar_role_grant_nothing(
             f"{REGS}/DAS-04/2024-02", json=INITIATIVE, headers=bearer(role, units=["DAS"])
         )
         assert_forbidden(resp, "'registrar'")
+
+
+async def test_a_system_imports_but_does_not_write_single_registrations(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    """A `service` token carries no units: a single write by it would register for any unit unchecked. It was
+    allowed (Writer = registrar or service) against the documented rule; systems use the bulk import."""
+    ex = pg_stack["execution"]
+    system = bearer("service", sub="system:sisgar")
+    resp = await ex.put(f"{REGS}/DAD-04/2024-02", json=INITIATIVE, headers=system)
+    assert_forbidden(resp, "'registrar'")
+    assert (await ex.get(f"{REGS}/DAD-04/2024-02", headers=system)).status_code == 404
+    body = {"reason": "feed", "registrations": [{"item_code": "DAD-04", "period": "2024-02", **INITIATIVE}]}
+    imported = await ex.post(f"{REGS}:import", json=body, headers=system)
+    assert imported.status_code == 200, imported.text[:300]
+    assert (imported.json()["created"], imported.json()["updated"]) == (1, 0)
 
 
 async def test_a_registrar_cannot_bulk_import_even_for_its_own_unit(

@@ -61,7 +61,9 @@ from metas_kit.etag import not_modified, require_if_match
 from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep, encode_cursor
 
-Writer = Annotated[Principal, Depends(require_roles("registrar", "service"))]
+# Single writes are the registrars' (for the units in their token; admin anywhere). Systems with the `service`
+# role feed registrations through :import only (docs/api/execution.md, docs/architecture.md).
+Writer = Annotated[Principal, Depends(require_roles("registrar"))]
 Certifier = Annotated[Principal, Depends(require_roles("certifier"))]
 Importer = Annotated[Principal, Depends(require_roles("service"))]
 

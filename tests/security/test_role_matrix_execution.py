@@ -206,6 +206,20 @@ async def test_the_same_registrar_registers_for_its_own_unit(
     assert (resp.json()["unit_code"], resp.json()["updated_by"]) == ("DAS", "rita-das")
 
 
+async def test_a_registrar_writes_for_each_unit_of_its_token_and_none_without_units(
+    pg_stack: Stack, bearer: Callable[..., dict[str, str]]
+) -> None:
+    ex = pg_stack["execution"]
+    both = bearer("registrar", units=["DAS", "DAD"], sub="two-units")
+    for item in ("DAS-09", "DAD-09"):
+        resp = await ex.put(f"{REGS}/{item}/2024-02", json=INITIATIVE, headers=both)
+        assert resp.status_code == 201, (item, resp.text[:300])
+    resp = await ex.put(f"{REGS}/DAU-01/2024-02", json=INITIATIVE, headers=both)
+    assert_forbidden(resp, "'DAU'")
+    resp = await ex.put(f"{REGS}/DAS-10/2024-02", json=INITIATIVE, headers=bearer("registrar", sub="no-units"))
+    assert_forbidden(resp, "'DAS'")
+
+
 async def test_a_registrar_cannot_add_a_version_to_another_units_registration(
     pg_stack: Stack, bearer: Callable[..., dict[str, str]]
 ) -> None:

@@ -75,6 +75,18 @@ async def test_lock_exception_id_beyond_bigint_is_422(svc: Service) -> None:
     assert missing.status_code == 404, missing.text
 
 
+@pytest.mark.parametrize(
+    ("query", "path"),
+    [
+        ("term?start=9999-12-30&days=5", "start"),  # counting ran past date.max: OverflowError → 500
+        ("duration?start=9999-12-30&end=9999-12-31", "end"),  # moving the end to a business day overflowed
+    ],
+)
+async def test_procedural_counting_past_the_last_date_is_422(svc: Service, query: str, path: str) -> None:
+    res = await svc.http.get(f"{PLANS}/{IPSM}/calendar/{query}", headers=VIEWER)
+    assert_problem_422(res, path)
+
+
 class RawPathRecorder(httpx.AsyncBaseTransport):
     def __init__(self, app: FastAPI) -> None:
         self.inner = httpx.ASGITransport(app=app)

@@ -25,7 +25,7 @@ from execution.api.schemas import (
 from execution.db.repositories import all_registrations, first_registrations
 from execution.domain.compliance import ComplianceReport, Tally, compliance
 from execution.domain.deadlines import Suspension, procedural_duration, procedural_end
-from execution.domain.errors import DeadlineError, InvalidPeriod
+from execution.domain.errors import CalendarError, DeadlineError, InvalidPeriod
 from execution.domain.periods import Period
 from execution.domain.status import DeadlineStatus, deadline_status
 from execution.plans import LoadedPlan, clock, load_plan
@@ -295,7 +295,7 @@ async def calendar_duration(
     loaded = await load_plan(request, session, plan_id)
     try:
         n = procedural_duration(loaded.schedule.calendar, start, end, _suspensions(suspension))
-    except DeadlineError as exc:
+    except (DeadlineError, CalendarError) as exc:
         raise ValidationFailed([{"path": "end", "message": str(exc)}]) from exc
     return ProceduralDuration(start=start, end=end, suspensions=suspension, business_days=n)
 
@@ -316,5 +316,8 @@ async def calendar_term(
     suspension: Suspensions = [],  # noqa: B006 - FastAPI copies query defaults
 ) -> ProceduralTerm:
     loaded = await load_plan(request, session, plan_id)
-    end = procedural_end(loaded.schedule.calendar, start, days, _suspensions(suspension))
+    try:
+        end = procedural_end(loaded.schedule.calendar, start, days, _suspensions(suspension))
+    except (DeadlineError, CalendarError) as exc:
+        raise ValidationFailed([{"path": "start", "message": str(exc)}]) from exc
     return ProceduralTerm(start=start, days=days, suspensions=suspension, end=end)

@@ -173,11 +173,14 @@ class BusinessCalendar:
 
     def next_business_day(self, day: date, *, inclusive: bool = True) -> date:
         """First business day on/after ``day`` (strictly after when not inclusive)."""
-        current = day if inclusive else day + timedelta(days=1)
-        for _ in range(366):
-            if self.is_business_day(current):
-                return current
-            current += timedelta(days=1)
+        try:
+            current = day if inclusive else day + timedelta(days=1)
+            for _ in range(366):
+                if self.is_business_day(current):
+                    return current
+                current += timedelta(days=1)
+        except OverflowError as exc:  # past 9999-12-31
+            raise CalendarError(f"no business day after {day} in the calendar's range") from exc
         raise CalendarError(f"no business day within a year after {day}")
 
     def business_days(self, start: date, end: date) -> Iterator[date]:

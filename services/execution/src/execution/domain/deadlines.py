@@ -107,7 +107,10 @@ def _counted_days(cal: BusinessCalendar, after: date, suspensions: Iterable[Susp
     stops = tuple(suspensions)
     current = after
     for _ in range(366 * 20):
-        current += timedelta(days=1)
+        try:
+            current += timedelta(days=1)
+        except OverflowError as exc:  # past 9999-12-31
+            raise DeadlineError(f"the term runs past the last representable day after {after}") from exc
         if cal.is_business_day(current) and not any(s.covers(current) for s in stops):
             yield current
     raise DeadlineError("duration longer than twenty years")

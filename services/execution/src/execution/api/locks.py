@@ -242,6 +242,8 @@ async def put_closure(
     principal: CalendarKeeper,
 ) -> ClosureOut:
     row = await get_closure(session, org_code, day)
+    if row is not None and row.name == body.name:
+        return ClosureOut.model_validate(row)  # nothing changes: no write, no audit event (as for locks)
     before = {"name": row.name} if row else None
     if row is None:
         row = OrganisationClosure(

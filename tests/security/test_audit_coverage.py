@@ -63,7 +63,7 @@ class Auditor:
             assert (other["actor"], other["request_id"]) == (event["actor"], rid)
         return resp
 
-    async def refused(
+    async def not_recorded(
         self, method: str, path: str, headers: dict[str, str], *, status: int, json: Any = None
     ) -> httpx.Response:
         rid = f"sec-{uuid.uuid4().hex}"
@@ -109,12 +109,12 @@ async def test_planning_writes_are_audited(audit_stack: Stack, bearer: Headers, 
     base = f"/v1/plans/{plan}"
 
     bad = {**doc, "plan": {**doc["plan"], "framework": "nonsense"}}
-    await au.refused("POST", "/v1/plans:import", planner, status=422, json=bad)
+    await au.not_recorded("POST", "/v1/plans:import", planner, status=422, json=bad)
     created = await au.write(
         "POST", "/v1/plans:import", planner, status=201, json=doc, audited=("import", "plan_version", f"{plan}/v1")
     )
     v1 = {"if-match": created.headers["etag"]}
-    await au.refused("POST", f"{base}/versions/1:approve", {**planner, "if-match": '"stale"'}, status=412)
+    await au.not_recorded("POST", f"{base}/versions/1:approve", {**planner, "if-match": '"stale"'}, status=412)
     await au.write(
         "POST",
         f"{base}/versions/1:approve",
@@ -123,11 +123,13 @@ async def test_planning_writes_are_audited(audit_stack: Stack, bearer: Headers, 
         audited=("approve", "plan_version", f"{plan}/v1"),
     )
     # approved versions are immutable: a patch is refused (409) and leaves nothing
-    await au.refused("PATCH", f"{base}/units/DS?version=1", {**planner, **v1}, status=409, json={"name": "Diretoria"})
+    await au.not_recorded(
+        "PATCH", f"{base}/units/DS?version=1", {**planner, **v1}, status=409, json={"name": "Diretoria"}
+    )
     revised = await au.write(
         "POST", f"{base}/versions/1:revise", planner, status=201, audited=("revise", "plan_version", f"{plan}/v2")
     )
-    await au.refused("POST", f"{base}/versions/1:revise", planner, status=409)  # a draft exists
+    await au.not_recorded("POST", f"{base}/versions/1:revise", planner, status=409)  # a draft exists
     etag = revised.headers["etag"]
     patched = await au.write(
         "PATCH",
@@ -180,7 +182,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
     system = who("service", sub="system:sisgar")
     admin = who("admin", sub="ana-admin")
 
-    await au.refused(
+    await au.not_recorded(
         "PUT", f"{regs}/DAS-07/2024-02", registrar, status=422, json={"payload": {"cumulative_percent": "x"}}
     )
     first = await au.write(
@@ -191,7 +193,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         json={"payload": {"cumulative_percent": "30"}},
         audited=("registration.submit", "registration", f"{QUAR}/DAS-07/2024-02"),
     )
-    await au.refused(
+    await au.not_recorded(
         "PUT",
         f"{regs}/DAS-07/2024-02",
         {**registrar, "if-match": '"stale"'},
@@ -214,7 +216,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         audited=("registration.certify", "registration", f"{QUAR}/DAS-07/2024-02"),
     )
     # certifying twice is an illegal transition (409): nothing recorded
-    await au.refused(
+    await au.not_recorded(
         "POST", f"{regs}/DAS-07/2024-02:certify", {**certifier, "if-match": certified.headers["etag"]}, status=409
     )
     await au.write(
@@ -226,7 +228,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         audited=("registration.reject", "registration", f"{QUAR}/DAS-07/2024-02"),
     )
     rows = [{"item_code": "DAS-08", "period": "2024-01", "payload": {"cumulative_percent": "10"}}]
-    await au.refused(
+    await au.not_recorded(
         "POST",
         f"{regs}:import",
         system,
@@ -251,7 +253,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         json={"reason": "evaluated"},
         audited=("period.lock", "period_lock", f"{QUAR}/2024-09"),
     )
-    await au.refused(
+    await au.not_recorded(
         "POST",
         f"{locks}/2024-09/exceptions",
         certifier,
@@ -281,7 +283,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
     )
 
     closures = "/v1/organisations/sec-org/closures"
-    await au.refused("PUT", f"{closures}/2024-08-01", planner, status=422, json={"name": ""})
+    await au.not_recorded("PUT", f"{closures}/2024-08-01", planner, status=422, json={"name": ""})
     await au.write(
         "PUT",
         f"{closures}/2024-08-01",
@@ -290,6 +292,17 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         json={"name": "Feriado municipal"},
         audited=("closure.put", "closure", "sec-org/2024-08-01"),
     )
+    # the same name again changes nothing and records nothing; a new name is recorded with both names
+    await au.not_recorded("PUT", f"{closures}/2024-08-01", planner, status=200, json={"name": "Feriado municipal"})
+    renamed = await au.write(
+        "PUT",
+        f"{closures}/2024-08-01",
+        planner,
+        status=200,
+        json={"name": "Dia do município"},
+        audited=("closure.put", "closure", "sec-org/2024-08-01"),
+    )
+    assert renamed.json()["name"] == "Dia do município"
     await au.write(
         "DELETE",
         f"{closures}/2024-08-01",
@@ -300,7 +313,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
 
     settings = f"/v1/plans/{QUAR}/registration-settings"
     current = await ex.get(settings, headers=planner)
-    await au.refused("PUT", settings, planner, status=422, json={"timezone": "Nowhere/Atlantis"})
+    await au.not_recorded("PUT", settings, planner, status=422, json={"timezone": "Nowhere/Atlantis"})
     await au.write(
         "PUT",
         settings,
@@ -317,7 +330,9 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
 async def test_scoring_writes_are_audited(audit_stack: Stack, bearer: Headers, who: Headers) -> None:
     au = Auditor(audit_stack["scoring"], bearer)
     planner = who("planner", sub="paula-planner")
-    await au.refused("POST", "/v1/evaluations", planner, status=422, json={"plan_id": QUAR, "period_to": "2024-13"})
+    await au.not_recorded(
+        "POST", "/v1/evaluations", planner, status=422, json={"plan_id": QUAR, "period_to": "2024-13"}
+    )
     key = {"idempotency-key": f"sec-{uuid.uuid4().hex}"}
     rid = f"sec-{uuid.uuid4().hex}"
     resp = await audit_stack["scoring"].post(
@@ -331,8 +346,8 @@ async def test_scoring_writes_are_audited(audit_stack: Stack, bearer: Headers, w
     assert (event["actor"], event["request_id"]) == ("paula-planner", rid)
     assert event["changes"]["plan_id"] == QUAR
     # the same key with another body is refused (422) and records nothing; a replay records nothing either
-    await au.refused("POST", "/v1/evaluations", {**planner, **key}, status=422, json={"plan_id": QUAR})
-    await au.refused(
+    await au.not_recorded("POST", "/v1/evaluations", {**planner, **key}, status=422, json={"plan_id": QUAR})
+    await au.not_recorded(
         "POST", "/v1/evaluations", {**planner, **key}, status=201, json={"plan_id": QUAR, "period_to": "2024-02"}
     )
 
@@ -345,7 +360,7 @@ async def test_budget_writes_are_audited(audit_stack: Stack, bearer: Headers, wh
     au = Auditor(bg, bearer)
     officer = who("budget", sub="beatriz-budget")
     amount = {"breakdown": "subinvestment", "subinvestment": "1.1.1", "year": 2024, "month": 4, "phase": "executed"}
-    await au.refused("POST", "/v1/budget/amounts", officer, status=422, json={**amount, "amount": "abc"})
+    await au.not_recorded("POST", "/v1/budget/amounts", officer, status=422, json={**amount, "amount": "abc"})
     rid = f"sec-{uuid.uuid4().hex}"
     created = await bg.post(
         "/v1/budget/amounts", json={**amount, "amount": "1230.00"}, headers={**officer, "x-request-id": rid}
@@ -361,7 +376,7 @@ async def test_budget_writes_are_audited(audit_stack: Stack, bearer: Headers, wh
     )
     assert event["changes"]["created"]["gross"] == "1230.00"
     path = f"/v1/budget/amounts/{amount_id}"
-    await au.refused("PATCH", path, {**officer, "if-match": '"stale"'}, status=412, json={"amount": "2460.00"})
+    await au.not_recorded("PATCH", path, {**officer, "if-match": '"stale"'}, status=412, json={"amount": "2460.00"})
     patched = await au.write(
         "PATCH",
         path,
@@ -379,7 +394,7 @@ async def test_budget_writes_are_audited(audit_stack: Stack, bearer: Headers, wh
     )
     seed = (await bg.get("/v1/budget/amounts?limit=1", headers=officer)).json()["items"][0]
     seed_etag = (await bg.get(f"/v1/budget/amounts/{seed['id']}", headers=officer)).headers["etag"]
-    await au.refused(  # published (seed) figures cannot be edited: 409, nothing recorded
+    await au.not_recorded(  # published (seed) figures cannot be edited: 409, nothing recorded
         "PATCH",
         f"/v1/budget/amounts/{seed['id']}",
         {**officer, "if-match": seed_etag},
@@ -387,7 +402,7 @@ async def test_budget_writes_are_audited(audit_stack: Stack, bearer: Headers, wh
         json={"amount": "1.00"},
     )
     links = "/v1/budget/subinvestments/1.1.1/initiatives"
-    await au.refused("POST", links, officer, status=422, json={"plan_id": QUAR, "initiative_code": "NO-SUCH"})
+    await au.not_recorded("POST", links, officer, status=422, json={"plan_id": QUAR, "initiative_code": "NO-SUCH"})
     await au.write(
         "POST",
         links,

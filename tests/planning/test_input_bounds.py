@@ -8,8 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from planning_api import PLANNER, VIEWER, Api
 from planning_seeds import load_plan
+
+from planning.domain.document import parse_document
 
 INT32_MAX = 2**31 - 1
 PLAN = "ipsm-2014-acordo"
@@ -74,5 +77,9 @@ async def test_yaml_export_content_type_is_documented(api: Api) -> None:
     assert media_type == "application/yaml"
     documented = api.app.openapi()["paths"]["/v1/plans/{plan_id}/export"]["get"]["responses"]["200"]["content"]
     assert set(documented) == {"application/json", "application/yaml"}
+    # Both carry the plan document (a YAML body is read as the data it holds, not as a string).
+    plan_document = {"$ref": "#/components/schemas/PlanDocument"}
+    assert documented["application/yaml"]["schema"] == documented["application/json"]["schema"] == plan_document
+    assert parse_document(yaml.safe_load(res.text)).plan.id == PLAN
     as_json = await api.client.get(f"/v1/plans/{PLAN}/export", headers=VIEWER)
     assert as_json.headers["content-type"].split(";")[0] in documented

@@ -185,11 +185,9 @@ async def get_tree(
     responses={
         **PROBLEM_RESPONSES,
         200: {
-            "description": "The plan document as a file: JSON, or YAML with format=yaml",
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/yaml": {"schema": {"type": "string"}},
-            },
+            "model": PlanDocument,
+            "description": "The plan document as a file: JSON, or YAML with format=yaml (the same document)",
+            "content": {"application/yaml": {"schema": {"$ref": "#/components/schemas/PlanDocument"}}},
         },
     },
     summary="Download a version's plan document (JSON or YAML)",

@@ -52,7 +52,8 @@ class Auditor:
         matching = [e for e in events if (e["action"], e["entity_type"], e["entity_id"]) == audited]
         assert len(matching) == 1, (audited, events)
         event = matching[0]
-        assert event["actor"] == (actor or _sub_of(headers)), event
+        sub, roles = IDENTITIES[headers["authorization"]]
+        assert (event["actor"], event["roles"]) == (actor or sub, roles), event
         assert event["request_id"] == rid
         assert event["changes"], event  # what changed, never an empty record
         at = datetime.fromisoformat(event["at"].replace("Z", "+00:00"))
@@ -73,20 +74,17 @@ class Auditor:
         return resp
 
 
-SUBS: dict[str, str] = {}
-
-
-def _sub_of(headers: dict[str, str]) -> str:
-    return SUBS[headers["authorization"]]
+# bearer header → (sub, sorted roles) of the tokens made by ``who``
+IDENTITIES: dict[str, tuple[str, list[str]]] = {}
 
 
 @pytest.fixture
 def who(bearer: Headers) -> Headers:
-    """Like ``bearer``, remembering each token's sub so the expected actor is read from the headers."""
+    """Like ``bearer``, remembering each token's identity so the expected actor is read from the headers."""
 
     def make(*roles: str, sub: str, units: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         headers = bearer(*roles, units=units, sub=sub)
-        SUBS[headers["authorization"]] = sub
+        IDENTITIES[headers["authorization"]] = (sub, sorted(roles))
         return headers
 
     return make

@@ -26,9 +26,12 @@ async def sqlite_stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str
 
 
 @pytest.fixture(scope="session", params=["postgresql", "sqlite"])
-def audit_stack(request: pytest.FixtureRequest) -> Stack:
-    """Both backends; only the one a test runs on is built."""
-    stack: Stack = request.getfixturevalue("pg_stack" if request.param == "postgresql" else "sqlite_stack")
+def audit_stack(request: pytest.FixtureRequest, pg_stack: Stack) -> Stack:
+    """Both backends. pg_stack is a static dependency on purpose: a fixture fetched with getfixturevalue is torn
+    down with the fixture that fetched it, i.e. when this one moves on to its next param."""
+    if request.param == "postgresql":
+        return pg_stack
+    stack: Stack = request.getfixturevalue("sqlite_stack")
     return stack
 
 

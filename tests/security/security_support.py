@@ -4,6 +4,7 @@ ASGI transports exactly as the services' own test suites do (planning ← execut
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 
 from metas_kit.db import Database
 from metas_kit.http import make_client
-from metas_kit.testing import fresh_database
+from metas_kit.testing import drop_pg_database, fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "data" / "plans"
@@ -53,9 +54,8 @@ async def _database(backend: str, name: str, tmp: Path, ini: Path) -> str:
 
 
 def _db_name(service: str) -> str:
-    # fresh_database adds the xdist worker; a rerun drops and recreates it (no drop at the end: DROP DATABASE
-    # costs seconds on a busy machine)
-    return f"sec_{service}"
+    # fresh_database adds the xdist worker; the pid keeps two runs at once (a person and `make test`) apart
+    return f"sec_{os.getpid()}_{service}"
 
 
 async def _seed_budget(url: str) -> None:
@@ -123,6 +123,9 @@ async def running_stack(backend: str, tmp: Path, secret: str) -> AsyncIterator[S
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}.test")
             stack.clients[name] = await exits.enter_async_context(client)
         yield stack
+    if backend == "postgresql":
+        names = [url.rsplit("/", 1)[-1] for url in urls.values()]
+        await asyncio.gather(*(asyncio.to_thread(drop_pg_database, name) for name in names))
 
 
 # ---- role matrices ----------------------------------------------------------------------------------------

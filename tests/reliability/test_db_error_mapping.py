@@ -4,6 +4,7 @@ request), anything else stays a 500."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -19,8 +20,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    yield create_pg_database("metas_rel_dberrors")
-    drop_pg_database("metas_rel_dberrors")
+    name = f"metas_rel_{os.getpid()}_dberrors"
+    yield create_pg_database(name)
+    drop_pg_database(name)
 
 
 async def raised(

@@ -11,6 +11,7 @@ service on ONE database, and the gateway.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ import psycopg
 import pytest
 from rel_support import FaultCluster, ensure_pg_running, pg_ctl, start_fault_cluster
 
-from metas_kit.testing import PG_ADMIN_DSN, create_pg_database
+from metas_kit.testing import PG_ADMIN_DSN, create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +45,9 @@ def fc(
     jwt_secret: str, token_for: Callable[..., str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FaultCluster]:
     ensure_pg_running()
-    urls = {
-        "planning": create_pg_database("metas_rel_planning"),
-        "execution": create_pg_database("metas_rel_execution"),
-    }
+    # Named per process, so two runs at once do not share (or drop) each other's databases.
+    names = {svc: f"metas_rel_{os.getpid()}_{svc}" for svc in ("planning", "execution")}
+    urls = {svc: create_pg_database(name) for svc, name in names.items()}
     cluster = start_fault_cluster(jwt_secret, tmp_path_factory.mktemp("faults") / "logs", urls)
     try:
         gw = cluster.url("gateway")
@@ -72,6 +72,8 @@ def fc(
     finally:
         cluster.stop()
         ensure_pg_running()
+        for name in names.values():
+            drop_pg_database(name)
 
 
 def reg_url(base: str, item: str, period: str) -> str:

@@ -56,6 +56,8 @@ def bad_tokens(secret: str) -> dict[str, str]:
         "roles-not-a-list": sign(claims(roles="admin")),
         "units-not-a-list": sign(claims(roles=["registrar"], units="DAS")),
         "missing-exp": sign(claims(exp=None)),
+        "missing-iat": sign(claims(iat=None)),
+        "lifetime-over-24-hours": sign(claims(iat=now, exp=now + 24 * 3600 + 1)),
         "expired": sign(claims(iat=now - 7200, exp=now - 3600)),
         "not-yet-valid": sign(claims(nbf=now + 3600)),
         "missing-sub": sign(claims(sub=None)),

@@ -15,6 +15,8 @@ from metas_kit.errors import Forbidden, Unauthorized
 
 ROLES = frozenset({"admin", "planner", "registrar", "certifier", "budget", "viewer", "auditor", "service"})
 ALGORITHM = "HS256"
+# A stolen token is useful at most this long: longer-lived tokens are refused even when correctly signed.
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 READ_ROLES = frozenset(ROLES)
 
 
@@ -47,12 +49,20 @@ def issue_token(principal: Principal, secret: str, *, issuer: str = "metas", ttl
 def decode_token(token: str, secret: str, *, issuer: str = "metas") -> Principal:
     try:
         data = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], issuer=issuer, options={"require": ["exp", "sub", "iss"]}
+            token, secret, algorithms=[ALGORITHM], issuer=issuer, options={"require": ["exp", "iat", "sub", "iss"]}
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The token has expired.") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("The token is not valid.") from exc
+    try:
+        lifetime = int(data["exp"]) - int(data["iat"])
+    except (TypeError, ValueError) as exc:
+        raise Unauthorized("The token's exp and iat must be numbers.") from exc
+    if lifetime > MAX_TOKEN_LIFETIME_SECONDS:
+        raise Unauthorized(
+            f"The token lives longer than {MAX_TOKEN_LIFETIME_SECONDS // 3600} hours; ask for a shorter one."
+        )
     roles = data.get("roles") or []
     units = data.get("units") or []
     if not isinstance(roles, list) or not isinstance(units, list):

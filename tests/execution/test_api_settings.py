@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from execution_support import IPSM, PLANNER, REG_DS, ROOT, VIEWER, Service
+from execution_support import ADMIN, IPSM, PLANNER, REG_DS, ROOT, VIEWER, Service
 
 from execution.seed import load
 
@@ -74,3 +74,10 @@ async def test_seed_loader_is_idempotent(svc: Service, db_url: str) -> None:
     assert (got["catch_up_through"], got["version"]) == ("2014-05", 1)
     # The seeded catch-up applies: January is due on Fri 13 June 2014.
     assert await due(svc, "2014-01") == "2014-06-13"
+    # Settings move due dates, so the seed's write is in the audit trail (once: the re-run changed nothing).
+    audit = await svc.http.get(
+        "/v1/audit", params={"entity_type": "registration_settings", "entity_id": IPSM}, headers=ADMIN
+    )
+    events = audit.json()["items"]
+    assert [(e["actor"], e["action"]) for e in events] == [("execution-seed", "create")]
+    assert events[0]["changes"]["created"]["catch_up_through"] == "2014-05"

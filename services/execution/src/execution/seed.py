@@ -18,14 +18,17 @@ from typing import Any
 import yaml
 
 from execution.app import ALEMBIC_INI
-from execution.db.models import PlanRegistrationSettings
+from execution.db.models import AuditEvent, PlanRegistrationSettings
 from execution.domain.periods import Period
 from execution.settings import get_settings
+from metas_kit.audit import record_audit
+from metas_kit.auth import Principal
 from metas_kit.db import Database
 from metas_kit.migrations import upgrade_head
 
 FILE = "registration_settings.yaml"
 SEEDER = "execution-seed"
+SEED_PRINCIPAL = Principal(sub=SEEDER, roles=frozenset({"admin"}))
 FIELDS = ("catch_up_through", "closing_month", "holiday_categories", "openings", "timezone")
 
 
@@ -65,11 +68,23 @@ async def load(directory: Path, database_url: str) -> list[tuple[str, str]]:
                     results.append((plan_id, "unchanged"))
                     continue
                 action = "updated" if row is not None else "created"
+                before = {k: getattr(row, k) for k in wanted} if row is not None else None
                 if row is None:
                     row = PlanRegistrationSettings(plan_id=plan_id)
                     session.add(row)
                 for key, value in wanted.items():
                     setattr(row, key, value)
+                # Settings move due dates (the catch-up): who changed them is part of the audit trail.
+                await record_audit(
+                    session,
+                    AuditEvent,
+                    SEED_PRINCIPAL,
+                    action="create" if before is None else "update",
+                    entity_type="registration_settings",
+                    entity_id=plan_id,
+                    before=before,
+                    after=wanted,
+                )
                 row.updated_at = datetime.now(UTC)
                 row.updated_by = SEEDER
                 results.append((plan_id, action))

@@ -23,6 +23,9 @@ def test_every_service_answers_through_the_gateway(cluster: Cluster, token_for: 
         assert resp.json()["items"] is not None
         # The request id given at the edge comes back, so it travelled through the hop.
         assert resp.headers["x-request-id"] == "it-every-service"
+        # Hop headers are the gateway's own, each once (not the upstream's copy beside them).
+        assert len(resp.headers.get_list("date")) == 1
+        assert len(resp.headers.get_list("server")) == 1
 
 
 def test_gateway_requires_authentication(cluster: Cluster) -> None:

@@ -33,7 +33,10 @@ HOP_BY_HOP = frozenset(
         "authorization",
     }
 )
-RESPONSE_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"})
+# date and server are set by the gateway's own server; forwarding them too would send each header twice.
+RESPONSE_DROP = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "date", "server"}
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 # Below this much time left, another attempt could only time out.

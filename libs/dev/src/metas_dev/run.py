@@ -32,7 +32,8 @@ def load_seeds(cluster: Cluster) -> None:
         result = subprocess.run([sys.executable, "-m", module, data], env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"seeding {service} failed:\n{result.stdout}\n{result.stderr}")
-        print(f"  seeded {service} from {data}: {result.stdout.strip().splitlines()[-1] if result.stdout else 'ok'}")
+        for line in result.stdout.strip().splitlines() or ["ok"]:
+            print(f"  seeded {service} from {data}: {line}")
 
 
 def main() -> int:

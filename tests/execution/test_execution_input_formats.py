@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import planning_client_for
 from execution_support import ADMIN, IPSM, PLANNER, REG_DS, SECRET, VIEWER, Service
 from fastapi import FastAPI
 
@@ -108,6 +107,13 @@ async def test_planning_client_percent_encodes_the_plan_id(planning_app: FastAPI
         assert transport.raw_paths == [b"/v1/plans/a%2Fb%23c%1D/tree"]
     finally:
         await client.aclose()
-    real = planning_client_for(planning_app)
+    real = PlanningClient(
+        make_client(
+            "http://planning.test",
+            transport=httpx.ASGITransport(app=planning_app),
+            jwt_secret=SECRET,
+            service_name="execution",
+        )
+    )
     assert (await real.tree(IPSM)).document["plan"]["id"] == IPSM
     await real.aclose()

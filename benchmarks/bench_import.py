@@ -1,0 +1,364 @@
+"""Execution bulk import against raw baselines, in one run, on PostgreSQL and SQLite.
+
+    .venv/bin/python benchmarks/bench_import.py [--repeat 3] [--backends postgresql,sqlite] [--profile FILE]
+
+What is timed, per backend:
+
+* **api import** — ``POST /v1/plans/{plan}/registrations:import`` of a year of both seed plans
+  (ipsm-2014-acordo 2014: 480 rows, ii-2024-quar 2024: 2,124 rows; 2,604 in all), one request per plan,
+  through the real execution service (in-process ASGI transport: JSON parsing, JWT, validation of every
+  row, write window / lock / certification checks, the registration row and its version row (who, when,
+  why, request id), the audit event, the idempotency record, one transaction);
+* **api re-import** — the same two requests again: every row exists, each gets a new version (UPDATE of
+  the current row under its version check + a version row);
+* **snapshot** — ``GET /v1/plans/ii-2024-quar/registrations/current?period_to=2024-12`` (2,124 rows);
+* **baselines** — the very rows the API wrote (read back from its tables), written into an empty
+  migrated database of the same schema (same indexes, constraints, foreign key): PostgreSQL ``COPY ...
+  FROM STDIN`` (psycopg 3 ``cursor.copy()`` + ``write_row``) and a plain ``executemany`` INSERT (psycopg 3,
+  pipelined); on SQLite the stdlib ``sqlite3`` ``executemany``. Registration rows then version rows, one
+  transaction, committed.
+
+The execution database is emptied between repetitions (not recreated); the best and the median of
+``--repeat`` runs are printed. Planning runs in-process on a temporary SQLite file (its cached tree is
+read once per request, as in production after the first request). JSON: var/bench/import.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from execution.app import ALEMBIC_INI, create_app
+from execution.clients.planning import PlanningClient
+from execution.settings import Settings
+from metas_kit.auth import Principal, issue_token
+from metas_kit.http import make_client
+from metas_kit.migrations import upgrade_head
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANS = ROOT / "data" / "plans"
+SECRET = "bench-secret-execution-0123456789abcdef"
+PG = os.environ.get("METAS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+YEARS = {"ipsm-2014-acordo": 2014, "ii-2024-quar": 2024}
+QUAR = "ii-2024-quar"
+TABLES = ("registration", "registration_version")
+
+
+def bearer(*roles: str) -> dict[str, str]:
+    principal = Principal(f"bench-{roles[0]}", frozenset(roles), frozenset())
+    return {"authorization": "Bearer " + issue_token(principal, SECRET)}
+
+
+VIEWER = bearer("viewer")
+SERVICE = bearer("service")
+ADMIN = bearer("admin")
+
+
+def payload_for(kind: str, month: int) -> dict[str, Any]:
+    if kind == "indicator":
+        return {"value": str(month)}
+    if kind == "initiative":
+        return {"cumulative_percent": str(month * 8)}
+    return {"completeness": "none", "note": f"mês {month}"}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "loadavg": os.getloadavg(),
+    }
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    t = time.perf_counter()
+    await fn()
+    return time.perf_counter() - t
+
+
+def summary(samples: list[float], rows: int) -> dict[str, Any]:
+    best = min(samples)
+    return {
+        "best_s": round(best, 4),
+        "median_s": round(statistics.median(samples), 4),
+        "rows": rows,
+        "rows_per_s": round(rows / best),
+        "samples_s": [round(s, 4) for s in samples],
+    }
+
+
+async def year_rows(client: httpx.AsyncClient, plan: str, year: int) -> list[dict[str, Any]]:
+    table = (await client.get(f"/v1/plans/{plan}/deadlines", headers=VIEWER)).json()
+    dues = {p["period"]: p["due_date"] for p in table["periods"]}
+    rows: list[dict[str, Any]] = []
+    for month in range(1, 13):
+        period = f"{year}-{month:02d}"
+        status = (await client.get(f"/v1/plans/{plan}/status?period={period}&limit=500", headers=VIEWER)).json()
+        assert status["next_cursor"] is None
+        for item in status["items"]:
+            rows.append(
+                {
+                    "item_code": item["item_code"],
+                    "period": period,
+                    "payload": payload_for(item["item_kind"], month),
+                    "registered_at": f"{dues[period]}T12:00:00Z",
+                }
+            )
+    return rows
+
+
+# ---- databases ------------------------------------------------------------------------------------
+
+
+def fresh_pg(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_pg(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sa_url(backend: str, where: str) -> str:
+    host = PG.removeprefix("postgresql://")
+    return f"postgresql+asyncpg://{host}/{where}" if backend == "postgresql" else f"sqlite+aiosqlite:///{where}"
+
+
+def read_tables(backend: str, where: str) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """The rows the API wrote, as the driver hands them back (the baselines write exactly these)."""
+    out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+    if backend == "postgresql":
+        import psycopg
+        from psycopg.types.json import Json
+
+        with psycopg.connect(f"{PG}/{where}") as conn:
+            for table in TABLES:
+                cur = conn.execute(f"SELECT * FROM {table} ORDER BY id")
+                cols = [d.name for d in cur.description or ()]
+                rows = [tuple(Json(v) if isinstance(v, dict) else v for v in r) for r in cur.fetchall()]
+                out[table] = (cols, rows)
+    else:
+        with sqlite3.connect(where) as lite:
+            for table in TABLES:
+                found = lite.execute(f"SELECT * FROM {table} ORDER BY id")
+                out[table] = ([d[0] for d in found.description], found.fetchall())
+    return out
+
+
+def baseline_pg(db: str, data: dict[str, tuple[list[str], list[tuple[Any, ...]]]], how: str) -> float:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{db}") as conn:
+        conn.execute("TRUNCATE registration_version, registration")
+        conn.commit()
+        t = time.perf_counter()
+        with conn.cursor() as cur:
+            for table in TABLES:
+                cols, rows = data[table]
+                names = ", ".join(cols)
+                if how == "copy":
+                    with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    marks = ", ".join(["%s"] * len(cols))
+                    cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        conn.commit()
+        return time.perf_counter() - t
+
+
+def baseline_sqlite(path: str, data: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> float:
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("DELETE FROM registration_version")
+        conn.execute("DELETE FROM registration")
+        t = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for table in TABLES:
+            cols, rows = data[table]
+            marks = ", ".join(["?"] * len(cols))
+            conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
+        conn.execute("COMMIT")
+        return time.perf_counter() - t
+
+
+# ---- one backend ------------------------------------------------------------------------------------
+
+
+async def empty(app: Any) -> None:
+    from sqlalchemy import delete
+
+    from execution.db.base import AuditEvent, IdempotencyRecord
+    from execution.db.models import Registration, RegistrationVersion
+
+    async with app.state.db.sessionmaker() as session, session.begin():
+        for model in (RegistrationVersion, Registration, IdempotencyRecord, AuditEvent):
+            await session.execute(delete(model))
+
+
+async def bench_backend(backend: str, planning: Any, tmp: Path, repeat: int, profile: str | None) -> dict[str, Any]:
+    if backend == "postgresql":
+        api_where, base_where = fresh_pg("metas_bench_import_api"), fresh_pg("metas_bench_import_base")
+    else:
+        api_where, base_where = str(tmp / "api.db"), str(tmp / "base.db")
+    for where in (api_where, base_where):
+        await asyncio.to_thread(upgrade_head, ALEMBIC_INI, sa_url(backend, where))
+    http = make_client(
+        "http://planning", transport=httpx.ASGITransport(app=planning), jwt_secret=SECRET, service_name="execution"
+    )
+    settings = Settings(
+        database_url=sa_url(backend, api_where), jwt_secret=SECRET, metrics_refresh_seconds=0, log_level="WARNING"
+    )
+    app = create_app(settings, planning=PlanningClient(http, revalidate_seconds=600))
+    app.state.clock = lambda: datetime(2025, 1, 20, 12, tzinfo=UTC)
+    result: dict[str, Any] = {}
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://execution") as client:
+            bodies = {
+                plan: {"reason": "bench", "registrations": await year_rows(client, plan, y)}
+                for plan, y in YEARS.items()
+            }
+            total = sum(len(b["registrations"]) for b in bodies.values())
+
+            async def import_all(headers: dict[str, str], expect: str) -> None:
+                for plan, body in bodies.items():
+                    res = await client.post(f"/v1/plans/{plan}/registrations:import", json=body, headers=headers)
+                    assert res.status_code == 200, res.text[:500]
+                    assert res.json()[expect] == len(body["registrations"]), res.text[:500]
+
+            async def snapshot() -> None:
+                res = await client.get(f"/v1/plans/{QUAR}/registrations/current?period_to=2024-12", headers=VIEWER)
+                assert res.status_code == 200
+                assert len(res.json()["items"]) == 2124
+
+            await import_all(SERVICE, "created")  # warm-up: caches, statement caches, planning tree
+            await import_all(ADMIN, "updated")
+            created: list[float] = []
+            updated: list[float] = []
+            snaps: list[float] = []
+            profiler = None
+            for n in range(repeat):
+                await empty(app)
+                if profile and n == repeat - 1:
+                    import cProfile
+
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                created.append(await timed(lambda: import_all(SERVICE, "created")))
+                updated.append(await timed(lambda: import_all(ADMIN, "updated")))
+                if profiler is not None:
+                    profiler.disable()
+                for _ in range(3):
+                    snaps.append(await timed(snapshot))
+            if profiler is not None and profile:
+                profiler.dump_stats(f"{profile}.{backend}")
+            await empty(app)
+            await import_all(SERVICE, "created")
+        data = await asyncio.to_thread(read_tables, backend, api_where)
+    assert len(data["registration"][1]) == total
+    assert len(data["registration_version"][1]) == total
+    result["api_import"] = summary(created, total)
+    result["api_reimport"] = summary(updated, total)
+    result["snapshot_2124"] = summary(snaps, 2124)
+    if backend == "postgresql":
+        copies = [await asyncio.to_thread(baseline_pg, base_where, data, "copy") for _ in range(repeat)]
+        many = [await asyncio.to_thread(baseline_pg, base_where, data, "executemany") for _ in range(repeat)]
+        result["copy"] = summary(copies, total)
+        result["executemany"] = summary(many, total)
+        for name in (api_where, base_where):
+            drop_pg(name)
+    else:
+        many = [await asyncio.to_thread(baseline_sqlite, base_where, data) for _ in range(repeat)]
+        result["executemany"] = summary(many, total)
+    api = result["api_import"]["best_s"]
+    for base in ("copy", "executemany"):
+        if base in result:
+            result[f"api_over_{base}"] = round(api / result[base]["best_s"], 1)
+    return result
+
+
+async def run(backends: list[str], repeat: int, profile: str | None) -> dict[str, Any]:
+    from planning.app import ALEMBIC_INI as PLANNING_INI
+    from planning.app import create_app as create_planning
+    from planning.seed import load
+    from planning.settings import Settings as PlanningSettings
+
+    out: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "backends": {}}
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        planning_url = f"sqlite+aiosqlite:///{tmp}/planning.db"
+        await asyncio.to_thread(upgrade_head, PLANNING_INI, planning_url)
+        await load(PLANS, planning_url)
+        planning = create_planning(PlanningSettings(database_url=planning_url, jwt_secret=SECRET, log_level="WARNING"))
+        async with planning.router.lifespan_context(planning):
+            for backend in backends:
+                sub = tmp / backend
+                sub.mkdir()
+                out["backends"][backend] = await bench_backend(backend, planning, sub, repeat, profile)
+    out["loadavg_after"] = os.getloadavg()
+    return out
+
+
+def report(out: dict[str, Any]) -> None:
+    w = sys.stdout.write
+    m = out["machine"]
+    w(f"machine: {m['cpus']} CPU {m['cpu']}, Linux {m['kernel']}, Python {m['python']}, SQLite {m['sqlite']}\n")
+    w(f"load average before {m['loadavg']}, after {out['loadavg_after']}\n")
+    for backend, r in out["backends"].items():
+        w(f"\n{backend}  (best of {len(r['api_import']['samples_s'])}; median in brackets)\n")
+        for key in ("api_import", "api_reimport", "copy", "executemany", "snapshot_2124"):
+            if key in r:
+                s = r[key]
+                w(
+                    f"  {key:<14} {s['rows']:>5} rows {s['best_s'] * 1000:9.1f} ms ({s['median_s'] * 1000:.1f})"
+                    f" {s['rows_per_s']:>9} rows/s\n"
+                )
+        ratios = ", ".join(f"{k} {v}" for k, v in r.items() if k.startswith("api_over_"))
+        w(f"  ratios (time): {ratios}\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--profile", default=None, help="cProfile the last import + re-import into FILE.<backend>")
+    args = parser.parse_args()
+    out = asyncio.run(run(args.backends.split(","), args.repeat, args.profile))
+    report(out)
+    dest = ROOT / "var" / "bench"
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "import.json").write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -16,7 +18,6 @@ from execution.api.schemas import (
     CurrentSnapshot,
     ImportBody,
     ImportResult,
-    ImportRow,
     RegistrationOut,
     RegistrationPage,
     RegistrationWrite,
@@ -25,16 +26,23 @@ from execution.api.schemas import (
     VersionOut,
 )
 from execution.db.base import AuditEvent, IdempotencyRecord
+from execution.db.bulk import (
+    CurrentRow,
+    StaleRows,
+    current_rows,
+    insert_registrations,
+    insert_versions,
+    update_registrations,
+)
 from execution.db.models import Registration
 from execution.db.repositories import (
     RegistrationFilter,
     all_registrations,
     get_registration,
     page_registrations,
-    registrations_by_key,
     versions_of,
 )
-from execution.domain.certification import CertificationAction, CertificationState
+from execution.domain.certification import CertificationAction, CertificationState, transition
 from execution.domain.errors import InvalidPeriod, InvalidRegistration
 from execution.domain.periods import Period
 from execution.domain.registrations import PlanItem, normalise_payload
@@ -55,6 +63,7 @@ from execution.workflow import (
 )
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal, Reader, require_roles
+from metas_kit.context import current_request_id
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound, PreconditionFailed, ValidationFailed
 from metas_kit.etag import not_modified, require_if_match
@@ -170,7 +179,7 @@ async def import_registrations(
     schedule = loaded.schedule
     now = clock(request.app)
     errors: list[dict[str, Any]] = []
-    rows: list[tuple[int, PlanItem, Period, ImportRow]] = []
+    rows: list[_Valid] = []
     first_row: dict[tuple[str, str], int] = {}
     for index, row in enumerate(body.registrations):
         path = f"registrations[{index}]"
@@ -183,53 +192,37 @@ async def import_registrations(
         except (InvalidPeriod, NotFound) as exc:
             errors.append(_row_error(index, f"{path}.period", _detail(exc)))
             continue
-        if (row.item_code, str(period)) in first_row:
-            other = first_row[(row.item_code, str(period))]
-            errors.append(_row_error(index, path, f"{row.item_code} {period} repeats row {other}"))
+        key = (row.item_code, str(period))
+        if key in first_row:
+            errors.append(_row_error(index, path, f"{row.item_code} {period} repeats row {first_row[key]}"))
             continue
-        first_row[(row.item_code, str(period))] = index
+        first_row[key] = index
         if row.registered_at is not None and row.registered_at > now:
             errors.append(_row_error(index, f"{path}.registered_at", "registered_at is in the future"))
             continue
         try:
-            normalise_payload(item, row.payload)
+            canonical = normalise_payload(item, row.payload)
         except InvalidRegistration as exc:
             errors.append(_row_error(index, f"{path}.payload", str(exc)))
             continue
-        rows.append((index, item, period, row))
-    existing = await registrations_by_key(session, plan_id, [(item.code, str(period)) for _, item, period, _ in rows])
+        rows.append(_Valid(index, item, period, key, canonical, row.registered_at or now, row.reason or body.reason))
+    # One query for every current row the import touches (not one per row), locked until commit.
+    existing = await current_rows(session, plan_id, [r.key for r in rows])
     guard = WriteGuard(session, schedule)
     if not errors:
-        for index, item, period, row in rows:
-            at = row.registered_at or now
-            reg = existing.get((item.code, str(period)))
-            refusal = await guard.refusal(item, period, at, certified=bool(reg and reg.certification == "certified"))
+        for r in rows:
+            current = existing.get(r.key)
+            refusal = await guard.refusal(
+                r.item, r.period, r.at, certified=bool(current and current.certification == "certified")
+            )
             if refusal is not None:
-                problem = refuse(refusal, schedule, item, period)
-                errors.append({**_row_error(index, f"registrations[{index}]", problem.detail), "reason": refusal.value})
+                problem = refuse(refusal, schedule, r.item, r.period)
+                errors.append(
+                    {**_row_error(r.index, f"registrations[{r.index}]", problem.detail), "reason": refusal.value}
+                )
     if errors:
         raise ValidationFailed(errors, f"{len(errors)} bad row(s); nothing was imported.")
-    created = updated = 0
-    for _index, item, period, row in sorted(rows, key=lambda r: (r[3].registered_at or now, r[0])):
-        key = (item.code, str(period))
-        result = await submit(
-            session,
-            schedule,
-            principal,
-            item,
-            period,
-            row.payload,
-            reason=row.reason or body.reason,
-            at=row.registered_at or now,
-            existing=existing.get(key),
-            audit=False,
-            guard=guard,
-            flush_new=False,
-        )
-        existing[key] = result.registration
-        created += result.created
-        updated += not result.created
-    await session.flush()
+    created, updated = await _write(session, plan_id, principal, sorted(rows, key=lambda r: (r.at, r.index)), existing)
     await record_audit(
         session,
         AuditEvent,
@@ -242,6 +235,99 @@ async def import_registrations(
     out = ImportResult(plan_id=plan_id, created=created, updated=updated).model_dump(mode="json")
     remember(session, IdempotencyRecord, request, principal, raw, status_code=200, body=out)
     return _json(out, 200)
+
+
+@dataclass(frozen=True, slots=True)
+class _Valid:
+    """An import row that passed validation, with its canonical payload."""
+
+    index: int
+    item: PlanItem
+    period: Period
+    key: tuple[str, str]
+    payload: dict[str, Any]
+    at: datetime
+    reason: str | None
+
+
+async def _write(
+    session: SessionDep,
+    plan_id: str,
+    principal: Principal,
+    rows: list[_Valid],
+    existing: dict[tuple[str, str], CurrentRow],
+) -> tuple[int, int]:
+    """Apply validated rows in a handful of set-based statements: new rows (version 1) in one multi-row
+    INSERT, new versions of existing rows in one executemany UPDATE (each under its version check), and
+    every version row (action, who, when, why, request id) in one INSERT. Same rows as single writes."""
+    who, request_id = principal.sub, current_request_id()
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    versions: list[tuple[_Valid, int | None, int, str]] = []  # row, id (None: new), number, certification
+    for r in rows:
+        current = existing.get(r.key)
+        state = CertificationState(current.certification) if current else None
+        after = transition(state, CertificationAction.SUBMIT).after.value  # certified was refused above
+        if current is None:
+            new.append(
+                {
+                    "plan_id": plan_id,
+                    "item_code": r.item.code,
+                    "period": r.key[1],
+                    "item_kind": r.item.kind.value,
+                    "unit_code": r.item.unit_code,
+                    "version": 1,
+                    "payload": r.payload,
+                    "certification": after,
+                    "rejection_reason": None,
+                    "certified_by": None,
+                    "certified_at": None,
+                    "first_registered_at": r.at,
+                    "first_registered_by": who,
+                    "updated_at": r.at,
+                    "updated_by": who,
+                }
+            )
+            versions.append((r, None, 1, after))
+        else:
+            number = current.version + 1  # always a new version, even when nothing else differs
+            changed.append(
+                {
+                    "b_id": current.id,
+                    "b_version": current.version,
+                    "b_new_version": number,
+                    "b_payload": r.payload,
+                    "b_certification": after,
+                    "b_at": r.at,
+                    "b_by": who,
+                }
+            )
+            versions.append((r, current.id, number, after))
+    ids = await insert_registrations(session, new)
+    try:
+        await update_registrations(session, changed)
+    except StaleRows as exc:
+        raise PreconditionFailed(
+            f"Another writer changed registrations during the import ({exc}); nothing was imported."
+        ) from exc
+    await insert_versions(
+        session,
+        [
+            {
+                "registration_id": reg_id if reg_id is not None else ids[r.key],
+                "number": number,
+                "action": CertificationAction.SUBMIT.value,
+                "payload": r.payload,
+                "certification": certification,
+                "reason": r.reason,
+                "created_at": r.at,
+                "created_by": who,
+                "request_id": request_id,
+            }
+            for r, reg_id, number, certification in versions
+        ],
+    )
+    return len(new), len(changed)
 
 
 def _row_error(index: int, path: str, message: str) -> dict[str, Any]:

@@ -1,26 +1,59 @@
-"""Budget figures: reconciliation of the seed (pure), seed load, report and reconciliation reads, amount writes.
+"""Budget figures, each against a baseline measured in the same run (ratios service / baseline).
 
-    python benchmarks/budget_bench.py [--database-url URL] [--reads 100] [--writes 100]
+For each read (planned-vs-executed report as JSON and as CSV, the reconciliation of the published tables):
 
-In-process (httpx ASGI transport, no network), on a fresh SQLite file unless a URL is given.
+- **domain** — the pure domain function (``planned_vs_executed`` / ``run_checks``) on data already loaded
+  in memory (the baseline: the work no service can skip);
+- **handler, no HTTP** — the router's own function called directly in a session of the service's
+  database (loads the budget context and the amounts through the repositories, formats, renders JSON);
+- **service** — the HTTP endpoint through the whole app (JWT, middleware, dependencies, serialisation).
+
+Writes (``POST /v1/budget/amounts``, audited, idempotency record, gauges refreshed from the database)
+against ``build_entry`` (the domain validation and VAT split) and against the insert alone (the same row
+added through the repository, flushed and committed in its own session). Every variant runs in turn in each
+round (interleaved), so load changes hit them alike; wall p50/p95 and the mean CPU time of this process per
+call are printed as Markdown tables.
+
+    python benchmarks/budget_bench.py [--backends sqlite,postgresql] [--reads 100] [--writes 100]
+    python benchmarks/budget_bench.py --database-url URL      # one given database instead
+
+In-process (httpx ASGI transport, no network); SQLite on a temporary file, PostgreSQL on a scratch
+database ``metas_bench_budget`` (dropped and created, dropped again at the end).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import json
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
+from _bench_support import (
+    DEFAULT_PG,
+    drop_pg_database,
+    interleaved,
+    machine,
+    recreate_pg_database,
+    table,
+)
+from fastapi import Response
 
+from budget.api.common import budget_context
+from budget.api.reports import reconciliation, report_planned_vs_executed
 from budget.app import ALEMBIC_INI, create_app
+from budget.db import repositories as repo
+from budget.domain.amounts import AmountInput, build_entry
 from budget.domain.published import parse_published
 from budget.domain.reconciliation import mismatches, run_checks
+from budget.domain.reports import planned_vs_executed
+from budget.metrics import refresh_from_session
 from budget.seed import load_seed
 from budget.settings import Settings
 from metas_kit.auth import Principal, issue_token
@@ -30,81 +63,207 @@ from metas_kit.migrations import upgrade_head
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "budget"
 SECRET = "bench-secret-budget-0123456789abcdef"
+PG_DB = "metas_bench_budget"
+VIEWER = Principal("bench", frozenset({"viewer"}))
 
 
-def ms(samples: list[float]) -> str:
-    qs = statistics.quantiles(samples, n=100)
-    return f"p50 {qs[49] * 1000:.2f} ms, p95 {qs[94] * 1000:.2f} ms"
+def render(result: Any) -> bytes:
+    if isinstance(result, Response):
+        return bytes(result.body)
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def run(url: str, reads: int, writes: int) -> None:
+async def bench_backend(label: str, url: str, reads: int, writes: int) -> None:
     out = sys.stdout.write
-    doc = yaml.safe_load((DATA / "prr_c17_i03.yaml").read_text(encoding="utf-8"))
-    pb = parse_published(doc)
-    samples = []
-    for _ in range(50):
-        t = time.perf_counter()
-        results = run_checks(pb)
-        samples.append(time.perf_counter() - t)
-    out(f"reconcile (pure, {len(results)} checks, {len(mismatches(pb))} mismatches): {ms(samples)}\n")
-
+    out(f"\n### {label}\n\n")
     await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
-    db = Database(url)
+    seed_db = Database(url)
     t = time.perf_counter()
-    async with db.sessionmaker() as session, session.begin():
-        result = await load_seed(session, DATA)
-    out(f"seed load ({result.amounts_loaded} amounts): {(time.perf_counter() - t) * 1000:.0f} ms\n")
-    await db.dispose()
+    async with seed_db.sessionmaker() as session, session.begin():
+        loaded = await load_seed(session, DATA)
+    out(f"seed load ({loaded.amounts_loaded} amounts): {(time.perf_counter() - t) * 1000:.0f} ms\n\n")
+    await seed_db.dispose()
 
-    viewer = {"authorization": "Bearer " + issue_token(Principal("bench", frozenset({"viewer"})), SECRET)}
+    viewer = {"authorization": "Bearer " + issue_token(VIEWER, SECRET)}
     writer = {"authorization": "Bearer " + issue_token(Principal("bench", frozenset({"budget"})), SECRET)}
-    settings = Settings(database_url=url, jwt_secret=SECRET, log_json=False, log_level="WARNING")
-    app = create_app(settings)
+    app = create_app(Settings(database_url=url, jwt_secret=SECRET, log_json=False, log_level="WARNING"))
     async with app.router.lifespan_context(app):
+        db: Database = app.state.db
+        async with db.sessionmaker() as session:
+            ctx = await budget_context(session)
+            entries = await repo.all_entries(session)
+        out(f"{len(entries)} amounts in the database\n\n")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://budget.bench") as client:
-            for name, path, params in [
-                ("report eixo x year", "/v1/budget/reports/planned-vs-executed", {"group_by": "eixo,year"}),
-                (
-                    "report rubric csv",
-                    "/v1/budget/reports/planned-vs-executed",
-                    {"group_by": "rubric", "format": "csv"},
-                ),
-                ("reconciliation", "/v1/budget/reconciliation", {}),
-            ]:
-                samples = []
-                for _ in range(reads):
-                    t = time.perf_counter()
+            report_json: dict[str, Any] = {"group_by": "eixo,year"}
+            report_csv: dict[str, Any] = {"group_by": "rubric", "format": "csv"}
+
+            def handler(call: Callable[[Any, Any], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+                async def run() -> None:
+                    async with db.sessionmaker() as session:
+                        render(await call(session, await budget_context(session)))
+                        await session.commit()
+
+                return run
+
+            def service(path: str, params: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+                async def run() -> None:
                     resp = await client.get(path, params=params, headers=viewer)
-                    samples.append(time.perf_counter() - t)
                     assert resp.status_code == 200, resp.text
-                out(f"GET {name}: {ms(samples)}\n")
-            samples = []
-            for i in range(writes):
-                body = {
+
+                return run
+
+            def domain(call: Callable[[], object]) -> Callable[[], Awaitable[None]]:
+                async def run() -> None:
+                    call()
+
+                return run
+
+            cases: list[tuple[str, dict[str, Callable[[], Awaitable[None]]]]] = [
+                (
+                    "report planned-vs-executed, group_by=eixo,year (JSON)",
+                    {
+                        "domain: planned_vs_executed": domain(lambda: planned_vs_executed(entries, ["eixo", "year"])),
+                        "handler, no HTTP": handler(
+                            lambda s, c: report_planned_vs_executed(s, c, VIEWER, "eixo,year", None, None, None, "json")
+                        ),
+                        "service GET": service("/v1/budget/reports/planned-vs-executed", report_json),
+                    },
+                ),
+                (
+                    "report planned-vs-executed, group_by=rubric (CSV)",
+                    {
+                        "domain: planned_vs_executed": domain(lambda: planned_vs_executed(entries, ["rubric"])),
+                        "handler, no HTTP": handler(
+                            lambda s, c: report_planned_vs_executed(s, c, VIEWER, "rubric", None, None, None, "csv")
+                        ),
+                        "service GET": service("/v1/budget/reports/planned-vs-executed", report_csv),
+                    },
+                ),
+                (
+                    "reconciliation (mismatches only, JSON)",
+                    {
+                        "domain: run_checks": domain(lambda: run_checks(ctx.published.budget, ctx.codes)),
+                        "handler, no HTTP": handler(lambda s, c: reconciliation(s, c, VIEWER, False, None, "json")),
+                        "service GET": service("/v1/budget/reconciliation", {}),
+                    },
+                ),
+            ]
+            for title, variants in cases:
+                results = await interleaved(variants, reads)
+                out(table(title, results, next(iter(variants))))
+
+            counter = 0
+
+            def amount_body() -> dict[str, Any]:
+                nonlocal counter
+                counter += 1
+                return {
                     "breakdown": "subinvestment",
                     "subinvestment": "1.1.1",
                     "year": 2024,
-                    "month": 1 + i % 12,
+                    "month": 1 + counter % 12,
                     "phase": "executed",
-                    "amount": f"{100 + i}.23",
+                    "amount": f"{100 + counter}.23",
                 }
-                t = time.perf_counter()
-                resp = await client.post("/v1/budget/amounts", json=body, headers=writer)
-                samples.append(time.perf_counter() - t)
+
+            def amount_input() -> AmountInput:
+                body = amount_body()
+                return AmountInput(
+                    breakdown=body["breakdown"],
+                    year=body["year"],
+                    month=body["month"],
+                    phase=body["phase"],
+                    amount=body["amount"],
+                    subinvestment=body["subinvestment"],
+                    source="api",
+                )
+
+            async def build() -> None:
+                build_entry(amount_input(), ctx.structure, ctx.codes)
+
+            async def insert() -> None:
+                async with db.sessionmaker() as session:
+                    entry = build_entry(amount_input(), ctx.structure, ctx.codes)
+                    repo.add_amount(session, entry, code_table_version=ctx.codes.version)
+                    await session.flush()
+                    await session.commit()
+
+            async def gauges() -> None:
+                async with db.sessionmaker() as session:
+                    await refresh_from_session(session)
+                    await session.commit()
+
+            async def post() -> None:
+                resp = await client.post("/v1/budget/amounts", json=amount_body(), headers=writer)
                 assert resp.status_code == 201, resp.text
-            out(f"POST amount (audited, gauges refreshed): {ms(samples)}\n")
+
+            results = await interleaved(
+                {
+                    "domain: build_entry": build,
+                    "insert only (repository, commit)": insert,
+                    "gauge refresh alone (reads all amounts)": gauges,
+                    "service POST": post,
+                },
+                writes,
+                warmup=2,
+            )
+            async with db.sessionmaker() as session:
+                after = len(await repo.all_entries(session))
+            out(
+                table(
+                    f"POST /v1/budget/amounts (audited, gauges refreshed; {len(entries)} → {after} amounts)",
+                    results,
+                    "domain: build_entry",
+                )
+            )
+            posts = results["service POST"].wall
+            tenth = max(1, len(posts) // 10)
+            out(
+                f"POST median of the first {tenth} writes {sorted(posts[:tenth])[tenth // 2] * 1e3:.2f} ms, "
+                f"of the last {tenth} {sorted(posts[-tenth:])[tenth // 2] * 1e3:.2f} ms\n"
+            )
+
+
+async def run(args: argparse.Namespace) -> None:
+    out = sys.stdout.write
+    out(machine())
+    doc = yaml.safe_load((DATA / "prr_c17_i03.yaml").read_text(encoding="utf-8"))
+    pb = parse_published(doc)
+    t = time.perf_counter()
+    for _ in range(50):
+        results = run_checks(pb)
+    out(
+        f"reconcile (pure, {len(results)} checks, {len(mismatches(pb))} mismatches): "
+        f"{(time.perf_counter() - t) / 50 * 1000:.2f} ms mean\n"
+    )
+    if args.database_url:
+        await bench_backend(args.database_url.split(":", 1)[0], args.database_url, args.reads, args.writes)
+        return
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                await bench_backend("SQLite", f"sqlite+aiosqlite:///{tmp}/budget-bench.db", args.reads, args.writes)
+        elif backend == "postgresql":
+            url = await recreate_pg_database(args.pg_url, PG_DB)
+            try:
+                await bench_backend("PostgreSQL", url, args.reads, args.writes)
+            finally:
+                await drop_pg_database(args.pg_url, PG_DB)
+        else:
+            raise SystemExit(f"unknown backend {backend!r}")
+    out(machine())
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--reads", type=int, default=100)
-    parser.add_argument("--writes", type=int, default=100)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=None, help="one empty database instead of --backends")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=DEFAULT_PG, help="PostgreSQL server for the scratch database")
+    parser.add_argument("--reads", type=int, default=100, help="rounds of each read (all variants)")
+    parser.add_argument("--writes", type=int, default=100, help="rounds of the write variants")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/budget-bench.db"
-        asyncio.run(run(url, args.reads, args.writes))
+    asyncio.run(run(args))
     return 0
 
 

@@ -7,9 +7,13 @@ refuses a certified one; new and existing rows mix in one import.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from execution_support import ADMIN, CERTIFIER, IPSM, REG_DS, SERVICE, VIEWER, Service
+
+from execution.db.bulk import StaleRows, current_rows, update_registrations
 
 REGS = f"/v1/plans/{IPSM}/registrations"
 
@@ -102,3 +106,28 @@ async def test_import_resubmits_a_rejected_row_refuses_a_certified_one_and_mixes
 
 def _row(item_code: str, value: str) -> dict[str, Any]:
     return {"item_code": item_code, "period": "2014-02", "payload": {"value": value}}
+
+
+async def test_the_bulk_update_refuses_rows_whose_version_moved(svc: Service) -> None:
+    svc.clock.set(2014, 3, 20, 12)
+    assert (await import_rows(svc, [_row("DS-I6", "1")])).status_code == 200
+    current = (await svc.http.get(f"{REGS}/DS-I6/2014-02", headers=VIEWER)).json()
+    assert current["version"] == 1
+    async with svc.app.state.db.sessionmaker() as session, session.begin():
+        found = await current_rows(session, IPSM, [("DS-I6", "2014-02"), ("DS-I5", "2014-02")])
+        assert list(found) == [("DS-I6", "2014-02")]  # only existing rows come back
+        row = found[("DS-I6", "2014-02")]
+        change = {
+            "b_id": row.id,
+            "b_version": 2,  # not the stored version (1): another writer's, say
+            "b_new_version": 3,
+            "b_payload": {"value": "9", "note": None},
+            "b_certification": "submitted",
+            "b_at": datetime(2014, 3, 20, 12, tzinfo=UTC),
+            "b_by": "x",
+        }
+        with pytest.raises(StaleRows):
+            await update_registrations(session, [change])
+        await session.rollback()
+    after = (await svc.http.get(f"{REGS}/DS-I6/2014-02", headers=VIEWER)).json()
+    assert (after["version"], after["payload"]["value"]) == (1, "1")

@@ -1,18 +1,21 @@
 """Set-based writes of the bulk import: a few statements per import, not a few per row.
 
-SQLAlchemy Core on the mapped tables (same column types: JSON, UTC timestamps), no ORM objects:
-one SELECT of the current rows, one multi-row INSERT ... RETURNING of the new registrations, one
-executemany UPDATE of the existing ones (each under its version check) and one multi-row INSERT of
-every version row. Repositories only execute; the request commits.
+No ORM objects: one SELECT of the current rows, one INSERT ... RETURNING of the new registrations,
+one UPDATE of the existing ones (each under its version check) and one INSERT of every version row.
+On PostgreSQL each write is ONE statement whatever the row count, its values sent as arrays and
+expanded by ``unnest`` (close to COPY, and unlike COPY still an ordinary statement: constraint
+violations surface as SQLAlchemy's IntegrityError, hence a 409); elsewhere (SQLite) SQLAlchemy Core
+executemany / multi-row VALUES on the mapped tables. Repositories only execute; the request commits.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from execution.db.models import Registration, RegistrationVersion
@@ -62,12 +65,67 @@ async def current_rows(
     return found
 
 
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _columns(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    """Row dicts → one list per column (the arrays ``unnest`` takes); JSON values serialised as the JSON type does."""
+    out: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in names}
+    for name in ("payload", "b_payload"):
+        if name in out:
+            out[name] = [json.dumps(v) for v in out[name]]
+    return out
+
+
+# Column → PostgreSQL array type of its values in the unnest statements.
+_PG_TYPES = {
+    "plan_id": "text",
+    "item_code": "text",
+    "period": "text",
+    "item_kind": "text",
+    "unit_code": "text",
+    "version": "int",
+    "payload": "json",
+    "certification": "text",
+    "rejection_reason": "text",
+    "certified_by": "text",
+    "certified_at": "timestamptz",
+    "first_registered_at": "timestamptz",
+    "first_registered_by": "text",
+    "updated_at": "timestamptz",
+    "updated_by": "text",
+    "registration_id": "bigint",
+    "number": "int",
+    "action": "text",
+    "reason": "text",
+    "created_at": "timestamptz",
+    "created_by": "text",
+    "request_id": "text",
+}
+
+
+def _unnest_insert(table: str, names: Sequence[str], returning: str = "") -> str:
+    arrays = ", ".join(f"CAST(:{n} AS {'text' if _PG_TYPES[n] == 'json' else _PG_TYPES[n]}[])" for n in names)
+    values = ", ".join(f"CAST(u.{n} AS json)" if _PG_TYPES[n] == "json" else f"u.{n}" for n in names)
+    cols = ", ".join(names)
+    return f"INSERT INTO {table} ({cols}) SELECT {values} FROM unnest({arrays}) AS u({cols}) {returning}"
+
+
+_REGISTRATION_COLUMNS = tuple(c.name for c in REGISTRATION.columns if c.name != "id")
+_VERSION_COLUMNS = tuple(c.name for c in VERSION.columns if c.name != "id")
+
+
 async def insert_registrations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """Insert new current rows (version 1); (item_code, period) → new id."""
     if not rows:
         return {}
-    t = REGISTRATION.c
-    result = await session.execute(insert(REGISTRATION).returning(t.id, t.item_code, t.period), list(rows))
+    if _postgresql(session):
+        sql = _unnest_insert("registration", _REGISTRATION_COLUMNS, "RETURNING id, item_code, period")
+        result = await session.execute(text(sql), _columns(rows, _REGISTRATION_COLUMNS))
+    else:
+        t = REGISTRATION.c
+        result = await session.execute(insert(REGISTRATION).returning(t.id, t.item_code, t.period), list(rows))
     return {(item_code, period): row_id for row_id, item_code, period in result.all()}
 
 
@@ -87,6 +145,19 @@ _UPDATE = (
 )
 
 
+_UPDATE_KEYS = ("b_id", "b_version", "b_new_version", "b_payload", "b_certification", "b_at", "b_by")
+_PG_UPDATE = """
+UPDATE registration AS r
+SET version = u.new_version, payload = CAST(u.payload AS json), certification = u.certification,
+    rejection_reason = NULL, certified_at = NULL, certified_by = NULL, updated_at = u.moment, updated_by = u.actor
+FROM unnest(CAST(:b_id AS bigint[]), CAST(:b_version AS int[]), CAST(:b_new_version AS int[]),
+            CAST(:b_payload AS text[]), CAST(:b_certification AS text[]), CAST(:b_at AS timestamptz[]),
+            CAST(:b_by AS text[])) AS u(id, version, new_version, payload, certification, moment, actor)
+WHERE r.id = u.id AND r.version = u.version
+RETURNING r.id
+"""
+
+
 async def update_registrations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """New current values of existing rows, each ``WHERE version = <version read>``.
 
@@ -94,13 +165,24 @@ async def update_registrations(session: AsyncSession, rows: Sequence[dict[str, A
     """
     if not rows:
         return
-    result = await session.execute(_UPDATE, list(rows))
-    dialect = session.get_bind().dialect
-    if dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):  # type: ignore[attr-defined]
-        raise StaleRows(f"{len(rows) - result.rowcount} registration(s) changed meanwhile")  # type: ignore[attr-defined]
+    if _postgresql(session):
+        matched = len((await session.execute(text(_PG_UPDATE), _columns(rows, _UPDATE_KEYS))).all())
+    else:
+        result = await session.execute(_UPDATE, list(rows))
+        if not session.get_bind().dialect.supports_sane_multi_rowcount:
+            return  # not the case of SQLite; the version rows' unique (registration, number) still guards
+        matched = result.rowcount  # type: ignore[attr-defined]
+    if matched != len(rows):
+        raise StaleRows(f"{len(rows) - matched} registration(s) changed meanwhile")
 
 
 async def insert_versions(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Append the immutable version rows (who, when, why, request id)."""
-    if rows:
+    if not rows:
+        return
+    if _postgresql(session):
+        await session.execute(
+            text(_unnest_insert("registration_version", _VERSION_COLUMNS)), _columns(rows, _VERSION_COLUMNS)
+        )
+    else:
         await session.execute(insert(VERSION), list(rows))

@@ -23,7 +23,8 @@ def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
-    def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 30.0) -> None:
+    # Below uvicorn's 5 s keep-alive timeout, so the gateway never reuses a connection the upstream is closing.
+    def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 4.0) -> None:
         self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None

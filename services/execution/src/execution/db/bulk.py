@@ -40,23 +40,19 @@ class CurrentRow:
 async def current_rows(
     session: AsyncSession, plan_id: str, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], CurrentRow]:
-    """The current registrations among (item_code, period) ``keys``, in one query, locked for update.
+    """The current registrations among (item_code, period) ``keys``, in one query.
 
-    The lock (PostgreSQL; SQLite's writer already holds the database) keeps a concurrent single write
-    from slipping between this read and the import's UPDATE.
+    Not locked: the UPDATE re-checks each version read here and counts the rows it matched, so a write
+    that slipped in between fails the import (optimistic, as a single write's If-Match).
     """
     if not keys:
         return {}
     t = REGISTRATION.c
     wanted = set(keys)
-    stmt = (
-        select(t.id, t.item_code, t.period, t.version, t.certification)
-        .where(
-            t.plan_id == plan_id,
-            t.period.in_(sorted({p for _, p in wanted})),
-            t.item_code.in_(sorted({i for i, _ in wanted})),
-        )
-        .with_for_update()
+    stmt = select(t.id, t.item_code, t.period, t.version, t.certification).where(
+        t.plan_id == plan_id,
+        t.period.in_(sorted({p for _, p in wanted})),
+        t.item_code.in_(sorted({i for i, _ in wanted})),
     )
     found: dict[tuple[str, str], CurrentRow] = {}
     for row_id, item_code, period, version, certification in (await session.execute(stmt)).all():

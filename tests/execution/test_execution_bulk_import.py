@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from execution_support import ADMIN, CERTIFIER, IPSM, REG_DS, SERVICE, VIEWER, Service
 
+from execution.api.schemas import CurrentItem, CurrentSnapshot
 from execution.db.bulk import StaleRows, current_rows, update_registrations
 
 REGS = f"/v1/plans/{IPSM}/registrations"
@@ -131,3 +132,24 @@ async def test_the_bulk_update_refuses_rows_whose_version_moved(svc: Service) ->
         await session.rollback()
     after = (await svc.http.get(f"{REGS}/DS-I6/2014-02", headers=VIEWER)).json()
     assert (after["version"], after["payload"]["value"]) == (1, "1")
+
+
+async def test_the_snapshot_is_the_documented_shape_with_filters(svc: Service) -> None:
+    svc.clock.set(2014, 3, 20, 12)
+    assert (await import_rows(svc, [_row("DS-I1", "4")])).status_code == 200
+    res = await svc.http.get(f"{REGS}/current?period_to=2014-02&unit_code=DS", headers=VIEWER)
+    assert res.status_code == 200
+    snap = CurrentSnapshot.model_validate(res.json())
+    assert all(set(item) == set(CurrentItem.model_fields) for item in res.json()["items"])
+    # Team DS owes 10 items a month (DS-I1..I6, DS-P01, DS-P02-E1..E3): 2 months → 20 rows, one registered.
+    assert len(snap.items) == 20
+    assert {i.unit_code for i in snap.items} == {"DS"}
+    registered = [i for i in snap.items if i.registered]
+    # Registered "now" (Thu 20 March 12:00Z) without registered_at; February was due Tue 18 March → late.
+    assert [(i.item_code, i.period, i.version, i.certified, i.status) for i in registered] == [
+        ("DS-I1", "2014-02", 1, False, "late")
+    ]
+    assert registered[0].first_registered_at == registered[0].updated_at == "2014-03-20T12:00:00Z"
+    # Both deadlines are over, so every other row is missing.
+    assert {i.status for i in snap.items if not i.registered} == {"missing"}
+    assert [i.period for i in snap.items] == ["2014-01"] * 10 + ["2014-02"] * 10

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
@@ -110,6 +111,18 @@ def _unnest_insert(table: str, names: Sequence[str], returning: str = "") -> str
 
 _REGISTRATION_COLUMNS = tuple(c.name for c in REGISTRATION.columns if c.name != "id")
 _VERSION_COLUMNS = tuple(c.name for c in VERSION.columns if c.name != "id")
+
+
+async def current_values(
+    session: AsyncSession, plan_id: str, period_to: str
+) -> dict[tuple[str, str], tuple[int, dict[str, Any], str, datetime, datetime]]:
+    """(item_code, period) → (version, payload, certification, first_registered_at, updated_at) up to a
+    period: the scoring snapshot's one query, plain rows (no ORM objects)."""
+    t = REGISTRATION.c
+    stmt = select(
+        t.item_code, t.period, t.version, t.payload, t.certification, t.first_registered_at, t.updated_at
+    ).where(t.plan_id == plan_id, t.period <= period_to)
+    return {(row[0], row[1]): tuple(row[2:]) for row in (await session.execute(stmt)).all()}
 
 
 async def insert_registrations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], int]:

@@ -36,6 +36,7 @@ class PlanSchedule:
     extra_closures: tuple[Closure, ...] = ()
     calendar: BusinessCalendar = field(init=False)
     _dates: dict[Period, PeriodDates] = field(init=False, default_factory=dict)
+    _owed_items: dict[Period, tuple[PlanItem, ...]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         spec = merge_closures(self.facts.calendar, self.extra_closures)
@@ -57,13 +58,20 @@ class PlanSchedule:
         """(item, period) pairs the plan owes, by period then item code."""
         last = min(period_to, self.facts.last_period) if period_to else self.facts.last_period
         first = max(period_from, self.facts.first_period) if period_from else self.facts.first_period
-        items = sorted(self.facts.items.values(), key=lambda i: i.code)
         for period in self.facts.periods():
             if period < first or period > last:
                 continue
-            for item in items:
-                if self.facts.owes(item, period):
-                    yield item, period
+            for item in self.owed_items(period):
+                yield item, period
+
+    def owed_items(self, period: Period) -> tuple[PlanItem, ...]:
+        """Items owing ``period``, by code; worked out once per period (schedules are cached per plan version)."""
+        found = self._owed_items.get(period)
+        if found is None:
+            items = sorted(self.facts.items.values(), key=lambda i: i.code)
+            found = tuple(item for item in items if self.facts.owes(item, period))
+            self._owed_items[period] = found
+        return found
 
     def obligations(
         self,

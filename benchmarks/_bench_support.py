@@ -150,23 +150,9 @@ class RawConnection:
         await self._conn.close()  # type: ignore[attr-defined]
 
     async def fetchrow(self, sql: str, *args: object) -> tuple[object, ...] | None:
-        """``sql`` with ``?`` placeholders (rewritten to $n for PostgreSQL)."""
-        if self.sqlite:
-            cur = await self._conn.execute(sql, args)  # type: ignore[attr-defined]
-            row = await cur.fetchone()
-            await cur.close()
-            return None if row is None else tuple(row)
-        n = 0
-
-        def dollar(_: object) -> str:
-            nonlocal n
-            n += 1
-            return f"${n}"
-
-        import re
-
-        row = await self._conn.fetchrow(re.sub(r"\?", dollar, sql), *args)  # type: ignore[attr-defined]
-        return None if row is None else tuple(row)
+        """``sql`` with ``?`` placeholders (rewritten to $1, $2, ... for PostgreSQL)."""
+        rows = await self.fetchall(sql, *args)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, *args: object) -> list[tuple[object, ...]]:
         if self.sqlite:
@@ -174,14 +160,10 @@ class RawConnection:
             rows = await cur.fetchall()
             await cur.close()
             return [tuple(r) for r in rows]
-        n = 0
+        return [tuple(r) for r in await self._conn.fetch(_dollar_params(sql), *args)]  # type: ignore[attr-defined]
 
-        def dollar(_: object) -> str:
-            nonlocal n
-            n += 1
-            return f"${n}"
 
-        import re
-
-        rows = await self._conn.fetch(re.sub(r"\?", dollar, sql), *args)  # type: ignore[attr-defined]
-        return [tuple(r) for r in rows]
+def _dollar_params(sql: str) -> str:
+    """``?`` placeholders → asyncpg's ``$1, $2, ...``."""
+    parts = sql.split("?")
+    return "".join(part + (f"${i + 1}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))

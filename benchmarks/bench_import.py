@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -225,7 +226,9 @@ async def empty(app: Any) -> None:
             await session.execute(delete(model))
 
 
-async def bench_backend(backend: str, planning: Any, tmp: Path, repeat: int, profile: str | None) -> dict[str, Any]:
+async def bench_backend(
+    backend: str, planning: Any, tmp: Path, repeat: int, profile: str | None, freeze: bool
+) -> dict[str, Any]:
     if backend == "postgresql":
         api_where, base_where = fresh_pg("metas_bench_import_api"), fresh_pg("metas_bench_import_base")
     else:
@@ -268,6 +271,9 @@ async def bench_backend(backend: str, planning: Any, tmp: Path, repeat: int, pro
 
             await import_all(SERVICE, "created")  # warm-up: caches, statement caches, planning tree
             await import_all(ADMIN, "updated")
+            if freeze:
+                gc.collect()
+                gc.freeze()  # the set-up's objects (bodies, apps, modules) leave the collector's scans
             created: list[float] = []
             updated: list[float] = []
             snaps: list[float] = []
@@ -312,7 +318,7 @@ async def bench_backend(backend: str, planning: Any, tmp: Path, repeat: int, pro
     return result
 
 
-async def run(backends: list[str], repeat: int, profile: str | None) -> dict[str, Any]:
+async def run(backends: list[str], repeat: int, profile: str | None, freeze: bool) -> dict[str, Any]:
     from planning.app import ALEMBIC_INI as PLANNING_INI
     from planning.app import create_app as create_planning
     from planning.seed import load
@@ -329,7 +335,7 @@ async def run(backends: list[str], repeat: int, profile: str | None) -> dict[str
             for backend in backends:
                 sub = tmp / backend
                 sub.mkdir()
-                out["backends"][backend] = await bench_backend(backend, planning, sub, repeat, profile)
+                out["backends"][backend] = await bench_backend(backend, planning, sub, repeat, profile, freeze)
     out["loadavg_after"] = os.getloadavg()
     return out
 
@@ -357,8 +363,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--profile", default=None, help="cProfile the last import + re-import into FILE.<backend>")
+    parser.add_argument(
+        "--gc-freeze", action="store_true", help="gc.freeze() after the warm-up (as a preloaded server)"
+    )
     args = parser.parse_args()
-    out = asyncio.run(run(args.backends.split(","), args.repeat, args.profile))
+    out = asyncio.run(run(args.backends.split(","), args.repeat, args.profile, args.gc_freeze))
+    out["gc_freeze"] = args.gc_freeze
     report(out)
     dest = ROOT / "var" / "bench"
     dest.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Registration writes: new values (versions), certification and rejection, with their guards.
 
-Used by the single-write endpoints and by the bulk import, so both apply the same rules.
+Used by the single-write endpoints; the bulk import (api/registrations.py, db/bulk.py) writes set-based but
+applies the same guards (WriteGuard, refuse, owed_period) and the same payload and certification rules.
 """
 
 from __future__ import annotations
@@ -151,14 +152,12 @@ async def submit(
     reason: str | None,
     at: datetime,
     existing: Registration | None,
-    audit: bool = True,
-    guard: WriteGuard | None = None,
-    flush_new: bool = True,
 ) -> SubmitResult:
     """Register a new value: a new registration (version 1) or a new version of ``existing``."""
     state = CertificationState(existing.certification) if existing else None
-    guard = guard or WriteGuard(session, schedule)
-    refusal = await guard.refusal(item, period, at, certified=state is CertificationState.CERTIFIED)
+    refusal = await WriteGuard(session, schedule).refusal(
+        item, period, at, certified=state is CertificationState.CERTIFIED
+    )
     if refusal is not None:
         raise refuse(refusal, schedule, item, period)
     step = transition(state, CertificationAction.SUBMIT)  # certified is refused above
@@ -180,13 +179,12 @@ async def submit(
         )
         reg.versions.append(_version(reg, 1, step.action.value, reason, at, principal))
         session.add(reg)
-        if flush_new:
-            try:
-                await session.flush()
-            except IntegrityError as exc:
-                raise PreconditionFailed(
-                    f"{item.code} for {period} was registered concurrently; read it and send If-Match."
-                ) from exc
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise PreconditionFailed(
+                f"{item.code} for {period} was registered concurrently; read it and send If-Match."
+            ) from exc
     else:
         reg = existing
         reg.payload = canonical
@@ -200,8 +198,7 @@ async def submit(
         version = _version(reg, reg.version, step.action.value, reason, at, principal)
         version.registration_id = reg.id
         session.add(version)
-    if audit:
-        await _audit(session, principal, "submit", reg, before)
+    await _audit(session, principal, "submit", reg, before)
     return SubmitResult(reg, existing is None)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,27 +25,6 @@ async def get_registration(session: AsyncSession, plan_id: str, item_code: str, 
         Registration.period == period,
     )
     return (await session.scalars(stmt)).one_or_none()
-
-
-async def registrations_by_key(
-    session: AsyncSession, plan_id: str, keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], Registration]:
-    """Registrations of (item_code, period) pairs, fetched per period to keep IN lists short."""
-    by_period: dict[str, list[str]] = {}
-    for item, period in keys:
-        by_period.setdefault(period, []).append(item)
-    found: dict[tuple[str, str], Registration] = {}
-    for period, items in by_period.items():
-        for start in range(0, len(items), 500):
-            chunk = items[start : start + 500]
-            stmt = select(Registration).where(
-                Registration.plan_id == plan_id,
-                Registration.period == period,
-                Registration.item_code.in_(chunk),
-            )
-            for reg in (await session.scalars(stmt)).all():
-                found[(reg.item_code, reg.period)] = reg
-    return found
 
 
 @dataclass(frozen=True, slots=True)

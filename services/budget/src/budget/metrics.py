@@ -1,8 +1,10 @@
 """Prometheus gauges of the budget: planned and executed EUR and execution ratio per eixo and year.
 
-A custom collector serves a snapshot (Tabela 19 breakdown: eixo x year). The snapshot is refreshed
-in the transaction of every amount write (so this process answers at once) and periodically from
-the database by a background task (so every replica converges on writes made by another).
+A custom collector serves a snapshot (Tabela 19 breakdown: eixo x year). The snapshot is recomputed
+from the database at start and periodically by a background task (so every replica converges on writes
+made by another, or by the seed loader), and between two recomputations every amount write of this
+process applies its own change to it once its transaction has committed (a write costs nothing in
+proportion to the stored amounts; a rolled-back write changes nothing).
 ``metas_budget_execution_ratio`` is executed / planned (a fraction); it is absent for an eixo-year
 with nothing planned (2021-2022 print only execution).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -18,10 +21,14 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from budget.db import repositories as repo
-from budget.domain.reports import EixoYearFigures, by_eixo_and_year
+from budget.domain.amounts import AmountEntry, Breakdown
+from budget.domain.reports import EixoYearFigures, EixoYearTally
 
 log = logging.getLogger("metas.budget.metrics")
 
@@ -29,9 +36,26 @@ log = logging.getLogger("metas.budget.metrics")
 class BudgetCollector(Collector):
     def __init__(self) -> None:
         self.figures: tuple[EixoYearFigures, ...] = ()
+        self.tally = EixoYearTally()
+        # the engine the snapshot was computed from: a change is applied only to a snapshot of its database
+        self.source: weakref.ref[Engine] | None = None
 
     def set(self, figures: list[EixoYearFigures]) -> None:
         self.figures = tuple(figures)  # swapped whole: a scrape never sees half an update
+
+    def reload(self, tally: EixoYearTally, source: Engine) -> None:
+        self.tally, self.source = tally, weakref.ref(source)
+        self.set(tally.figures())
+
+    def of(self, source: Engine) -> bool:
+        return self.source is not None and self.source() is source
+
+    def change(self, before: AmountEntry | None, after: AmountEntry | None) -> None:
+        if before is not None:
+            self.tally.remove(before)
+        if after is not None:
+            self.tally.add(after)
+        self.set(self.tally.figures())
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         planned = GaugeMetricFamily(
@@ -60,9 +84,38 @@ with contextlib.suppress(ValueError):  # already registered (module reloaded in 
     REGISTRY.register(COLLECTOR)
 
 
+def _engine(session: AsyncSession) -> Engine:
+    bind = session.sync_session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
 async def refresh_from_session(session: AsyncSession) -> None:
+    """Recompute the snapshot from the database (this session's view of it)."""
     await session.flush()
-    COLLECTOR.set(by_eixo_and_year(await repo.all_entries(session)))
+    entries = await repo.all_entries(session, breakdown=Breakdown.SUBINVESTMENT)
+    COLLECTOR.reload(EixoYearTally(entries), _engine(session))
+
+
+async def record_change(session: AsyncSession, before: AmountEntry | None, after: AmountEntry | None) -> None:
+    """An amount write (create: no ``before``; delete: no ``after``) in the session's transaction.
+
+    Applied to the snapshot when the transaction commits. A snapshot of another database (another app in
+    this process, e.g. in tests) is recomputed instead, at once, as every write used to do.
+    """
+    if before is not None and before.breakdown is not Breakdown.SUBINVESTMENT:
+        before = None
+    if after is not None and after.breakdown is not Breakdown.SUBINVESTMENT:
+        after = None
+    if before is None and after is None:
+        return  # other breakdowns are not in the gauges
+    if not COLLECTOR.of(_engine(session)):
+        await refresh_from_session(session)
+        return
+
+    def committed(_session: Session) -> None:
+        COLLECTOR.change(before, after)
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)
 
 
 async def refresh_once(app: FastAPI) -> None:

@@ -14,7 +14,7 @@ from budget.db import models as m
 from budget.db import repositories as repo
 from budget.domain.amounts import FIRST_YEAR, LAST_YEAR, AmountEntry, AmountError, AmountInput, build_entry
 from budget.domain.economic_codes import CodeError, CodeTable, table_in_force
-from budget.metrics import refresh_from_session
+from budget.metrics import record_change
 from metas_kit.audit import record_audit
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
@@ -199,7 +199,7 @@ async def create_amount(
     )
     headers = {"etag": _etag(row), "location": f"/v1/budget/amounts/{row.id}"}
     remember(session, m.IdempotencyRecord, request, who, payload, status_code=201, body=out, headers=headers)
-    await refresh_from_session(session)
+    await record_change(session, None, entry)
     return JSONResponse(out, status_code=201, headers=headers)
 
 
@@ -312,7 +312,7 @@ async def patch_amount(
         before=before,
         after=_snapshot(row),
     )
-    await refresh_from_session(session)
+    await record_change(session, current, entry)
     return JSONResponse(out, headers={"etag": _etag(row)})
 
 
@@ -322,6 +322,7 @@ async def delete_amount(amount_id: AmountId, request: Request, session: SessionD
     _refuse_seed(row)
     require_if_match(request, _etag(row))
     before = _snapshot(row)
+    removed = repo.to_entry(row)
     await session.delete(row)
     await session.flush()
     await record_audit(
@@ -333,5 +334,5 @@ async def delete_amount(amount_id: AmountId, request: Request, session: SessionD
         entity_id=str(amount_id),
         before=before,
     )
-    await refresh_from_session(session)
+    await record_change(session, removed, None)
     return Response(status_code=204)

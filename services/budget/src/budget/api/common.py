@@ -39,12 +39,26 @@ class BudgetContext:
         return self.tables[-1]
 
 
+# Structures by the published document's hash (a stored document never changes, nor its structure).
+_STRUCTURES: dict[str, Structure] = {}
+
+
+def _structure(published: repo.Published) -> Structure:
+    structure = _STRUCTURES.get(published.row.sha256)
+    if structure is None:
+        structure = Structure.from_published(published.budget)
+        if len(_STRUCTURES) > 8:
+            _STRUCTURES.clear()
+        _STRUCTURES[published.row.sha256] = structure
+    return structure
+
+
 async def budget_context(session: SessionDep) -> BudgetContext:
     published = await repo.latest_published(session)
     tables = await repo.code_tables(session)
     if published is None or not tables:
         raise BudgetNotLoaded("No published budget is loaded; run `python -m budget.seed data/budget`.")
-    return BudgetContext(published=published, tables=tables, structure=Structure.from_published(published.budget))
+    return BudgetContext(published=published, tables=tables, structure=_structure(published))
 
 
 ContextDep = Annotated[BudgetContext, Depends(budget_context)]

@@ -11,7 +11,14 @@ from budget.api.common import ContextDep, csv_response, field_error, money, pct
 from budget.db import repositories as repo
 from budget.domain.amounts import Breakdown
 from budget.domain.reconciliation import CheckResult, run_checks
-from budget.domain.reports import DIMENSIONS, ReportError, Totals, cumulative, planned_vs_executed
+from budget.domain.reports import (
+    DIMENSIONS,
+    ReportError,
+    Totals,
+    cumulative,
+    planned_vs_executed,
+    report_breakdown,
+)
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound
@@ -70,10 +77,11 @@ async def report_planned_vs_executed(
 ) -> Any:
     dims = [d.strip() for d in group_by.split(",") if d.strip()]
     try:
+        chosen = report_breakdown(dims, Breakdown(breakdown) if breakdown else None)
         report = planned_vs_executed(
-            await repo.all_entries(session),
+            await repo.all_entries(session, breakdown=chosen, year=year),
             dims,
-            Breakdown(breakdown) if breakdown else None,
+            chosen,
             rubric_level=rubric_level,
             year=year,
         )
@@ -135,7 +143,7 @@ async def report_cumulative(
         costs = {e.number: e.total_cost for e in pb.funded_eixos}
     else:
         costs = {s.code_table19: s.total_estimated for s in pb.subinvestments}
-    rows = cumulative(await repo.all_entries(session), by, costs, up_to_year)
+    rows = cumulative(await repo.all_entries(session, breakdown=Breakdown.SUBINVESTMENT), by, costs, up_to_year)
     out = [
         {
             by: r.key,

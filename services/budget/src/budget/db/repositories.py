@@ -29,23 +29,40 @@ class Published:
 # ---- code tables ---------------------------------------------------------------------------------
 
 
+# Code tables by the key of their stored versions: a version is never altered once stored (``add_code_table``
+# refuses an existing one), so the same versions, loaded at the same instants, are the same tables. A request
+# reads only the small version table; the codes are read again when a version is added.
+_CODE_TABLES: dict[tuple[tuple[Any, ...], ...], list[CodeTable]] = {}
+
+
 async def code_tables(session: AsyncSession) -> list[CodeTable]:
-    versions = (await session.scalars(select(m.CodeTableVersion).order_by(m.CodeTableVersion.valid_from))).all()
-    codes = (await session.scalars(select(m.EconomicCode))).all()
+    v = m.CodeTableVersion.__table__.c
+    versions = (
+        await session.execute(select(v.version, v.valid_from, v.source, v.loaded_at).order_by(v.valid_from))
+    ).all()
+    key = tuple(tuple(row) for row in versions)
+    cached = _CODE_TABLES.get(key)
+    if cached is not None:
+        return list(cached)
+    c = m.EconomicCode.__table__.c
+    codes = (await session.execute(select(c.version, c.code, c.name, c.level, c.spending_type))).all()
     tables = []
-    for v in versions:
-        mine = [c for c in codes if c.version == v.version]
+    for version, valid_from, source, _loaded_at in versions:
+        mine = [row for row in codes if row.version == version]
         tables.append(
             CodeTable(
-                version=v.version,
-                valid_from=v.valid_from,
-                codes={c.code: c.name for c in mine},
-                source=v.source,
-                current=frozenset(c.code for c in mine if c.level == 1 and c.spending_type == "current"),
-                capital=frozenset(c.code for c in mine if c.level == 1 and c.spending_type == "capital"),
+                version=version,
+                valid_from=valid_from,
+                codes={row.code: row.name for row in mine},
+                source=source,
+                current=frozenset(row.code for row in mine if row.level == 1 and row.spending_type == "current"),
+                capital=frozenset(row.code for row in mine if row.level == 1 and row.spending_type == "capital"),
             )
         )
-    return tables
+    if len(_CODE_TABLES) > 8:
+        _CODE_TABLES.clear()
+    _CODE_TABLES[key] = tables
+    return list(tables)
 
 
 async def add_code_table(session: AsyncSession, table: CodeTable) -> bool:
@@ -306,11 +323,77 @@ async def list_amounts(
     return (await session.scalars(stmt.order_by(m.BudgetAmount.id).limit(limit))).all()
 
 
-async def all_entries(session: AsyncSession, investment: str = INVESTMENT) -> list[AmountEntry]:
-    rows = await session.scalars(
-        select(m.BudgetAmount).where(m.BudgetAmount.investment_code == investment).order_by(m.BudgetAmount.id)
+_BREAKDOWNS = {b.value: b for b in Breakdown}
+_PHASES = {p.value: p for p in Phase}
+_SOURCES = {f.value: f for f in FundingSource}
+_ZERO_RATE = Decimal("0")
+
+
+def _entry_of(row: Any) -> AmountEntry:
+    """``to_entry`` of a plain row (same conversions; enum members by dictionary lookup)."""
+    return AmountEntry(
+        _BREAKDOWNS[row.breakdown],
+        row.year,
+        row.month,
+        _PHASES[row.phase],
+        row.eixo,
+        row.subinvestment,
+        row.fund_item,
+        row.rubric,
+        row.npd,
+        _SOURCES[row.funding_source],
+        Decimal(row.vat_rate).normalize() if row.vat_rate else _ZERO_RATE,
+        q2(Decimal(row.gross)),
+        q2(Decimal(row.net)),
+        q2(Decimal(row.vat)),
+        row.description,
+        row.source,
     )
-    return [to_entry(r) for r in rows]
+
+
+_ENTRY_COLUMNS = tuple(
+    m.BudgetAmount.__table__.c[name]
+    for name in (
+        "breakdown",
+        "year",
+        "month",
+        "phase",
+        "eixo",
+        "subinvestment",
+        "fund_item",
+        "rubric",
+        "npd",
+        "funding_source",
+        "vat_rate",
+        "gross",
+        "net",
+        "vat",
+        "description",
+        "source",
+    )
+)
+
+
+async def all_entries(
+    session: AsyncSession,
+    investment: str = INVESTMENT,
+    *,
+    breakdown: Breakdown | None = None,
+    year: int | None = None,
+) -> list[AmountEntry]:
+    """Every amount as a domain entry (optionally of one breakdown and year), in id order.
+
+    Plain rows of the needed columns (no ORM objects: hydrating them was most of a report's time); the
+    domain functions still do every sum, in Decimal.
+    """
+    t = m.BudgetAmount.__table__.c
+    stmt = select(*_ENTRY_COLUMNS).where(t.investment_code == investment)
+    if breakdown is not None:
+        stmt = stmt.where(t.breakdown == breakdown.value)
+    if year is not None:
+        stmt = stmt.where(t.year == year)
+    result = await session.execute(stmt.order_by(t.id))
+    return [_entry_of(r) for r in result]
 
 
 async def get_amount(session: AsyncSession, amount_id: int, investment: str = INVESTMENT) -> m.BudgetAmount | None:

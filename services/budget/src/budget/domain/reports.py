@@ -107,6 +107,13 @@ def _sort_key(keys: tuple[str | int | None, ...]) -> tuple[tuple[int, str], ...]
     return tuple((1, "") if k is None else (0, f"{k:08d}" if isinstance(k, int) else k) for k in keys)
 
 
+def report_breakdown(group_by: Sequence[str], breakdown: Breakdown | None = None) -> Breakdown:
+    """The breakdown a report totals: the one asked for, else the one its dimensions imply."""
+    return breakdown or next(
+        (DEFAULT_BREAKDOWN[d] for d in group_by if d in DEFAULT_BREAKDOWN), Breakdown.SUBINVESTMENT
+    )
+
+
 def planned_vs_executed(
     entries: Iterable[AmountEntry],
     group_by: Sequence[str],
@@ -120,9 +127,7 @@ def planned_vs_executed(
             raise ReportError(f"cannot group by {dim!r}; use {', '.join(DIMENSIONS)}", "group_by")
     if rubric_level is not None and not 1 <= rubric_level <= 5:
         raise ReportError("rubric_level must be 1 (agrupamento) to 5 (subalínea)", "rubric_level")
-    chosen = breakdown or next(
-        (DEFAULT_BREAKDOWN[d] for d in group_by if d in DEFAULT_BREAKDOWN), Breakdown.SUBINVESTMENT
-    )
+    chosen = report_breakdown(group_by, breakdown)
     getters = [_key_of(d, rubric_level) for d in group_by]
     groups: dict[tuple[str | int | None, ...], Totals] = {}
     total = Totals()
@@ -209,3 +214,50 @@ def by_eixo_and_year(entries: Iterable[AmountEntry]) -> list[EixoYearFigures]:
         assert isinstance(year, int)
         out.append(EixoYearFigures(eixo=eixo, year=year, planned=row.totals.planned, executed=row.totals.executed))
     return out
+
+
+@dataclass(slots=True)
+class _Tally:
+    count: int = 0
+    planned: Decimal = ZERO
+    executed: Decimal = ZERO
+
+
+class EixoYearTally:
+    """``by_eixo_and_year`` kept up to date entry by entry (add / remove), for the gauges between reloads.
+
+    Equal to ``by_eixo_and_year`` of the entries added and not removed (a group disappears with its last
+    entry, as a recomputation would drop it); sums are exact Decimal, so the order of changes does not matter.
+    """
+
+    def __init__(self, entries: Iterable[AmountEntry] = ()) -> None:
+        self._groups: dict[tuple[int, int], _Tally] = {}
+        for e in entries:
+            self.add(e)
+
+    def _apply(self, e: AmountEntry, sign: int) -> None:
+        if e.breakdown is not Breakdown.SUBINVESTMENT:
+            return
+        key = (e.eixo, e.year)
+        g = self._groups.get(key)
+        if g is None:
+            g = self._groups[key] = _Tally()
+        g.count += sign
+        if e.phase in (Phase.PLANNED, Phase.CORRECTED):
+            g.planned += sign * e.gross
+        elif e.phase is Phase.EXECUTED:
+            g.executed += sign * e.gross
+        if g.count <= 0:
+            del self._groups[key]
+
+    def add(self, e: AmountEntry) -> None:
+        self._apply(e, 1)
+
+    def remove(self, e: AmountEntry) -> None:
+        self._apply(e, -1)
+
+    def figures(self) -> list[EixoYearFigures]:
+        return [
+            EixoYearFigures(eixo=eixo, year=year, planned=g.planned, executed=g.executed)
+            for (eixo, year), g in sorted(self._groups.items())
+        ]

@@ -4,7 +4,7 @@ so a service reached directly is not an open door."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -83,7 +83,8 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def current_principal(request: Request) -> Principal:
+# async on purpose: FastAPI runs sync dependencies in a thread pool, a hop per request for no I/O at all.
+async def current_principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
@@ -98,11 +99,11 @@ def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency: the caller must hold one of ``roles`` (admin always passes)."""
     wanted = frozenset(roles)
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has_any(wanted):
             raise Forbidden(f"This action needs one of the roles {sorted(wanted)}.")
         return principal

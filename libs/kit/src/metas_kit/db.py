@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,45 +38,66 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False, immediate: bool = True
+) -> AsyncEngine:
+    """PostgreSQL: a pre-pinged pool. SQLite: a small pool of connections with the pragmas set once each, and
+    pysqlite's implicit transactions replaced by explicit ones: BEGIN IMMEDIATE for writers (``immediate``),
+    a plain deferred BEGIN for readers."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, poolclass=NullPool, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        # SQLite only takes one writer; BEGIN IMMEDIATE takes the write lock up front so two concurrent
+        engine = create_async_engine(
+            url, echo=echo, pool_size=min(pool_size, 5), max_overflow=max_overflow, connect_args={"timeout": 30}
+        )
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        # SQLite takes one writer; BEGIN IMMEDIATE takes the write lock up front so two concurrent
         # read-then-write transactions serialise instead of one failing at commit with "database is locked".
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate if immediate else _sqlite_begin)
         return engine
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_recycle=1800
     )
 
 
+def _sqlite_connect(dbapi_conn: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_conn, record)
+    # Transactions are begun explicitly by the "begin" hook, not implicitly by the driver.
+    dbapi_conn.isolation_level = None
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _disable_pysqlite_autobegin(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Database:
-    """Engine + sessionmaker for one service; created in the lifespan, disposed on shutdown."""
+    """Engines + sessionmakers for one service; created in the lifespan, disposed on shutdown.
+
+    On SQLite, reads (GET/HEAD/OPTIONS requests) get their own engine with deferred transactions so they never
+    queue behind the write lock; on PostgreSQL both are the same engine."""
 
     def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
-        if url.startswith("sqlite"):
-            _disable_pysqlite_autobegin(self.engine)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = self.engine
+        if url.startswith("sqlite"):
+            self.read_engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow, immediate=False)
+        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
+        async with self.read_engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -85,7 +105,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Nothing below the router calls commit(). Used with scope="function" so the commit happens before
     the response is sent: a failed commit becomes an error response, never a 200 for lost data."""
     db: Database = request.app.state.db
-    async with db.sessionmaker() as session:
+    maker = db.read_sessionmaker if request.method in READ_METHODS else db.sessionmaker
+    async with maker() as session:
         try:
             yield session
         except BaseException:

@@ -230,7 +230,9 @@ async def bench_backend(
     backend: str, planning: Any, tmp: Path, repeat: int, profile: str | None, freeze: bool
 ) -> dict[str, Any]:
     if backend == "postgresql":
-        api_where, base_where = fresh_pg("metas_bench_import_api"), fresh_pg("metas_bench_import_base")
+        tag = os.getpid()
+        api_where = fresh_pg(f"metas_bench_import_api_{tag}")
+        base_where = fresh_pg(f"metas_bench_import_base_{tag}")
     else:
         api_where, base_where = str(tmp / "api.db"), str(tmp / "base.db")
     for where in (api_where, base_where):

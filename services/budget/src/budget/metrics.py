@@ -113,7 +113,10 @@ async def record_change(session: AsyncSession, before: AmountEntry | None, after
         return
 
     def committed(_session: Session) -> None:
-        COLLECTOR.change(before, after)
+        try:
+            COLLECTOR.change(before, after)
+        except Exception:  # the write is committed; the next recomputation puts the gauges right
+            log.warning("budget gauges not updated after a write", exc_info=True)
 
     event.listen(session.sync_session, "after_commit", committed, once=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -329,26 +329,31 @@ _SOURCES = {f.value: f for f in FundingSource}
 _ZERO_RATE = Decimal("0")
 
 
-def _entry_of(row: Any) -> AmountEntry:
-    """``to_entry`` of a plain row (same conversions; enum members by dictionary lookup)."""
-    return AmountEntry(
-        _BREAKDOWNS[row.breakdown],
-        row.year,
-        row.month,
-        _PHASES[row.phase],
-        row.eixo,
-        row.subinvestment,
-        row.fund_item,
-        row.rubric,
-        row.npd,
-        _SOURCES[row.funding_source],
-        Decimal(row.vat_rate).normalize() if row.vat_rate else _ZERO_RATE,
-        q2(Decimal(row.gross)),
-        q2(Decimal(row.net)),
-        q2(Decimal(row.vat)),
-        row.description,
-        row.source,
-    )
+def _entries_of(rows: Iterable[tuple[Any, ...]]) -> list[AmountEntry]:
+    """``to_entry`` of plain rows of ``_ENTRY_COLUMNS`` (same conversions; enum members by dictionary lookup)."""
+    out = []
+    for b, year, month, phase, eixo, sub, fund, rubric, npd, fs, rate, gross, net, vat, desc, src in rows:
+        out.append(
+            AmountEntry(
+                _BREAKDOWNS[b],
+                year,
+                month,
+                _PHASES[phase],
+                eixo,
+                sub,
+                fund,
+                rubric,
+                npd,
+                _SOURCES[fs],
+                Decimal(rate).normalize() if rate else _ZERO_RATE,
+                q2(gross if type(gross) is Decimal else Decimal(gross)),
+                q2(net if type(net) is Decimal else Decimal(net)),
+                q2(vat if type(vat) is Decimal else Decimal(vat)),
+                desc,
+                src,
+            )
+        )
+    return out
 
 
 _ENTRY_COLUMNS = tuple(
@@ -393,7 +398,7 @@ async def all_entries(
     if year is not None:
         stmt = stmt.where(t.year == year)
     result = await session.execute(stmt.order_by(t.id))
-    return [_entry_of(r) for r in result]
+    return _entries_of(result.tuples())
 
 
 async def get_amount(session: AsyncSession, amount_id: int, investment: str = INVESTMENT) -> m.BudgetAmount | None:

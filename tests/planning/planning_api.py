@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
 
 import httpx
@@ -12,38 +10,19 @@ from sqlalchemy import text
 
 from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
-from metas_kit.migrations import upgrade_head
+from metas_kit.testing import fresh_database_async
 from planning.app import ALEMBIC_INI
 from planning.settings import Settings
 
 # ---- database-backed fixtures (PostgreSQL and SQLite) -----------------------------------------------
 
 SECRET = "test-secret-planning-0123456789abcdef"
-PG_ADMIN = os.environ.get("METAS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_HOST = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
 TABLES = ("plan_item", "plan_version", "plan", "organisation", "audit_event", "idempotency_record")
-
-
-async def _fresh_pg(name: str) -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://{PG_HOST}/{name}"
 
 
 async def fresh_database(backend: str, tag: str, tmp: Path) -> str:
     """An empty database of the given backend, migrated by Alembic (never create_all)."""
-    if backend == "postgresql":
-        url = await _fresh_pg(f"metas_test_planning_{tag}_{os.getpid()}")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp / f'planning-{tag}.db'}"
-    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
-    return url
+    return await fresh_database_async(backend, f"planning_{tag}", tmp, ALEMBIC_INI)
 
 
 def token(*roles: str, sub: str = "alice") -> dict[str, str]:

@@ -8,10 +8,7 @@ backend (PostgreSQL and SQLite).
 
 from __future__ import annotations
 
-import asyncio
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,8 +16,6 @@ from fastapi import FastAPI
 from scoring_support import (
     ADMIN,
     IPSM,
-    PG_ADMIN,
-    PG_HOST,
     PLANS,
     QUAR,
     SECRET,
@@ -30,7 +25,7 @@ from scoring_support import (
 )
 
 from metas_kit.http import make_client
-from metas_kit.migrations import upgrade_head
+from metas_kit.testing import fresh_database_async
 from scoring.app import ALEMBIC_INI, create_app
 from scoring.clients.upstreams import ExecutionClient, PlanningClient
 from scoring.settings import Settings
@@ -49,8 +44,7 @@ async def planning_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
     from planning.seed import load
     from planning.settings import Settings as PlanningSettings
 
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('scoring-planning') / 'planning.db'}"
-    await asyncio.to_thread(upgrade_head, PLANNING_INI, url)
+    url = await fresh_database_async("sqlite", "planning", tmp_path_factory.mktemp("scoring-planning"), PLANNING_INI)
     await load(PLANS, url)
     app = create_planning(PlanningSettings(database_url=url, jwt_secret=SECRET, log_json=False, log_level="WARNING"))
     async with app.router.lifespan_context(app):
@@ -64,8 +58,7 @@ async def execution_app(planning_app: FastAPI, tmp_path_factory: pytest.TempPath
     from execution.clients.planning import PlanningClient as ExecPlanningClient
     from execution.settings import Settings as ExecutionSettings
 
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('scoring-execution') / 'execution.db'}"
-    await asyncio.to_thread(upgrade_head, EXECUTION_INI, url)
+    url = await fresh_database_async("sqlite", "execution", tmp_path_factory.mktemp("scoring-execution"), EXECUTION_INI)
     settings = ExecutionSettings(
         database_url=url, jwt_secret=SECRET, metrics_refresh_seconds=0, log_json=False, log_level="WARNING"
     )
@@ -82,27 +75,10 @@ async def execution_app(planning_app: FastAPI, tmp_path_factory: pytest.TempPath
         yield app
 
 
-async def _fresh_pg(name: str) -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://{PG_HOST}/{name}"
-
-
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     tag = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    if request.param == "postgresql":
-        url = await _fresh_pg(f"metas_test_scoring_{tag}_{os.getpid()}")
-    else:
-        url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('scoring')) / f'scoring-{tag}.db'}"
-    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
-    return url
+    return await fresh_database_async(request.param, f"scoring_{tag}", tmp_path_factory.mktemp("scoring"), ALEMBIC_INI)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,6 @@ from metas_kit.auth import Principal, issue_token
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "data" / "plans"
 SECRET = "test-secret-scoring-0123456789abcdef"
-PG_ADMIN = os.environ.get("METAS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_HOST = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
 IPSM = "ipsm-2014-acordo"
 QUAR = "ii-2024-quar"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
@@ -39,7 +40,8 @@ def fresh_database(backend: str, name: str, tmp_dir: Path, alembic_ini: Path | N
     """A new empty database for ``backend``, migrated to head when ``alembic_ini`` is given."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     if backend == "postgresql":
-        url = create_pg_database(f"metas_t_{worker}_{name}".lower())
+        # pid and worker in the name: two test runs at once (or two xdist workers) never share a database.
+        url = create_pg_database(f"metas_t_{os.getpid()}_{worker}_{name}".lower())
     elif backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_dir / (name + '.db')}"
     else:
@@ -47,3 +49,8 @@ def fresh_database(backend: str, name: str, tmp_dir: Path, alembic_ini: Path | N
     if alembic_ini is not None:
         upgrade_head(alembic_ini, url)
     return url
+
+
+async def fresh_database_async(backend: str, name: str, tmp_dir: Path, alembic_ini: Path | None = None) -> str:
+    """`fresh_database` for async fixtures (Alembic's env runs its own event loop, so it gets a thread)."""
+    return await asyncio.to_thread(fresh_database, backend, name, tmp_dir, alembic_ini)

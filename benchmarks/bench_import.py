@@ -1,6 +1,7 @@
 """Execution bulk import against raw baselines, in one run, on PostgreSQL and SQLite.
 
     .venv/bin/python benchmarks/bench_import.py [--repeat 3] [--backends postgresql,sqlite] [--profile FILE]
+                                                [--gc-freeze] [--uvicorn]
 
 What is timed, per backend:
 
@@ -11,6 +12,8 @@ What is timed, per backend:
   why, request id), the audit event, the idempotency record, one transaction);
 * **api re-import** — the same two requests again: every row exists, each gets a new version (UPDATE of
   the current row under its version check + a version row);
+* **uvicorn** (``--uvicorn``) — the import and re-import again through real uvicorn processes of planning
+  and execution over loopback HTTP, with the CPU time of the execution process;
 * **snapshot** — ``GET /v1/plans/ii-2024-quar/registrations/current?period_to=2024-12`` (2,124 rows);
 * **baselines** — the very rows the API wrote (read back from its tables), written into an empty
   migrated database of the same schema (same indexes, constraints, foreign key): PostgreSQL ``COPY ...
@@ -33,6 +36,7 @@ import os
 import platform
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -227,8 +231,10 @@ async def empty(app: Any) -> None:
 
 
 async def bench_backend(
-    backend: str, planning: Any, tmp: Path, repeat: int, profile: str | None, freeze: bool
+    backend: str, planning: Any, tmp: Path, repeat: int, profile: str | None, freeze: bool, uvicorn: str | None
 ) -> dict[str, Any]:
+    """In-process import, re-import and snapshot, then the baselines; ``uvicorn``: planning's database URL
+    to repeat the imports against real uvicorn processes."""
     if backend == "postgresql":
         tag = os.getpid()
         api_where = fresh_pg(f"metas_bench_import_api_{tag}")
@@ -313,14 +319,127 @@ async def bench_backend(
     else:
         many = [await asyncio.to_thread(baseline_sqlite, base_where, data) for _ in range(repeat)]
         result["executemany"] = summary(many, total)
-    api = result["api_import"]["best_s"]
-    for base in ("copy", "executemany"):
-        if base in result:
-            result[f"api_over_{base}"] = round(api / result[base]["best_s"], 1)
+    if uvicorn:
+        counts = {plan: len(body["registrations"]) for plan, body in bodies.items()}
+        result.update(await bench_uvicorn(backend, uvicorn, tmp, repeat, encoded, counts))
+    for api_key, label in (("api_import", "api"), ("api_import_uvicorn", "api_uvicorn")):
+        for base in ("copy", "executemany"):
+            if base in result and api_key in result:
+                result[f"{label}_over_{base}"] = round(result[api_key]["best_s"] / result[base]["best_s"], 1)
     return result
 
 
-async def run(backends: list[str], repeat: int, profile: str | None, freeze: bool) -> dict[str, Any]:
+# ---- the same imports against real uvicorn processes (loopback HTTP) --------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve(module: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", f"{module}.app:create_app", "--port", str(port)]
+    cmd += ["--log-level", "warning", "--no-access-log"]
+    prefix = f"METAS_{module.upper()}_"
+    env = {**os.environ, **env, "METAS_JWT_SECRET": SECRET, f"{prefix}LOG_LEVEL": "WARNING"}
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def ready(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+def empty_tables(backend: str, where: str) -> None:
+    tables = ("registration_version", "registration", "idempotency_record", "audit_event")
+    if backend == "postgresql":
+        import psycopg
+
+        with psycopg.connect(f"{PG}/{where}") as conn:
+            for table in tables:
+                conn.execute(f"DELETE FROM {table}")
+    else:
+        with sqlite3.connect(where) as lite:
+            for table in tables:
+                lite.execute(f"DELETE FROM {table}")
+
+
+async def bench_uvicorn(
+    backend: str, planning_url: str, tmp: Path, repeat: int, bodies: dict[str, bytes], counts: dict[str, int]
+) -> dict[str, Any]:
+    """Import and re-import through uvicorn processes (one worker each, default GC, access log off, log level
+    WARNING); CPU of the execution process read from /proc (10 ms ticks), least of the runs."""
+    where = fresh_pg(f"metas_bench_import_uv_{os.getpid()}") if backend == "postgresql" else str(tmp / "uv.db")
+    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, sa_url(backend, where))
+    p_port, e_port = free_port(), free_port()
+    planning = serve("planning", p_port, {"METAS_PLANNING_DATABASE_URL": planning_url})
+    execution = serve(
+        "execution",
+        e_port,
+        {
+            "METAS_EXECUTION_DATABASE_URL": sa_url(backend, where),
+            "METAS_EXECUTION_PLANNING_URL": f"http://127.0.0.1:{p_port}",
+            "METAS_EXECUTION_METRICS_REFRESH_SECONDS": "0",
+            "METAS_EXECUTION_PLANNING_REVALIDATE_SECONDS": "600",
+        },
+    )
+    base = f"http://127.0.0.1:{e_port}"
+    total = sum(counts.values())
+    try:
+        await ready(f"http://127.0.0.1:{p_port}")
+        await ready(base)
+        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+
+            async def import_all(headers: dict[str, str], expect: str) -> None:
+                for plan, body in bodies.items():
+                    res = await client.post(
+                        f"/v1/plans/{plan}/registrations:import",
+                        content=body,
+                        headers={**headers, "content-type": "application/json"},
+                    )
+                    assert res.status_code == 200, res.text[:500]
+                    assert res.json()[expect] == counts[plan], res.text[:500]
+
+            await import_all(SERVICE, "created")
+            await import_all(ADMIN, "updated")
+            created: list[float] = []
+            updated: list[float] = []
+            cpu: list[float] = []
+            for _ in range(repeat):
+                await asyncio.to_thread(empty_tables, backend, where)
+                before = cpu_seconds(execution.pid)
+                created.append(await timed(lambda: import_all(SERVICE, "created")))
+                cpu.append(cpu_seconds(execution.pid) - before)
+                updated.append(await timed(lambda: import_all(ADMIN, "updated")))
+    finally:
+        for proc in (execution, planning):
+            proc.terminate()
+            proc.wait(timeout=20)
+        if backend == "postgresql":
+            drop_pg(where)
+    return {
+        "api_import_uvicorn": summary(created, total),
+        "api_reimport_uvicorn": summary(updated, total),
+        "import_cpu_ms_uvicorn": round(min(cpu) * 1000, 1),
+    }
+
+
+async def run(backends: list[str], repeat: int, profile: str | None, freeze: bool, uvicorn: bool) -> dict[str, Any]:
     from planning.app import ALEMBIC_INI as PLANNING_INI
     from planning.app import create_app as create_planning
     from planning.seed import load
@@ -337,7 +456,9 @@ async def run(backends: list[str], repeat: int, profile: str | None, freeze: boo
             for backend in backends:
                 sub = tmp / backend
                 sub.mkdir()
-                out["backends"][backend] = await bench_backend(backend, planning, sub, repeat, profile, freeze)
+                out["backends"][backend] = await bench_backend(
+                    backend, planning, sub, repeat, profile, freeze, planning_url if uvicorn else None
+                )
     out["loadavg_after"] = os.getloadavg()
     return out
 
@@ -349,14 +470,20 @@ def report(out: dict[str, Any]) -> None:
     w(f"load average before {m['loadavg']}, after {out['loadavg_after']}\n")
     for backend, r in out["backends"].items():
         w(f"\n{backend}  (best of {len(r['api_import']['samples_s'])}; median in brackets)\n")
-        for key in ("api_import", "api_reimport", "copy", "executemany", "snapshot_2124"):
+        keys = ("api_import", "api_reimport", "api_import_uvicorn", "api_reimport_uvicorn", "copy", "executemany")
+        for key in (*keys, "snapshot_2124"):
             if key in r:
                 s = r[key]
                 w(
-                    f"  {key:<14} {s['rows']:>5} rows {s['best_s'] * 1000:9.1f} ms ({s['median_s'] * 1000:.1f})"
+                    f"  {key:<20} {s['rows']:>5} rows {s['best_s'] * 1000:9.1f} ms ({s['median_s'] * 1000:.1f})"
                     f" {s['rows_per_s']:>9} rows/s\n"
                 )
-        ratios = ", ".join(f"{k} {v}" for k, v in r.items() if k.startswith("api_over_"))
+        if "import_cpu_ms_uvicorn" in r:
+            w(
+                f"  CPU of the uvicorn execution process per import of {r['api_import']['rows']} rows:"
+                f" {r['import_cpu_ms_uvicorn']} ms\n"
+            )
+        ratios = ", ".join(f"{k} {v}" for k, v in r.items() if "_over_" in k)
         w(f"  ratios (time): {ratios}\n")
 
 
@@ -368,8 +495,9 @@ def main() -> int:
     parser.add_argument(
         "--gc-freeze", action="store_true", help="gc.freeze() after the warm-up (as a preloaded server)"
     )
+    parser.add_argument("--uvicorn", action="store_true", help="also import through uvicorn processes (loopback)")
     args = parser.parse_args()
-    out = asyncio.run(run(args.backends.split(","), args.repeat, args.profile, args.gc_freeze))
+    out = asyncio.run(run(args.backends.split(","), args.repeat, args.profile, args.gc_freeze, args.uvicorn))
     out["gc_freeze"] = args.gc_freeze
     report(out)
     dest = ROOT / "var" / "bench"

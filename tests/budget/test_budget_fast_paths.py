@@ -1,6 +1,8 @@
 """The fast paths of the budget service give what the slow ones gave (PostgreSQL and SQLite):
 
 - amounts read as plain rows equal the ORM rows converted by ``to_entry`` (all of them, and filtered);
+- the reports and the gauges from amounts grouped and summed in SQL equal the pure domain functions on
+  every amount (the seed, and the seed with random amounts: hypothesis);
 - the gauge snapshot kept up to date write by write equals ``by_eixo_and_year`` recomputed (random
   histories of adds and removes, and real POST / PATCH / DELETE through the API, without a reload);
 - a rolled-back write leaves the gauges alone;
@@ -9,21 +11,31 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from budget.api.reports import _totals
 from budget.db import models as m
 from budget.db import repositories as repo
 from budget.domain.amounts import AmountEntry, Breakdown, FundingSource, Phase
 from budget.domain.economic_codes import CodeTable
-from budget.domain.reports import EixoYearFigures, EixoYearTally, by_eixo_and_year
+from budget.domain.reports import (
+    EixoYearFigures,
+    EixoYearTally,
+    Report,
+    by_eixo_and_year,
+    cumulative,
+    planned_vs_executed,
+    report_breakdown,
+)
 from budget.metrics import COLLECTOR, record_change, refresh_once
 from metas_kit.db import Database
 
@@ -215,3 +227,103 @@ async def test_code_tables_are_cached_and_a_new_version_is_seen(api_app: FastAPI
         await session.rollback()
     async with api_app.state.db.sessionmaker() as session:
         assert [t.version for t in await repo.code_tables(session)] == ["2024.1"]
+
+
+# ---- SQL grouping against the domain on every amount ---------------------------------------------------
+
+POSITIONS = [
+    # (breakdown, eixo, sub-investment, fund item, rubric)
+    (Breakdown.SUBINVESTMENT, 1, "1.1.1", None, None),
+    (Breakdown.SUBINVESTMENT, 1, "1.1.2", None, None),
+    (Breakdown.SUBINVESTMENT, 2, "1.2.1", None, None),
+    (Breakdown.SUBINVESTMENT, 4, "1.4.2", None, None),
+    (Breakdown.RUBRIC, 2, None, "DA3110502", "D.02.02.20.02"),
+    (Breakdown.RUBRIC, 2, None, "DA3110502", "D.02.02.20"),
+    (Breakdown.RUBRIC, 2, None, "CPRR02", "D.07.01.08.06.02"),
+    (Breakdown.PROCUREMENT, 1, "1.1.1", None, None),
+]
+
+
+@st.composite
+def stored_amounts(draw: st.DrawFn) -> AmountEntry:
+    breakdown, eixo, sub, fund, rubric = draw(st.sampled_from(POSITIONS))
+    phase = draw(st.sampled_from(list(Phase)))
+    # up to 10^12 EUR a line (beyond the seed's largest total by far); only corrections may be negative
+    low = -(10**14) if phase is Phase.CORRECTED else 0
+    gross_cents = draw(st.integers(low, 10**14) | st.integers(low, 10**4))
+    net_cents = draw(st.integers(min(0, gross_cents), max(0, gross_cents)))
+    return AmountEntry(
+        breakdown=breakdown,
+        year=draw(st.integers(2021, 2026)),
+        month=draw(st.none() | st.integers(1, 12)),
+        phase=phase,
+        eixo=eixo,
+        subinvestment=sub,
+        fund_item=fund,
+        rubric=rubric,
+        npd=None,
+        funding_source=draw(st.sampled_from(list(FundingSource))),
+        vat_rate=Decimal("0.23"),
+        gross=Decimal(gross_cents).scaleb(-2),
+        net=Decimal(net_cents).scaleb(-2),
+        vat=Decimal(gross_cents - net_cents).scaleb(-2),
+    )
+
+
+def _rendered(report: Report) -> list[Any]:
+    return [(dict(r.keys), _totals(r.totals)) for r in report.rows] + [_totals(report.total)]
+
+
+REPORTS = [
+    (["eixo", "year"], None, None, None),
+    (["eixo", "year"], None, None, 2024),
+    (["rubric"], None, None, None),
+    (["rubric"], None, 2, None),
+    (["fund_item", "funding_source"], None, None, None),
+    (["year", "month", "subinvestment"], None, None, None),
+    (["eixo"], Breakdown.PROCUREMENT, None, None),
+    (["subinvestment", "funding_source"], Breakdown.SUBINVESTMENT, None, 2023),
+]
+
+
+async def _compare_grouped_with_domain(url: str, amounts: list[AmountEntry]) -> None:
+    db = Database(url)
+    try:
+        async with db.sessionmaker() as session:
+            for e in amounts:
+                repo.add_amount(session, e, code_table_version=None)
+            await session.flush()
+            every = await repo.all_entries(session)
+            assert len(every) >= 188 + len(amounts)
+            for dims, asked, level, year in REPORTS:
+                chosen = report_breakdown(dims, asked)
+                grouped = await repo.grouped_entries(session, breakdown=chosen, year=year)
+                expected = planned_vs_executed(every, dims, asked, rubric_level=level, year=year)
+                got = planned_vs_executed(grouped, dims, chosen, rubric_level=level, year=year)
+                assert got == expected, (dims, asked, level, year)
+                assert _rendered(got) == _rendered(expected)
+            sub = await repo.grouped_entries(session, breakdown=Breakdown.SUBINVESTMENT)
+            for by in ("eixo", "subinvestment"):
+                costs: dict[str | int, Decimal | None] = {1: Decimal("1000.00"), "1.1.1": None}
+                assert cumulative(sub, by, costs, 2024) == cumulative(every, by, costs, 2024)
+            tally = EixoYearTally()
+            for entry, count in await repo.counted_groups(session, breakdown=Breakdown.SUBINVESTMENT):
+                tally.add(entry, count)
+            assert tally.figures() == by_eixo_and_year(every)
+            # a snapshot loaded grouped keeps a group until its last amount goes
+            for e in amounts:
+                tally.remove(e)
+            assert tally.figures() == by_eixo_and_year(every[: len(every) - len(amounts)])
+            await session.rollback()
+    finally:
+        await db.dispose()
+
+
+def test_sql_groups_equal_the_domain_on_the_seed(db_url: str) -> None:
+    asyncio.run(_compare_grouped_with_domain(db_url, []))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(stored_amounts(), max_size=30))
+def test_sql_groups_equal_the_domain_on_random_amounts(db_url: str, amounts: list[AmountEntry]) -> None:
+    asyncio.run(_compare_grouped_with_domain(db_url, amounts))

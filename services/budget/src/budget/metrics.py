@@ -92,8 +92,10 @@ def _engine(session: AsyncSession) -> Engine:
 async def refresh_from_session(session: AsyncSession) -> None:
     """Recompute the snapshot from the database (this session's view of it)."""
     await session.flush()
-    entries = await repo.all_entries(session, breakdown=Breakdown.SUBINVESTMENT)
-    COLLECTOR.reload(EixoYearTally(entries), _engine(session))
+    tally = EixoYearTally()
+    for entry, count in await repo.counted_groups(session, breakdown=Breakdown.SUBINVESTMENT):
+        tally.add(entry, count)  # sums of ``count`` amounts: a group goes only with its last amount
+    COLLECTOR.reload(tally, _engine(session))
 
 
 async def record_change(session: AsyncSession, before: AmountEntry | None, after: AmountEntry | None) -> None:

@@ -79,7 +79,7 @@ async def report_planned_vs_executed(
     try:
         chosen = report_breakdown(dims, Breakdown(breakdown) if breakdown else None)
         report = planned_vs_executed(
-            await repo.all_entries(session, breakdown=chosen, year=year),
+            await repo.grouped_entries(session, breakdown=chosen, year=year),
             dims,
             chosen,
             rubric_level=rubric_level,
@@ -143,7 +143,7 @@ async def report_cumulative(
         costs = {e.number: e.total_cost for e in pb.funded_eixos}
     else:
         costs = {s.code_table19: s.total_estimated for s in pb.subinvestments}
-    rows = cumulative(await repo.all_entries(session, breakdown=Breakdown.SUBINVESTMENT), by, costs, up_to_year)
+    rows = cumulative(await repo.grouped_entries(session, breakdown=Breakdown.SUBINVESTMENT), by, costs, up_to_year)
     out = [
         {
             by: r.key,

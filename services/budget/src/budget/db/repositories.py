@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -329,7 +329,7 @@ _SOURCES = {f.value: f for f in FundingSource}
 _ZERO_RATE = Decimal("0")
 
 
-def _entries_of(rows: Iterable[tuple[Any, ...]]) -> list[AmountEntry]:
+def _entries_of(rows: Iterable[Any]) -> list[AmountEntry]:
     """``to_entry`` of plain rows of ``_ENTRY_COLUMNS`` (same conversions; enum members by dictionary lookup)."""
     out = []
     for b, year, month, phase, eixo, sub, fund, rubric, npd, fs, rate, gross, net, vat, desc, src in rows:
@@ -398,7 +398,85 @@ async def all_entries(
     if year is not None:
         stmt = stmt.where(t.year == year)
     result = await session.execute(stmt.order_by(t.id))
-    return _entries_of(result.tuples())
+    return _entries_of(result)
+
+
+_GROUP_COLUMNS = (
+    "breakdown",
+    "year",
+    "month",
+    "phase",
+    "eixo",
+    "subinvestment",
+    "fund_item",
+    "rubric",
+    "funding_source",
+)
+
+
+def _cents(column: Any) -> Any:
+    # Sum whole cents: exact on PostgreSQL (NUMERIC) and on SQLite, whose NUMERIC column holds a double that
+    # rounds back to its cents exactly at these magnitudes (the same rounding the ORM's reads rely on).
+    return func.sum(cast(func.round(column * 100), BigInteger))
+
+
+async def grouped_entries(
+    session: AsyncSession,
+    investment: str = INVESTMENT,
+    *,
+    breakdown: Breakdown | None = None,
+    year: int | None = None,
+) -> list[AmountEntry]:
+    """One entry per distinct position (breakdown, year, month, phase, eixo, sub-investment, fund item,
+    rubric, funding source) carrying the sums of its amounts' gross, net and VAT, summed in SQL.
+
+    Every report and the gauges total gross, net and VAT per phase and funding source over these
+    dimensions only, so they give the same figures from these entries as from ``all_entries`` (tested on
+    both backends with random amounts); the entries carry no NPD, VAT rate, description or source.
+    """
+    return [e for e, _count in await counted_groups(session, investment, breakdown=breakdown, year=year)]
+
+
+async def counted_groups(
+    session: AsyncSession,
+    investment: str = INVESTMENT,
+    *,
+    breakdown: Breakdown | None = None,
+    year: int | None = None,
+) -> list[tuple[AmountEntry, int]]:
+    """``grouped_entries`` with the number of amounts in each group."""
+    t = m.BudgetAmount.__table__.c
+    keys = [t[name] for name in _GROUP_COLUMNS]
+    stmt = select(*keys, _cents(t.gross), _cents(t.net), _cents(t.vat), func.count()).where(
+        t.investment_code == investment
+    )
+    if breakdown is not None:
+        stmt = stmt.where(t.breakdown == breakdown.value)
+    if year is not None:
+        stmt = stmt.where(t.year == year)
+    result = await session.execute(stmt.group_by(*keys))
+    return [
+        (
+            AmountEntry(
+                _BREAKDOWNS[b],
+                y,
+                month,
+                _PHASES[phase],
+                eixo,
+                sub,
+                fund,
+                rubric,
+                None,
+                _SOURCES[fs],
+                _ZERO_RATE,
+                Decimal(gross).scaleb(-2),
+                Decimal(net).scaleb(-2),
+                Decimal(vat).scaleb(-2),
+            ),
+            int(count),
+        )
+        for b, y, month, phase, eixo, sub, fund, rubric, fs, gross, net, vat, count in result
+    ]
 
 
 async def get_amount(session: AsyncSession, amount_id: int, investment: str = INVESTMENT) -> m.BudgetAmount | None:

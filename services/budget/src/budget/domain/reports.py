@@ -235,14 +235,14 @@ class EixoYearTally:
         for e in entries:
             self.add(e)
 
-    def _apply(self, e: AmountEntry, sign: int) -> None:
+    def _apply(self, e: AmountEntry, sign: int, count: int = 1) -> None:
         if e.breakdown is not Breakdown.SUBINVESTMENT:
             return
         key = (e.eixo, e.year)
         g = self._groups.get(key)
         if g is None:
             g = self._groups[key] = _Tally()
-        g.count += sign
+        g.count += sign * count
         if e.phase in (Phase.PLANNED, Phase.CORRECTED):
             g.planned += sign * e.gross
         elif e.phase is Phase.EXECUTED:
@@ -250,8 +250,9 @@ class EixoYearTally:
         if g.count <= 0:
             del self._groups[key]
 
-    def add(self, e: AmountEntry) -> None:
-        self._apply(e, 1)
+    def add(self, e: AmountEntry, count: int = 1) -> None:
+        """Add an entry; ``count`` > 1 for an entry that stands for that many amounts (their sums)."""
+        self._apply(e, 1, count)
 
     def remove(self, e: AmountEntry) -> None:
         self._apply(e, -1)

@@ -1,8 +1,9 @@
 """Every ORM model of the budget service; Alembic imports this module to see the metadata.
 
 Money columns are NUMERIC(16, 2) (exact on PostgreSQL; SQLite stores a double, exact for these
-magnitudes, and the ORM hands back Decimal quantised to 2 places). Sums are done in Python with
-Decimal, never in SQL, so both databases give the same totals. net + vat = gross is guaranteed by the
+magnitudes, and the ORM hands back Decimal quantised to 2 places). The reports' SQL sums whole cents
+(``repositories.grouped_entries``: integers on both databases, never float sums) and the domain totals those
+in Decimal, so both databases give the same totals. net + vat = gross is guaranteed by the
 domain (money.split), not by a CHECK (float arithmetic on SQLite).
 """
 

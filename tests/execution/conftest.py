@@ -8,20 +8,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
-from execution_support import IPSM, PG_ADMIN, PG_HOST, PLANS, QUAR, SECRET, Clock, Service
+from execution_support import IPSM, PLANS, QUAR, SECRET, Clock, Service, fresh_database, planning_client_for
 from fastapi import FastAPI
 from sqlalchemy import delete
 
-from execution.app import ALEMBIC_INI, create_app
-from execution.clients.planning import PlanningClient
+from execution.app import create_app
 from execution.db.base import AuditEvent, IdempotencyRecord
 from execution.db.models import (
     LockException,
@@ -32,8 +28,7 @@ from execution.db.models import (
     RegistrationVersion,
 )
 from execution.settings import Settings
-from metas_kit.http import make_client
-from metas_kit.migrations import upgrade_head
+from metas_kit.testing import fresh_database_async
 
 # ---- planning: the real service with the seed plans -------------------------------------------
 
@@ -45,8 +40,7 @@ async def planning_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
     from planning.seed import load
     from planning.settings import Settings as PlanningSettings
 
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('planning') / 'planning.db'}"
-    await asyncio.to_thread(upgrade_head, PLANNING_INI, url)
+    url = await fresh_database_async("sqlite", "planning", tmp_path_factory.mktemp("planning"), PLANNING_INI)
     results = await load(PLANS, url)
     assert {r["plan_id"] for r in results} == {IPSM, QUAR}
     app = create_planning(PlanningSettings(database_url=url, jwt_secret=SECRET, log_json=False, log_level="WARNING"))
@@ -54,38 +48,7 @@ async def planning_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         yield app
 
 
-def planning_client_for(planning_app: FastAPI, **kwargs: float) -> PlanningClient:
-    http = make_client(
-        "http://planning.test",
-        transport=httpx.ASGITransport(app=planning_app),
-        jwt_secret=SECRET,
-        service_name="execution",
-    )
-    return PlanningClient(http, revalidate_seconds=kwargs.get("revalidate_seconds", 60.0))
-
-
 # ---- execution databases ----------------------------------------------------------------------
-
-
-async def _fresh_pg(name: str) -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://{PG_HOST}/{name}"
-
-
-async def fresh_database(backend: str, tag: str, tmp: Path) -> str:
-    if backend == "postgresql":
-        url = await _fresh_pg(f"metas_test_execution_{tag}_{os.getpid()}")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp / f'execution-{tag}.db'}"
-    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
-    return url
 
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])

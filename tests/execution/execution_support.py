@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,13 +9,15 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from execution.app import ALEMBIC_INI
+from execution.clients.planning import PlanningClient
 from metas_kit.auth import Principal, issue_token
+from metas_kit.http import make_client
+from metas_kit.testing import fresh_database_async
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "data" / "plans"
 SECRET = "test-secret-execution-0123456789abcdef"
-PG_ADMIN = os.environ.get("METAS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_HOST = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
 
 IPSM = "ipsm-2014-acordo"
 QUAR = "ii-2024-quar"
@@ -52,3 +53,19 @@ class Service:
     app: FastAPI
     http: httpx.AsyncClient
     clock: Clock
+
+
+def planning_client_for(planning_app: FastAPI, **kwargs: float) -> PlanningClient:
+    """The execution service's planning client, talking to the real planning app over ASGI."""
+    http = make_client(
+        "http://planning.test",
+        transport=httpx.ASGITransport(app=planning_app),
+        jwt_secret=SECRET,
+        service_name="execution",
+    )
+    return PlanningClient(http, revalidate_seconds=kwargs.get("revalidate_seconds", 60.0))
+
+
+async def fresh_database(backend: str, tag: str, tmp: Path) -> str:
+    """An empty execution database of the given backend, migrated by Alembic."""
+    return await fresh_database_async(backend, f"execution_{tag}", tmp, ALEMBIC_INI)

@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import respx
-from conftest import fresh_database, planning_client_for
-from execution_support import IPSM, SECRET
+from execution_support import IPSM, SECRET, fresh_database, planning_client_for
 from fastapi import FastAPI
 
 from execution.clients.planning import PlanningClient

@@ -48,6 +48,17 @@ async def put(
     return await svc.http.put(f"{BASE}/{item}/{period}", json={"payload": payload, "reason": reason}, headers=headers)
 
 
+async def test_resubmitting_the_same_value_at_the_same_instant_is_a_new_version(svc: Service) -> None:
+    # The service clock does not move between the two calls: nothing but the version differs.
+    first = await put(svc, "DS-I2", "2014-03", {"value": "51000"})
+    assert first.status_code == 201, first.text
+    again = await put(svc, "DS-I2", "2014-03", {"value": "51000"}, if_match=first.headers["etag"])
+    assert again.status_code == 200, again.text
+    assert again.json()["version"] == 2
+    history = await svc.http.get(f"{BASE}/DS-I2/2014-03/versions", headers=VIEWER)
+    assert [v["number"] for v in history.json()["versions"]] == [1, 2]
+
+
 async def test_create_read_update_with_versions(svc: Service) -> None:
     created = await put(svc, "DS-I1", "2014-02", {"value": "97.1"})
     assert created.status_code == 201, created.text

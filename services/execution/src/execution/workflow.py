@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from execution.db.base import AuditEvent
@@ -194,6 +195,9 @@ async def submit(
         reg.certified_by = None
         reg.updated_at = at
         reg.updated_by = principal.sub
+        # Every submission is a new version, even one that changes no column (same value, same user, same
+        # instant): force the UPDATE so the version counter moves and the new version row does not collide.
+        flag_modified(reg, "updated_at")
         await _flush_update(session)
         version = _version(reg, reg.version, step.action.value, reason, at, principal)
         version.registration_id = reg.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,6 +90,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         configure_logging("gateway", settings.log_level, settings.log_json)
         app.state.upstreams = make_upstreams(settings)
         probe = asyncio.create_task(probe_forever(app.state.upstreams))
+        gc.freeze()  # start-up objects live as long as the process: keep them out of full collections
         try:
             yield
         finally:

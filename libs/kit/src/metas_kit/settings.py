@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
 
 
 class ServiceSettings(BaseSettings):
@@ -26,6 +28,20 @@ class ServiceSettings(BaseSettings):
     docs_enabled: bool = True
     # Gauges computed from the database are recomputed this often (0 disables the background refresh).
     metrics_refresh_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _refuse_weak_jwt_secret(self) -> ServiceSettings:
+        """A guessable secret lets anyone mint an admin token: refuse to start with one."""
+        if self.jwt_secret is None:
+            return self
+        secret = self.jwt_secret.get_secret_value()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"METAS_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters long")
+        if "REPLACE" in secret:
+            raise ValueError("METAS_JWT_SECRET is still the template's placeholder")
+        if "change-me" in secret and self.environment != "development":
+            raise ValueError(f"METAS_JWT_SECRET is a development placeholder; environment is {self.environment!r}")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

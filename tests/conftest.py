@@ -11,9 +11,17 @@ import pytest
 
 from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
 from metas_kit.auth import Principal, issue_token
-from metas_kit.testing import BACKENDS, create_pg_database, fresh_database
+from metas_kit.testing import BACKENDS, create_pg_database, drop_test_databases, fresh_database
 
 TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_databases_cleaned_up() -> Iterator[None]:
+    """Every database this session makes is dropped at its end; those of killed earlier runs at its start."""
+    drop_test_databases()
+    yield
+    drop_test_databases(only_pid=os.getpid())
 
 
 @pytest.fixture(params=BACKENDS)

@@ -54,3 +54,35 @@ def fresh_database(backend: str, name: str, tmp_dir: Path, alembic_ini: Path | N
 async def fresh_database_async(backend: str, name: str, tmp_dir: Path, alembic_ini: Path | None = None) -> str:
     """`fresh_database` for async fixtures (Alembic's env runs its own event loop, so it gets a thread)."""
     return await asyncio.to_thread(fresh_database, backend, name, tmp_dir, alembic_ini)
+
+
+# Databases made by fresh_database / the cluster fixture carry the pid of the test process that made them.
+_OWNED = re.compile(r"^metas_(?:t|it)_(\d+)_")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def drop_test_databases(*, only_pid: int | None = None) -> list[str]:
+    """Drop the test databases of ``only_pid`` (a session's own, at its end), or of every test process that is
+    no longer running (left behind by a killed run). Databases of running processes are never touched."""
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'metas\\_%'")]
+        dropped = []
+        for name in names:
+            match = _OWNED.match(name)
+            if not match:
+                continue
+            pid = int(match.group(1))
+            if (only_pid is not None and pid != only_pid) or (only_pid is None and _pid_alive(pid)):
+                continue
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            dropped.append(name)
+    return dropped

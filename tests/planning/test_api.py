@@ -135,6 +135,21 @@ async def test_tree_etag_and_not_modified(api: Api) -> None:
     assert cached.content == b""
 
 
+async def test_an_edit_that_changes_nothing_writes_nothing(api: Api) -> None:
+    await import_plan(api, load_plan("ipsm-2014-acordo"))
+    base = "/v1/plans/ipsm-2014-acordo"
+    etag = (await api.client.get(f"{base}/versions/1", headers=VIEWER)).headers["etag"]
+    current = (await api.client.get(f"{base}/indicators/DP-I1", headers=VIEWER)).json()
+    audit_before = (await api.client.get("/v1/audit", params={"entity_type": "plan_version"}, headers=ADMIN)).json()
+    same = await api.client.patch(
+        f"{base}/indicators/DP-I1", json={"formula": current["formula"]}, headers={**PLANNER, "if-match": etag}
+    )
+    assert same.status_code == 200, same.text
+    assert same.headers["etag"] == etag  # still valid for the next edit
+    audit_after = (await api.client.get("/v1/audit", params={"entity_type": "plan_version"}, headers=ADMIN)).json()
+    assert audit_after["items"] == audit_before["items"]
+
+
 async def test_versions_draft_approve_revise_and_item_edits(api: Api) -> None:
     await import_plan(api, load_plan("ipsm-2014-acordo"))
     base = "/v1/plans/ipsm-2014-acordo"

@@ -274,6 +274,9 @@ async def _write_draft(
     if doc.plan.framework.value != plan.framework:
         raise PlanInvalid([{"path": "plan.framework", "code": "framework_mismatch", "message": "cannot change"}])
     digest = content_hash(doc)
+    if digest == version.content_hash:
+        # Nothing changed (e.g. a PATCH with the values already there): no write, no audit event, same ETag.
+        return version
     etag = version_etag(version.plan_id, version.number, digest)
     expected = version.etag
     if not await repo.update_document_if_match(

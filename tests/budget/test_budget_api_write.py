@@ -235,6 +235,9 @@ async def test_update_needs_if_match(api: httpx.AsyncClient, writer: dict[str, s
     )
     assert nulls.status_code == 200, nulls.text
     assert (nulls.json()["year"], nulls.json()["phase"], nulls.json()["gross"]) == (2024, "executed", "369.00")
+    # ... and since nothing changed, nothing is written: same revision, same ETag, no audit event
+    assert nulls.json()["revision"] == 2
+    assert nulls.headers["etag"] == resp.headers["etag"]
     resp = nulls
     # a bad change is refused and leaves the amount as it was
     bad = await api.patch(url, json={"amount": "-1.00"}, headers={**writer, "if-match": resp.headers["etag"]})
@@ -246,8 +249,8 @@ async def test_update_needs_if_match(api: httpx.AsyncClient, writer: dict[str, s
         headers=auth("auditor", sub="carol"),
     )
     actions = [e["action"] for e in audit.json()["items"]]
-    assert actions == ["update", "update", "create"]
-    assert audit.json()["items"][1]["changes"]["gross"] == ["246.00", "369.00"]
+    assert actions == ["update", "create"]
+    assert audit.json()["items"][0]["changes"]["gross"] == ["246.00", "369.00"]
     resp = await api.delete(url, headers={**writer, "if-match": resp.headers["etag"]})
     assert resp.status_code == 204
     assert (await api.get(url, headers=writer)).status_code == 404

@@ -295,9 +295,14 @@ async def patch_amount(
     if "subinvestment" in changes or "fund_item" in changes:
         merged.eixo = None  # the eixo follows the new position
     entry, codes = _build(merged, ctx)
-    for key, value in repo.entry_columns(entry).items():
+    columns = repo.entry_columns(entry)
+    code_version = codes.version if entry.rubric else None
+    if row.code_table_version == code_version and all(getattr(row, k) == v for k, v in columns.items()):
+        # Nothing changed (e.g. `{}`, or the values already stored): no revision, no audit event, same ETag.
+        return JSONResponse(_read(row).model_dump(mode="json"), headers={"etag": _etag(row)})
+    for key, value in columns.items():
         setattr(row, key, value)
-    row.code_table_version = codes.version if entry.rubric else None
+    row.code_table_version = code_version
     row.revision += 1
     await session.flush()
     await session.refresh(row)

@@ -4,7 +4,6 @@ on a fresh migrated database of each backend (PostgreSQL and SQLite)."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from budget.seed import load_seed
 from budget.settings import Settings
 from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
-from metas_kit.migrations import upgrade_head
+from metas_kit.testing import drop_pg_database, fresh_database_async
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "budget"
 
@@ -47,40 +46,11 @@ def codes() -> CodeTable:
 
 
 SECRET = "test-secret-budget-0123456789abcdef"
-PG_ADMIN = os.environ.get("METAS_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_HOST = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
-
-
-async def _fresh_pg(name: str) -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://{PG_HOST}/{name}"
-
-
-async def drop_pg(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def fresh_database(backend: str, tag: str, tmp: Path) -> str:
     """An empty, migrated database of the given backend."""
-    if backend == "postgresql":
-        url = await _fresh_pg(f"metas_test_budget_{tag}_{os.getpid()}")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp / f'budget-{tag}.db'}"
-    await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
-    return url
+    return await fresh_database_async(backend, f"budget_{tag}", tmp, ALEMBIC_INI)
 
 
 async def seed_database(url: str) -> None:
@@ -160,7 +130,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     await seed_database(url)
     yield url
     if request.param == "postgresql":
-        await drop_pg(url.rsplit("/", 1)[-1])
+        await asyncio.to_thread(drop_pg_database, url.rsplit("/", 1)[-1])
 
 
 @pytest.fixture(scope="module")

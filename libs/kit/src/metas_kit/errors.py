@@ -250,7 +250,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(DBAPIError, _dbapi_error)
-    app.add_exception_handler(OSError, _database_unavailable)
+    # A refused or reset connection (asyncpg raises these raw while PostgreSQL restarts); other OS errors are
+    # bugs of ours and stay 500s rather than being blamed on the database.
+    app.add_exception_handler(ConnectionError, _database_unavailable)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

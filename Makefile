@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy libs services gateway
+	$(VENV)/bin/mypy libs services gateway console
 
 pytest: $(STAMP) $(CRD_STAMP)
 	$(PY) -m pytest

@@ -1,4 +1,4 @@
-"""Load the seed plans (copies of /work/shared/data in seed_data/) into engine facts for the golden tests."""
+"""Load the seed plans (the structured seed tables copied in seed_data/) into engine facts for the golden tests."""
 
 from __future__ import annotations
 

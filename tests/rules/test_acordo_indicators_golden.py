@@ -1,4 +1,4 @@
-"""Acordo indicator rules with the real seed 004 values; arithmetic by hand from DOMAIN.md §2.1."""
+"""Acordo indicator rules with the real seed 004 values; arithmetic by hand from docs/domain.md §2.1."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Products (delay tables, cut-off, partial, stages), team grades, productivity, derived
-indicators in dependency order — hand arithmetic from DOMAIN.md §2.2–2.3 and seed 004."""
+indicators in dependency order — hand arithmetic from docs/domain.md §2.2–2.3 and the Acordo."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""QUAR realization rates and roll-ups, computed by hand from DOMAIN.md §3 and seed 000."""
+"""QUAR realization rates and roll-ups, computed by hand from docs/domain.md §3 and the QUAR 2024."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Decimal helpers: every score is kept to 2 places, rounded half up (DOMAIN.md §1)."""
+"""Decimal helpers: every score is kept to 2 places, rounded half up (docs/domain.md §1)."""
 
 from __future__ import annotations
 

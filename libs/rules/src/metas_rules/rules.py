@@ -1,6 +1,6 @@
 """Scoring rules as data: a pydantic v2 discriminated union on `kind`.
 
-Every rule family of DOMAIN.md is one kind; a plan stores the rule of each indicator/product as
+Every rule family of docs/domain.md §2–3 is one kind; a plan stores the rule of each indicator/product as
 JSON and `metas_rules.engine` evaluates it. `rule_problems` is the static validation planning runs
 when a plan is saved, so nothing divides by zero at scoring time. JSON shapes and one example per
 kind: docs/api/scoring-rules.md.
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from metas_rules.tables import DelayBand, Interval, StepRow, StepTable
 
 Polarity = Literal["higher_is_better", "lower_is_better"]
-# How "percentage of execution" is computed for lower-is-better targets (DOMAIN.md §2.1):
+# How "percentage of execution" is computed for lower-is-better targets (docs/domain.md §2.1.1):
 # `seed` = (1 − (R − M) / M) × 100 (the seed's own no-V0 formula), `inverse_ratio` = M / R × 100.
 LowerExecution = Literal["seed", "inverse_ratio"]
 
@@ -155,7 +155,7 @@ class DerivedFromTeamsRule(_Rule):
 
 
 class QuarRealizationRule(_Rule):
-    """QUAR realization rate with tolerance and critical value (DOMAIN.md §3), both polarities."""
+    """QUAR realization rate with tolerance and critical value (docs/domain.md §3.1), both polarities."""
 
     kind: Literal["quar_realization"] = "quar_realization"
     ceiling: Decimal = Field(default=Decimal("125"), gt=100)

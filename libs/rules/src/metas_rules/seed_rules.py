@@ -1,4 +1,4 @@
-"""Translate the `scoring:` blocks of the seed YAML (/work/shared/data) into rule documents.
+"""Translate the `scoring:` blocks of the structured seed tables (data/README.md) into rule documents.
 
 Shared so the plan converter (planning) and the golden tests (scoring) read the seeds the same
 way. Returns plain dicts accepted by `parse_rule`. Readings taken where the seed is ambiguous:

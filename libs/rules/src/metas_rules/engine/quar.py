@@ -1,4 +1,4 @@
-"""QUAR / SIADAP 1 (DOMAIN.md §3): realization rates, objective/parameter/final rates,
+"""QUAR / SIADAP 1 (docs/domain.md §3): realization rates, objective/parameter/final rates,
 Superou / Atingiu / Não atingiu, relevant objectives and the final mention."""
 
 from __future__ import annotations

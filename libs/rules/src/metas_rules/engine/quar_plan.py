@@ -1,5 +1,5 @@
 """Whole QUAR evaluation: indicator rates → objective → parameter → final rate; classification,
-relevant objectives and the final mention (DOMAIN.md §3)."""
+relevant objectives and the final mention (docs/domain.md §3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Evaluation runs through the API, reading the real planning and execution services.
 
-Expected grades are computed by hand from DOMAIN.md §2–3 (arithmetic in the comments)."""
+Expected grades are computed by hand from docs/domain.md §2–3 (arithmetic in the comments)."""
 
 from __future__ import annotations
 

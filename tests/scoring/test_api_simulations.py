@@ -1,4 +1,4 @@
-"""Simulations (nothing stored) and inverse questions, by hand from DOMAIN.md."""
+"""Simulations (nothing stored) and inverse questions, by hand from docs/domain.md."""
 
 from __future__ import annotations
 

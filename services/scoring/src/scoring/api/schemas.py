@@ -82,6 +82,32 @@ class EvaluationPage(BaseModel):
     next_cursor: str | None
 
 
+class EvaluationInputs(BaseModel):
+    id: str
+    inputs_sha256: str
+    inputs: dict[str, Any]
+
+
+class Step(BaseModel):
+    description: str
+    formula: str | None
+    values: dict[str, str]
+    result: str | None
+    table_row: str | None
+
+
+class ItemScore(BaseModel):
+    """One indicator or product score of an evaluation, with its step-by-step explanation."""
+
+    model_config = ConfigDict(extra="allow")  # rule-specific keys (stages, delay…) travel as stored
+    evaluation_id: str
+    kind: Literal["indicator", "product"]
+    code: str
+    status: str
+    value: str | None
+    steps: list[Step]
+
+
 class ReproduceResult(BaseModel):
     id: str
     identical: bool
@@ -120,6 +146,35 @@ class SimulationCreate(_In):
         if value is not None and not isinstance(value.get("plan"), dict):
             raise ValueError("an inline plan document needs its `plan` section")
         return value
+
+
+class SimulationResult(BaseModel):
+    stored: Literal[False] = False
+    cutoff: str | None
+    results: dict[str, Any]
+
+
+class InverseAnswer(BaseModel):
+    status: Literal["solved", "always", "impossible", "not_supported"]
+    target: str
+    value: str | None
+    direction: Literal["at_least", "at_most"] | None
+    quantity: str
+    achieved: str | None
+    reason: str | None
+    steps: list[Step]
+
+
+class InverseTargetOut(BaseModel):
+    kind: str
+    value: str
+
+
+class InverseResult(BaseModel):
+    item_code: str
+    target: InverseTargetOut
+    required_score: InverseAnswer | None = None
+    required_result: InverseAnswer | None = None
 
 
 class InverseTarget(_In):

@@ -1,11 +1,11 @@
 """The inputs of one evaluation: plan document, current registrations, committee decisions.
 
 Pure mapping from those JSON documents to the engine's facts and observations. Readings:
-- V0 of an Acordo indicator = its reference value of cycle_year − 1 (DOMAIN.md §2.1).
+- V0 of an Acordo indicator = its reference value of cycle_year − 1 (docs/domain.md §2.1).
 - The result of an item = the registration of its most recent registered period up to
   `period_to` (rejected registrations are ignored; `certified_only` keeps certified ones only).
 - A QUAR indicator with no registration of its own takes the mean of the execution rates of the
-  initiatives that feed it (`indicator_code`), DOMAIN.md §4.
+  initiatives that feed it (`indicator_code`), docs/domain.md §4.
 - Committee decisions (set-aside goals, partial-delivery scores with justification, component
   inputs, reference index) come with the evaluation request and are stored in its snapshot.
 """

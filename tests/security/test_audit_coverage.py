@@ -340,7 +340,11 @@ async def test_scoring_writes_are_audited(audit_stack: Stack, bearer: Headers, w
     )
     assert resp.status_code == 201, resp.text[:300]
     [event] = await au.events(rid)
-    assert (event["action"], event["entity_type"], event["entity_id"]) == ("create", "evaluation", resp.json()["id"])
+    assert (event["action"], event["entity_type"], event["entity_id"]) == (
+        "evaluation.create",
+        "evaluation",
+        resp.json()["id"],
+    )
     assert (event["actor"], event["request_id"]) == ("paula-planner", rid)
     assert event["changes"]["plan_id"] == QUAR
     # the same key with another body is refused (422) and records nothing; a replay records nothing either

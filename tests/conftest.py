@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from harness.tokens import GrantSpec, principal_for
 
 from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
-from metas_kit.auth import Principal, issue_token
+from metas_kit.auth import ANY_ORG, issue_token
 from metas_kit.testing import BACKENDS, create_pg_database, drop_test_databases, fresh_database
 
 TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
@@ -47,10 +48,21 @@ def jwt_secret() -> str:
 
 @pytest.fixture(scope="session")
 def token_for(jwt_secret: str) -> Callable[..., str]:
-    """`token_for("registrar", units=["DAS"])` → a bearer header value."""
+    """A bearer header value.
 
-    def make(*roles: str, units: tuple[str, ...] | list[str] = (), sub: str | None = None) -> str:
-        principal = Principal(sub=sub or "-".join(roles) or "nobody", roles=frozenset(roles), units=frozenset(units))
+    - `token_for("registrar", units=["DAS"])`: installation-wide (org "*"), as tokens meant before grants;
+    - `token_for("registrar", org="ipsm", units=["DS"])`: every role given, for that organisation (and units);
+    - `token_for(grants=[("registrar", "ipsm", ["DS"]), ("viewer", "ii")])`: several grants at once.
+    """
+
+    def make(
+        *roles: str,
+        units: Iterable[str] = (),
+        sub: str | None = None,
+        org: str = ANY_ORG,
+        grants: Iterable[GrantSpec] = (),
+    ) -> str:
+        principal = principal_for(*roles, units=units, sub=sub, org=org, grants=grants)
         return "Bearer " + issue_token(principal, jwt_secret)
 
     return make

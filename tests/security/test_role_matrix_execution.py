@@ -216,8 +216,9 @@ async def test_a_registrar_writes_for_each_unit_of_its_token_and_none_without_un
         assert resp.status_code == 201, (item, resp.text[:300])
     resp = await ex.put(f"{REGS}/DAU-01/2024-02", json=INITIATIVE, headers=both)
     assert_forbidden(resp, "'DAU'")
+    # A registrar token without units (pre-grant form) reads as an installation-wide viewer: refused at the gate.
     resp = await ex.put(f"{REGS}/DAS-10/2024-02", json=INITIATIVE, headers=bearer("registrar", sub="no-units"))
-    assert_forbidden(resp, "'DAS'")
+    assert_forbidden(resp, "'registrar'")
 
 
 async def test_a_registrar_cannot_add_a_version_to_another_units_registration(

@@ -5,20 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from metas_kit.auth import Principal, require_roles
+from metas_kit.auth import Auditor, Principal
 from metas_kit.context import current_request_id
 from metas_kit.db import SessionDep, utcnow
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.pagination import PageDep, encode_cursor
-
-AUDIT_READERS = ("admin", "auditor")
-Auditor = Annotated[Principal, Depends(require_roles(*AUDIT_READERS))]
 
 
 class AuditEventMixin:

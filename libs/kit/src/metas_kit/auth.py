@@ -1,12 +1,21 @@
 """JWT identities: issued by the gateway (or by a service for its own outbound calls), verified everywhere,
-so a service reached directly is not an open door."""
+so a service reached directly is not an open door.
+
+A permission is a *grant*: (role, organisation, units of that organisation). The organisation is an
+organisation code or ``"*"`` (installation-wide); empty units mean every unit of the organisation. Tokens carry
+them in the claim ``grants``. Tokens of earlier releases carry ``roles`` and ``units`` instead; they read as
+installation-wide grants with exactly the rights they had (see ``legacy_grants``), so nothing widens or narrows
+on upgrade.
+"""
 
 from __future__ import annotations
 
+import enum
+import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 import jwt
 from fastapi import Depends, Request
@@ -18,32 +27,221 @@ ALGORITHM = "HS256"
 # A stolen token is useful at most this long: longer-lived tokens are refused even when correctly signed.
 MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 READ_ROLES = frozenset(ROLES)
+AUDIT_READERS = frozenset({"admin", "auditor"})
+# Roles that only make sense installation-wide: a service identity is not a member of an organisation.
+INSTALLATION_ONLY_ROLES = frozenset({"service"})
+ANY_ORG: Final = "*"
+# Organisation and unit codes as planning accepts them (planning.domain.document: CODE_PATTERN, 64 characters).
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# A token is a header on every request: bounded so a signed-but-silly token cannot cost much per request.
+MAX_GRANTS = 64
+MAX_UNITS_PER_GRANT = 256
+
+
+class Everywhere(enum.Enum):
+    """Sentinel type of ``ALL``: the answer of ``orgs_for``/``units_for`` when nothing narrows the scope."""
+
+    ALL = "*"
+
+
+ALL: Final = Everywhere.ALL
+Scope = frozenset[str] | Literal[Everywhere.ALL]
 
 
 @dataclass(frozen=True)
-class Principal:
-    sub: str
-    roles: frozenset[str]
+class Grant:
+    role: str
+    org: str = ANY_ORG
+    # Empty: every unit of ``org``. Units on an installation-wide grant (``org="*"``) are what a pre-grant token
+    # meant: that unit code in any organisation; new grants name their organisation.
     units: frozenset[str] = field(default_factory=frozenset)
-    name: str | None = None
 
-    def has_any(self, roles: Iterable[str]) -> bool:
-        return bool(self.roles & set(roles)) or "admin" in self.roles
+    def __post_init__(self) -> None:
+        # Accept any iterable of unit codes from callers; keep the frozen value hashable.
+        if not isinstance(self.units, frozenset):
+            object.__setattr__(self, "units", frozenset(self.units))
+
+    def covers(self, org: str, unit: str | None = None) -> bool:
+        if self.org != ANY_ORG and self.org != org:
+            return False
+        return unit is None or not self.units or unit in self.units
+
+    def claim(self) -> dict[str, Any]:
+        return {"role": self.role, "org": self.org, "units": sorted(self.units)}
+
+
+def legacy_grants(roles: Iterable[str], units: Iterable[str] = ()) -> tuple[Grant, ...]:
+    """The grants a token of an earlier release (claims ``roles`` + ``units``) stands for.
+
+    Units restricted only what a registrar could register, so they go to the registrar grant alone. A registrar
+    with no units could read everything and register nothing: that is exactly an installation-wide viewer (an
+    empty unit list now means *every* unit, which would widen it).
+    """
+    unit_set = frozenset(units)
+    grants: list[Grant] = []
+    for role in sorted(set(roles)):
+        if role == "registrar":
+            grants.append(Grant("registrar", ANY_ORG, unit_set) if unit_set else Grant("viewer", ANY_ORG))
+        else:
+            grants.append(Grant(role, ANY_ORG))
+    return tuple(dict.fromkeys(grants))
+
+
+class Principal:
+    """Who is calling and what they may do.
+
+    ``Principal(sub, grants=[...])`` is the normal form. ``Principal(sub, roles, units)`` still builds the
+    installation-wide principal an earlier release meant (``legacy_grants``) so callers migrate at their pace.
+    """
+
+    __slots__ = ("grants", "name", "sub")
+
+    sub: str
+    grants: tuple[Grant, ...]
+    name: str | None
+
+    def __init__(
+        self,
+        sub: str,
+        roles: Iterable[str] = (),
+        units: Iterable[str] = (),
+        name: str | None = None,
+        *,
+        grants: Iterable[Grant] | None = None,
+    ) -> None:
+        if grants is not None and (roles or units):
+            raise ValueError("Give either grants or the legacy roles/units, not both.")
+        resolved = tuple(dict.fromkeys(grants)) if grants is not None else legacy_grants(roles, units)
+        object.__setattr__(self, "sub", sub)
+        object.__setattr__(self, "grants", resolved)
+        object.__setattr__(self, "name", name)
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise AttributeError("Principal is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Principal):
+            return NotImplemented
+        return (self.sub, frozenset(self.grants), self.name) == (other.sub, frozenset(other.grants), other.name)
+
+    def __hash__(self) -> int:
+        return hash((self.sub, frozenset(self.grants), self.name))
+
+    def __repr__(self) -> str:
+        return f"Principal(sub={self.sub!r}, grants={list(self.grants)!r}, name={self.name!r})"
+
+    # ---- derived views, kept for code written before grants -------------------------------------------------
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role held somewhere (audit rows record these)."""
+        return frozenset(g.role for g in self.grants)
+
+    @property
+    def units(self) -> frozenset[str]:
+        """Units named by any grant (pre-grant code only; new code asks ``can``/``units_for``)."""
+        return frozenset(u for g in self.grants for u in g.units)
 
     def may_write_unit(self, unit: str) -> bool:
-        """Registrars write only for the units listed in their token; admins everywhere."""
-        if "admin" in self.roles:
-            return True
-        return unit in self.units
+        """Pre-grant check kept until execution switches to ``can``: a registrar grant covering ``unit`` in
+        some organisation, or admin."""
+        return any(
+            g.role == "admin" or (g.role == "registrar" and (not g.units or unit in g.units)) for g in self.grants
+        )
+
+    # ---- the checks services make ---------------------------------------------------------------------------
+    def _matching(self, roles: Iterable[str]) -> list[Grant]:
+        wanted = frozenset(roles) | {"admin"}
+        return [g for g in self.grants if g.role in wanted]
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        """Holds one of ``roles`` (or admin) for some organisation: the route-level gate."""
+        return bool(self._matching(roles))
+
+    def can(self, roles: Iterable[str], org: str, unit: str | None = None) -> bool:
+        """Holds one of ``roles`` for ``org`` (and ``unit`` when given). An admin grant for the organisation or
+        the installation passes, whatever its units."""
+        for g in self._matching(roles):
+            if g.role == "admin":
+                if g.org in (ANY_ORG, org):
+                    return True
+            elif g.covers(org, unit):
+                return True
+        return False
+
+    def orgs_for(self, roles: Iterable[str]) -> Scope:
+        """Organisations where one of ``roles`` (or admin) is held: ``ALL`` for an installation-wide grant."""
+        matching = self._matching(roles)
+        if any(g.org == ANY_ORG for g in matching):
+            return ALL
+        return frozenset(g.org for g in matching)
+
+    def units_for(self, roles: Iterable[str], org: str) -> Scope:
+        """Units of ``org`` where one of ``roles`` is held: ``ALL`` when a grant covers every unit of it."""
+        found: set[str] = set()
+        for g in self._matching(roles):
+            if g.org not in (ANY_ORG, org):
+                continue
+            if g.role == "admin" or not g.units:
+                return ALL
+            found |= g.units
+        return frozenset(found)
 
     def claims(self) -> dict[str, Any]:
-        return {"sub": self.sub, "roles": sorted(self.roles), "units": sorted(self.units), "name": self.name}
+        return {"sub": self.sub, "name": self.name, "grants": [g.claim() for g in self.grants]}
 
 
 def issue_token(principal: Principal, secret: str, *, issuer: str = "metas", ttl_seconds: int = 3600) -> str:
     now = int(time.time())
     payload = {**principal.claims(), "iss": issuer, "iat": now, "exp": now + ttl_seconds}
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def _code(value: object, what: str) -> str:
+    if not isinstance(value, str) or not _CODE.fullmatch(value):
+        raise Unauthorized(f"The token's {what} must be a code (letters, digits, '.', '_', '-'; at most 64).")
+    return value
+
+
+def parse_grants(raw: object) -> tuple[Grant, ...]:
+    """Validates the ``grants`` claim: a list of {"role", "org", "units"} objects naming known roles and codes."""
+    if not isinstance(raw, list):
+        raise Unauthorized("The token's grants must be a list.")
+    if len(raw) > MAX_GRANTS:
+        raise Unauthorized(f"The token carries more than {MAX_GRANTS} grants.")
+    grants: list[Grant] = []
+    for item in raw:
+        if not isinstance(item, Mapping) or not {"role", "org"} <= item.keys() <= {"role", "org", "units"}:
+            raise Unauthorized('Each grant must be an object {"role", "org", "units"}.')
+        role = item["role"]
+        if not isinstance(role, str) or role not in ROLES:
+            raise Unauthorized(f"The token names an unknown role: {str(role)[:40]!r}.")
+        org = item["org"]
+        if org != ANY_ORG:
+            org = _code(org, "grant organisation")
+        if role in INSTALLATION_ONLY_ROLES and org != ANY_ORG:
+            raise Unauthorized(f"The role {role!r} is installation-wide: its org must be '*'.")
+        units = item.get("units", [])
+        if not isinstance(units, list) or len(units) > MAX_UNITS_PER_GRANT:
+            raise Unauthorized(f"A grant's units must be a list of at most {MAX_UNITS_PER_GRANT} codes.")
+        if units and (role == "admin" or role in INSTALLATION_ONLY_ROLES):
+            raise Unauthorized(f"A {role!r} grant covers the whole organisation: it names no units.")
+        grants.append(Grant(role, str(org), frozenset(_code(u, "grant unit") for u in units)))
+    return tuple(dict.fromkeys(grants))
+
+
+def _legacy(data: Mapping[str, Any]) -> tuple[Grant, ...]:
+    roles = data.get("roles") or []
+    units = data.get("units") or []
+    if not isinstance(roles, list) or not isinstance(units, list):
+        raise Unauthorized("The token's roles and units must be lists.")
+    if not all(isinstance(r, str) for r in roles):
+        raise Unauthorized("The token's roles must be strings.")
+    unknown = set(roles) - ROLES
+    if unknown:
+        raise Unauthorized(f"The token names unknown roles: {sorted(unknown)}.")
+    if len(units) > MAX_UNITS_PER_GRANT:
+        raise Unauthorized(f"The token names more than {MAX_UNITS_PER_GRANT} units.")
+    return legacy_grants(roles, (_code(u, "unit") for u in units))
 
 
 def decode_token(token: str, secret: str, *, issuer: str = "metas") -> Principal:
@@ -63,16 +261,14 @@ def decode_token(token: str, secret: str, *, issuer: str = "metas") -> Principal
         raise Unauthorized(
             f"The token lives longer than {MAX_TOKEN_LIFETIME_SECONDS // 3600} hours; ask for a shorter one."
         )
-    roles = data.get("roles") or []
-    units = data.get("units") or []
-    if not isinstance(roles, list) or not isinstance(units, list):
-        raise Unauthorized("The token's roles and units must be lists.")
-    unknown = set(roles) - ROLES
-    if unknown:
-        raise Unauthorized(f"The token names unknown roles: {sorted(unknown)}.")
-    return Principal(
-        sub=str(data["sub"]), roles=frozenset(roles), units=frozenset(map(str, units)), name=data.get("name")
-    )
+    if "grants" in data:
+        if "roles" in data or "units" in data:
+            raise Unauthorized("The token carries both grants and the legacy roles/units claims; use grants only.")
+        grants = parse_grants(data["grants"])
+    else:
+        grants = _legacy(data)
+    name = data.get("name")
+    return Principal(sub=str(data["sub"]), grants=grants, name=name if isinstance(name, str) else None)
 
 
 def bearer_token(request: Request) -> str:
@@ -100,7 +296,8 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """Dependency: the caller must hold one of ``roles`` (admin always passes)."""
+    """Dependency: the caller must hold one of ``roles`` for some organisation (admin always passes). Which
+    organisation the resource belongs to is the service's to check next, with ``principal.can``."""
     wanted = frozenset(roles)
 
     async def check(principal: CurrentPrincipal) -> Principal:
@@ -112,7 +309,16 @@ def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-# Aliases are module-level Annotated types (FastAPI resolves string annotations from module globals).
-# Services declare their own the same way: Planner = Annotated[Principal, Depends(require_roles("planner"))]
+# The route-level gates, declared once for every service (module-level Annotated types: FastAPI resolves string
+# annotations from module globals). Each passes admin too.
 Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
+Planner = Annotated[Principal, Depends(require_roles("planner"))]
+Registrar = Annotated[Principal, Depends(require_roles("registrar"))]
+Certifier = Annotated[Principal, Depends(require_roles("certifier"))]
+BudgetOfficer = Annotated[Principal, Depends(require_roles("budget"))]
+Auditor = Annotated[Principal, Depends(require_roles(*AUDIT_READERS))]
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
+ServiceCaller = Annotated[Principal, Depends(require_roles("service"))]
+# Combinations in use: scoring's evaluation runs; execution's locks (scoring's service identity locks too).
+PlannerOrCertifier = Annotated[Principal, Depends(require_roles("planner", "certifier"))]
+PlannerCertifierOrService = Annotated[Principal, Depends(require_roles("planner", "certifier", "service"))]

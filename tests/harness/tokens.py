@@ -1,0 +1,33 @@
+"""Identities for tests: the principal behind the root ``token_for`` fixture, importable by any suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from metas_kit.auth import ANY_ORG, Grant, Principal
+
+# A grant as tests write it: a Grant, (role, org) or (role, org, units).
+GrantSpec = Grant | tuple[str, str] | tuple[str, str, Iterable[str]]
+
+
+def _grant(spec: GrantSpec) -> Grant:
+    if isinstance(spec, Grant):
+        return spec
+    return Grant(spec[0], spec[1], frozenset(spec[2]) if len(spec) > 2 else frozenset())
+
+
+def principal_for(
+    *roles: str,
+    units: Iterable[str] = (),
+    sub: str | None = None,
+    org: str = ANY_ORG,
+    grants: Iterable[GrantSpec] = (),
+) -> Principal:
+    """The principal behind `token_for` (same arguments)."""
+    made = [_grant(g) for g in grants]
+    name = sub or "-".join(roles or [g.role for g in made]) or "nobody"
+    if org == ANY_ORG and not made:
+        return Principal(name, roles, units)
+    # admin and service grants cover a whole organisation (service: the installation): they name no units.
+    made += [Grant(role, org, frozenset(units) if role not in ("admin", "service") else frozenset()) for role in roles]
+    return Principal(name, grants=made)

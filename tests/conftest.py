@@ -12,17 +12,18 @@ from harness.tokens import GrantSpec, principal_for
 
 from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
 from metas_kit.auth import ANY_ORG, issue_token
-from metas_kit.testing import BACKENDS, create_pg_database, drop_test_databases, fresh_database
+from metas_kit.testing import BACKENDS, create_pg_database, drop_test_databases, fresh_database, made_pg_databases
 
 TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _test_databases_cleaned_up() -> Iterator[None]:
-    """Every database this session makes is dropped at its end; those of killed earlier runs at its start."""
-    drop_test_databases()
+    """Every PostgreSQL database this session makes is dropped at its end (those of killed earlier runs when it
+    makes its first). A session that makes none never connects: pure unit suites run without PostgreSQL."""
     yield
-    drop_test_databases(only_pid=os.getpid())
+    if made_pg_databases():
+        drop_test_databases(only_pid=os.getpid())
 
 
 @pytest.fixture(params=BACKENDS)

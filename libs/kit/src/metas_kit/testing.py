@@ -21,10 +21,24 @@ def pg_async_url(dbname: str) -> str:
     return f"{base}/{dbname}"
 
 
+# PostgreSQL is touched only by a session that makes a database: pure unit suites run without it.
+_made_pg_databases = False
+
+
+def made_pg_databases() -> bool:
+    """Whether this process made a PostgreSQL database (its session then drops them at the end)."""
+    return _made_pg_databases
+
+
 def create_pg_database(dbname: str) -> str:
-    """Drop and create ``dbname``; returns its asyncpg URL."""
+    """Drop and create ``dbname``; returns its asyncpg URL. The first call of a process also drops the
+    databases that killed earlier runs left behind."""
+    global _made_pg_databases
     if not _SAFE.match(dbname):
         raise ValueError(f"unsafe database name {dbname!r}")
+    if not _made_pg_databases:
+        drop_test_databases()
+        _made_pg_databases = True
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}"')

@@ -12,14 +12,19 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 from scoring_support import (
     ADMIN,
+    FINAL,
     IPSM,
     PLANS,
     QUAR,
     SECRET,
     Service,
+    certify,
+    extra_plans,
+    final_scenario,
     ipsm_registrations,
     quar_registrations,
 )
@@ -46,6 +51,10 @@ async def planning_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
     url = await fresh_database_async("sqlite", "planning", tmp_path_factory.mktemp("scoring-planning"), PLANNING_INI)
     await load(PLANS, url)
+    extra = tmp_path_factory.mktemp("scoring-extra-plans")
+    for plan_id, document in extra_plans().items():
+        (extra / f"{plan_id}.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    await load(extra, url)
     app = create_planning(PlanningSettings(database_url=url, jwt_secret=SECRET, log_json=False, log_level="WARNING"))
     async with app.router.lifespan_context(app):
         yield app
@@ -65,13 +74,14 @@ async def execution_app(planning_app: FastAPI, tmp_path_factory: pytest.TempPath
     app = create_execution(settings, planning=ExecPlanningClient(asgi_client(planning_app, "planning")))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://execution.test") as http:
-            for plan_id, rows in ((IPSM, ipsm_registrations()), (QUAR, quar_registrations())):
+            for plan_id, rows in ((IPSM, ipsm_registrations()), (QUAR, quar_registrations()), *final_scenario()):
                 response = await http.post(
                     f"/v1/plans/{plan_id}/registrations:import",
                     json={"reason": "scoring test scenario", "registrations": rows},
                     headers=ADMIN,
                 )
                 assert response.status_code in (200, 201), response.text
+            await certify(http, FINAL, "DS-I2", "2014-12")
         yield app
 
 

@@ -17,6 +17,7 @@ PLANS = ROOT / "data" / "plans"
 SECRET = "test-secret-scoring-0123456789abcdef"
 IPSM = "ipsm-2014-acordo"
 QUAR = "ii-2024-quar"
+FINAL = "ipsm-2014-final"  # a copy of the IPSM plan whose only certified result is DS-I2 = 52 000
 
 
 def token(*roles: str, sub: str = "alice") -> dict[str, str]:
@@ -27,6 +28,7 @@ ADMIN = token("admin", sub="admin")
 PLANNER = token("planner", sub="paulo")
 VIEWER = token("viewer", sub="vera")
 REGISTRAR = token("registrar", sub="ana")
+CERTIFIER = token("certifier", sub="carla")
 
 
 def plan_document(plan_id: str) -> dict[str, Any]:
@@ -87,3 +89,28 @@ def quar_registrations() -> list[dict[str, Any]]:
         }
         for ind in doc["indicators"]
     ]
+
+
+def extra_plans() -> dict[str, dict[str, Any]]:
+    """Plans the scoring tests load into planning beside the seed plans."""
+    final = plan_document(IPSM)
+    final["plan"]["id"] = FINAL
+    return {FINAL: final}
+
+
+def final_scenario() -> list[tuple[str, list[dict[str, Any]]]]:
+    """FINAL: DS-I2 = 52 000 (certified afterwards) and DS-I1 at its meta, registered but never certified."""
+    at = "2015-01-05T12:00:00Z"
+    rows = [
+        {"item_code": "DS-I2", "period": "2014-12", "payload": {"value": "52000"}, "registered_at": at},
+        {"item_code": "DS-I1", "period": "2014-12", "payload": {"value": "100"}, "registered_at": at},
+    ]
+    return [(FINAL, rows)]
+
+
+async def certify(http: httpx.AsyncClient, plan_id: str, item_code: str, period: str) -> None:
+    url = f"/v1/plans/{plan_id}/registrations/{item_code}/{period}"
+    current = await http.get(url, headers=CERTIFIER)
+    assert current.status_code == 200, current.text
+    done = await http.post(url + ":certify", headers={**CERTIFIER, "if-match": current.headers["etag"]})
+    assert done.status_code == 200, done.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,7 @@ def create_app(
         return make_client(url, timeout=settings.upstream_timeout_seconds, service_name="scoring", jwt_secret=secret)
 
     async def start(app: FastAPI) -> None:
+        app.state.clock = lambda: datetime.now(UTC)  # tests set their own instant
         app.state.planning = planning or PlanningClient(client(settings.planning_url))
         app.state.execution = execution or ExecutionClient(client(settings.execution_url))
         await grades.start(app)

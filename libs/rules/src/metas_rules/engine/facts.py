@@ -35,6 +35,8 @@ class Observation:
     components: Mapping[str, Decimal] = field(default_factory=dict)
     reference_index: Decimal | None = None
     set_aside: bool = False
+    # A final evaluation's owed item with no certified result: it scores 0 (docs/domain.md §6).
+    missing_scores_zero: bool = False
 
 
 DeliveryStatus = Literal["delivered", "partial", "not_delivered"]

@@ -40,6 +40,9 @@ def score_indicator(
         if isinstance(rule, DerivedFromTeamsRule):
             native, scale = _derived(facts, rule, team_grades or {}, plan_units, trace)
         else:
+            if obs is not None and obs.missing_scores_zero and obs.result is None and not obs.components:
+                trace.add("final evaluation: no certified result for an owed item, so it scores 0", result=0)
+                return Score(facts.code, "scored", ZERO, ZERO, 100, rule.kind, tuple(trace.steps))
             if obs is None or (obs.result is None and not _needs_only_components(rule)):
                 return Score(facts.code, "missing", rule_kind=rule.kind, reason="no result registered")
             native, scale = _SCORERS[rule.kind](facts, rule, obs, trace)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -21,6 +21,7 @@ from scoring.api.schemas import (
     EvaluationInputs,
     EvaluationPage,
     EvaluationSummary,
+    FinalEvaluationCreate,
     ItemScore,
     ReproduceResult,
 )
@@ -66,16 +67,48 @@ async def create_evaluation(
     return JSONResponse(detail, status_code=201, headers=headers)
 
 
+@router.post(
+    ":final",
+    status_code=201,
+    response_model=EvaluationDetail,
+    responses=PROBLEM_RESPONSES,
+    summary="The final evaluation of a plan version (or its revision): locks every period",
+)
+async def create_final_evaluation(
+    body: FinalEvaluationCreate, request: Request, session: SessionDep, who: Evaluator
+) -> JSONResponse:
+    payload = body.model_dump(mode="json")
+    replayed = await replay(session, IdempotencyRecord, request, who, payload)
+    if replayed is not None:
+        return replayed
+    run = await evaluations.finalize(
+        session,
+        upstreams(request),
+        who,
+        plan_id=body.plan_id,
+        version=body.version,
+        n1=payload["n1"],
+        committee=payload["committee"],
+        revision_reason=body.revision_reason,
+        now=request.app.state.clock(),
+    )
+    detail = EvaluationDetail.model_validate(run, from_attributes=True).model_dump(mode="json")
+    headers = {"location": f"/v1/evaluations/{run.id}"}
+    remember(session, IdempotencyRecord, request, who, payload, status_code=201, body=detail, headers=headers)
+    return JSONResponse(detail, status_code=201, headers=headers)
+
+
 @router.get("", response_model=EvaluationPage, responses=PROBLEM_RESPONSES, summary="Evaluation runs, newest first")
 async def list_evaluations(
     session: SessionDep,
     _who: Reader,
     page: PageDep,
     plan_id: PlanIdFilter = None,
+    kind: Annotated[Literal["provisional", "final"] | None, Query()] = None,
 ) -> EvaluationPage:
     before = page.cursor.get("seq") if page.cursor else None
     found = await evaluations.page(
-        session, limit=page.limit, before_seq=before if isinstance(before, int) else None, plan_id=plan_id
+        session, limit=page.limit, before_seq=before if isinstance(before, int) else None, plan_id=plan_id, kind=kind
     )
     cursor = encode_cursor({"seq": found.rows[-1].seq}) if found.more and found.rows else None
     return EvaluationPage(

@@ -45,6 +45,9 @@ class CommitteeDecisions(_In):
     causes: dict[str, str] = Field(
         default_factory=dict, description="Free-text cause of an indicator's deviation (QUAR art. 10)."
     )
+    reasons: dict[ItemCode, Annotated[str, StringConstraints(min_length=1, max_length=4000)]] = Field(
+        default_factory=dict, description="Why the committee decided about an item (required per set-aside at a final)."
+    )
 
 
 class EvaluationCreate(_In):
@@ -55,6 +58,16 @@ class EvaluationCreate(_In):
     n1: Decimal | None = Field(None, ge=0, le=100, description="Acordo first-stage grade N1 (productivity).")
     certified_only: bool = Field(False, description="Read certified registrations only.")
     committee: CommitteeDecisions = Field(default_factory=CommitteeDecisions)
+
+
+class FinalEvaluationCreate(_In):
+    plan_id: PlanId = Field(examples=["ipsm-2014-acordo"])
+    version: PlanVersion | None = Field(None, description="Plan version; default: the current one.")
+    n1: Decimal | None = Field(None, ge=0, le=100, description="Acordo first-stage grade N1 (productivity).")
+    committee: CommitteeDecisions = Field(default_factory=CommitteeDecisions)
+    revision_reason: str | None = Field(
+        None, min_length=1, max_length=2000, description="Required to replace the version's final evaluation."
+    )
 
 
 class EvaluationSummary(BaseModel):
@@ -71,6 +84,10 @@ class EvaluationSummary(BaseModel):
     inputs_sha256: str
     results_sha256: str
     summary: dict[str, Any]
+    kind: Literal["provisional", "final"]
+    revision: int | None = Field(description="Final evaluations: 1, then one more per revision.")
+    revises: str | None = Field(description="The final evaluation this revision replaces.")
+    reason: str | None = Field(description="Why this revision replaces it.")
 
 
 class EvaluationDetail(EvaluationSummary):

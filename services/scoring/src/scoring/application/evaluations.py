@@ -10,6 +10,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,15 +18,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
-from metas_kit.errors import NotFound, ValidationFailed
+from metas_kit.errors import AppError, Conflict, NotFound, ValidationFailed
 from scoring.application.upstreams import Upstreams
+from scoring.clients.upstreams import PlanTree
 from scoring.db import repository
 from scoring.db.models import AuditEvent, EvaluationRun
-from scoring.domain.evaluate import ENGINE_VERSION, canonical_hash, evaluate, make_inputs
+from scoring.domain.evaluate import (
+    ENGINE_VERSION,
+    canonical_hash,
+    committee_decisions,
+    cycle_periods,
+    evaluate,
+    make_inputs,
+    registration_cutoff,
+)
 from scoring.metrics import EVALUATION_DURATION, EVALUATIONS, publish_latest
 
 # What the engine raises on a plan document it cannot score (a malformed rule or figure).
 ENGINE_ERRORS = (ValidationError, KeyError, ValueError, TypeError)
+
+
+class FinalTooEarly(AppError):
+    status, type_slug, title = 409, "final-too-early", "Registrations are still open"
 
 
 async def get(session: AsyncSession, evaluation_id: str) -> EvaluationRun:
@@ -48,6 +62,7 @@ async def create(
     certified_only: bool,
     committee: dict[str, Any],
 ) -> EvaluationRun:
+    """A provisional evaluation: what is known so far, missing items listed, grades marked incomplete."""
     tree = await upstream.planning.tree(plan_id, version)
     registrations = await upstream.execution.current(plan_id, period_to)
     inputs = make_inputs(
@@ -60,12 +75,132 @@ async def create(
         certified_only=certified_only,
         plan_etag=tree.etag,
     )
+    run = await _store(session, who, tree, inputs, version=version, period_to=period_to)
+    await record_audit(
+        session,
+        AuditEvent,
+        who,
+        action="evaluation.create",
+        entity_type="evaluation",
+        entity_id=run.id,
+        changes={"plan_id": run.plan_id, "plan_version": run.plan_version, "summary": run.summary},
+    )
+    EVALUATIONS.labels(plan=run.plan_id).inc()
+    publish_latest(run.plan_id, run.summary)
+    return run
+
+
+async def finalize(
+    session: AsyncSession,
+    upstream: Upstreams,
+    who: Principal,
+    *,
+    plan_id: str,
+    version: int | None,
+    n1: str | None,
+    committee: dict[str, Any],
+    revision_reason: str | None,
+    now: datetime,
+) -> EvaluationRun:
+    """The final evaluation of a plan version (docs/domain.md §6): after the registration cut-off, on certified
+    registrations only, every owed item without one scoring 0 unless the committee set it aside with a reason.
+
+    Every period of the cycle is locked in execution before the registrations are read, so the snapshot is what
+    stays registered. A plan version has one final evaluation; another one is a revision and needs its reason.
+    """
+    reasons = committee.get("reasons") or {}
+    unexplained = [code for code in committee.get("set_aside") or [] if not reasons.get(code)]
+    if unexplained:
+        raise ValidationFailed(
+            [
+                {"path": f"committee.reasons.{code}", "message": "an item set aside needs the committee's reason"}
+                for code in unexplained
+            ],
+            "Every item the committee sets aside at a final evaluation needs its reason.",
+        )
+    tree = await upstream.planning.tree(plan_id, version)
+    if tree.version is None:
+        raise ValidationFailed([{"path": "version", "message": "planning did not name the plan version"}])
+    cutoff = registration_cutoff(tree.document)
+    if now.date() <= cutoff:
+        raise FinalTooEarly(
+            f"Registrations of plan {plan_id!r} are open until {cutoff.isoformat()}; "
+            "the final evaluation can be made from the next day."
+        )
+    current = await repository.get_final(session, plan_id, tree.version)
+    if current is not None and not revision_reason:
+        raise Conflict(
+            f"Plan {plan_id!r} version {tree.version} already has its final evaluation {current.evaluation_id!r}; "
+            "replacing it is a revision: send revision_reason.",
+            extra={"final_evaluation_id": current.evaluation_id},
+        )
+    if current is None and revision_reason:
+        raise ValidationFailed([{"path": "revision_reason", "message": "there is no final evaluation to revise"}])
+    for period in cycle_periods(tree.document):
+        await upstream.execution.lock(plan_id, period, f"final evaluation of {plan_id} v{tree.version}")
+    registrations = await upstream.execution.current(plan_id, None)
+    decided = {**committee, "decisions": committee_decisions(committee, by=who.sub, at=now.isoformat())}
+    inputs = make_inputs(
+        tree.document, registrations, committee=decided, n1=n1, certified_only=True, plan_etag=tree.etag, final=True
+    )
+    revision = 1 if current is None else current.revision + 1
+    run = await _store(
+        session,
+        who,
+        tree,
+        inputs,
+        version=tree.version,
+        period_to=None,
+        kind="final",
+        revision=revision,
+        revises=None if current is None else current.evaluation_id,
+        reason=revision_reason,
+    )
+    await repository.publish_final(
+        session, plan_id=plan_id, plan_version=tree.version, evaluation_id=run.id, revision=revision, at=now
+    )
+    await record_audit(
+        session,
+        AuditEvent,
+        who,
+        action="evaluation.finalize" if current is None else "evaluation.revise",
+        entity_type="evaluation",
+        entity_id=run.id,
+        changes={
+            "plan_id": run.plan_id,
+            "plan_version": run.plan_version,
+            "revision": revision,
+            "revises": run.revises,
+            "reason": revision_reason,
+            "decisions": decided["decisions"],
+            "summary": run.summary,
+        },
+    )
+    EVALUATIONS.labels(plan=run.plan_id).inc()
+    publish_latest(run.plan_id, run.summary)
+    return run
+
+
+async def _store(
+    session: AsyncSession,
+    who: Principal,
+    tree: PlanTree,
+    inputs: dict[str, Any],
+    *,
+    version: int | None,
+    period_to: str | None,
+    **final: Any,
+) -> EvaluationRun:
+    """Score the inputs and add the run (the caller audits it)."""
+    plan_id = str(tree.document["plan"]["id"])
     started = time.perf_counter()
     try:
         results = await asyncio.to_thread(evaluate, inputs)
     except ENGINE_ERRORS as exc:
         raise ValidationFailed([{"path": "plan", "message": str(exc)}], f"Plan {plan_id!r} cannot be scored.") from exc
     duration = time.perf_counter() - started
+    EVALUATION_DURATION.labels(plan=plan_id).observe(duration)
+    organisation = (tree.document.get("organisation") or {}).get("code")
     run = EvaluationRun(
         id=str(uuid.uuid4()),
         seq=await repository.next_seq(session),
@@ -82,20 +217,10 @@ async def create(
         summary=results["summary"],
         inputs=inputs,
         results=results,
+        organisation_code=organisation if isinstance(organisation, str) else None,
+        **final,
     )
     await repository.add(session, run)
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="evaluation.create",
-        entity_type="evaluation",
-        entity_id=run.id,
-        changes={"plan_id": run.plan_id, "plan_version": run.plan_version, "summary": run.summary},
-    )
-    EVALUATION_DURATION.labels(plan=plan_id).observe(duration)
-    EVALUATIONS.labels(plan=run.plan_id).inc()
-    publish_latest(run.plan_id, run.summary)
     return run
 
 
@@ -105,8 +230,10 @@ class RunPage:
     more: bool
 
 
-async def page(session: AsyncSession, *, limit: int, before_seq: int | None, plan_id: str | None) -> RunPage:
-    rows = await repository.page(session, limit=limit, before_seq=before_seq, plan_id=plan_id)
+async def page(
+    session: AsyncSession, *, limit: int, before_seq: int | None, plan_id: str | None, kind: str | None = None
+) -> RunPage:
+    rows = await repository.page(session, limit=limit, before_seq=before_seq, plan_id=plan_id, kind=kind)
     return RunPage(rows[:limit], len(rows) > limit)
 
 
@@ -116,7 +243,8 @@ async def item(session: AsyncSession, evaluation_id: str, item_code: str) -> tup
     for section in ("indicators", "products"):
         found = (run.results.get(section) or {}).get(item_code)
         if found is not None:
-            return run, section[:-1], found
+            applied = (run.results.get("applied") or {}).get(item_code)
+            return run, section[:-1], found if applied is None else {**found, "applied": applied}
     raise NotFound(f"Item {item_code!r} is not in evaluation {evaluation_id!r}.")
 
 

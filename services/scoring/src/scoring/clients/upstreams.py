@@ -82,5 +82,18 @@ class ExecutionClient:
             raise UpstreamError(f"The execution service answered {response.status_code} for plan {plan_id!r}.")
         return _json(response, "execution")
 
+    async def lock(self, plan_id: str, period: str, reason: str) -> None:
+        """Lock a period (idempotent in execution): a final evaluation freezes what it read."""
+        try:
+            response = await self.http.put(
+                f"/v1/plans/{quote(plan_id, safe='')}/locks/{period}", json={"reason": reason}
+            )
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout("The execution service did not answer in time.") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable("The execution service cannot be reached.") from exc
+        if response.status_code not in (200, 201):
+            raise UpstreamError(f"The execution service answered {response.status_code} locking {period}.")
+
     async def aclose(self) -> None:
         await self.http.aclose()

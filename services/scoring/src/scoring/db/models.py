@@ -36,6 +36,24 @@ class EvaluationRun(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
     results: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The organisation of the plan: only its grants see the run.
+    organisation_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(12), default="provisional", server_default="provisional")
+    revision: Mapped[int | None] = mapped_column(Integer)  # finals: 1, then 2, 3… for each explicit revision
+    revises: Mapped[str | None] = mapped_column(String(36))  # the final evaluation this one replaces
+    reason: Mapped[str | None] = mapped_column(String(2000))  # why it replaces it
+
+
+class FinalEvaluation(Base):
+    """The published final evaluation of a plan version: one row per version, moved only by a revision."""
+
+    __tablename__ = "final_evaluation"
+
+    plan_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    plan_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evaluation_id: Mapped[str] = mapped_column(String(36))
+    revision: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 @event.listens_for(EvaluationRun, "before_update")
@@ -43,4 +61,4 @@ def _immutable(*_: Any) -> None:
     raise RuntimeError("evaluation runs are immutable snapshots")
 
 
-__all__ = ["AuditEvent", "Base", "EvaluationRun", "IdempotencyRecord"]
+__all__ = ["AuditEvent", "Base", "EvaluationRun", "FinalEvaluation", "IdempotencyRecord"]

@@ -1,11 +1,14 @@
-"""Evaluation runs: add (never update), get, list by creation order."""
+"""Evaluation runs: add (never update), get, list by creation order; the published final per plan version."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.db.models import EvaluationRun
+from scoring.db.models import EvaluationRun, FinalEvaluation
 
 
 async def next_seq(session: AsyncSession) -> int:
@@ -23,11 +26,22 @@ async def get(session: AsyncSession, run_id: str) -> EvaluationRun | None:
 
 
 async def page(
-    session: AsyncSession, *, limit: int, before_seq: int | None, plan_id: str | None
+    session: AsyncSession,
+    *,
+    limit: int,
+    before_seq: int | None,
+    plan_id: str | None,
+    kind: str | None = None,
+    organisations: Collection[str] | None = None,
 ) -> list[EvaluationRun]:
+    """``organisations`` None: every run; otherwise only the runs of those organisations."""
     stmt = select(EvaluationRun).order_by(EvaluationRun.seq.desc()).limit(limit + 1)
     if plan_id:
         stmt = stmt.where(EvaluationRun.plan_id == plan_id)
+    if kind:
+        stmt = stmt.where(EvaluationRun.kind == kind)
+    if organisations is not None:
+        stmt = stmt.where(EvaluationRun.organisation_code.in_(sorted(organisations)))
     if before_seq is not None:
         stmt = stmt.where(EvaluationRun.seq < before_seq)
     return list((await session.scalars(stmt)).all())
@@ -38,3 +52,27 @@ async def latest_per_plan(session: AsyncSession) -> list[EvaluationRun]:
     sub = newest.subquery()
     stmt = select(EvaluationRun).join(sub, EvaluationRun.seq == sub.c.seq)
     return list((await session.scalars(stmt)).all())
+
+
+async def get_final(session: AsyncSession, plan_id: str, plan_version: int) -> FinalEvaluation | None:
+    return await session.get(FinalEvaluation, (plan_id, plan_version))
+
+
+async def publish_final(
+    session: AsyncSession, *, plan_id: str, plan_version: int, evaluation_id: str, revision: int, at: datetime
+) -> None:
+    """Point the plan version at its (new) final evaluation; a concurrent first final fails on the primary key."""
+    row = await get_final(session, plan_id, plan_version)
+    if row is None:
+        session.add(
+            FinalEvaluation(
+                plan_id=plan_id,
+                plan_version=plan_version,
+                evaluation_id=evaluation_id,
+                revision=revision,
+                updated_at=at,
+            )
+        )
+    else:
+        row.evaluation_id, row.revision, row.updated_at = evaluation_id, revision, at
+    await session.flush()

@@ -36,6 +36,7 @@ from scoring.domain.inputs import (
     latest_payloads,
     observations,
     product_facts,
+    zeroed_for_missing,
 )
 
 ENGINE_VERSION = f"metas_rules {metas_rules.RULES_VERSION}"
@@ -55,6 +56,44 @@ def cutoff_for(tree: Mapping[str, Any]) -> date | None:
     return product_cutoff(year, business_day_predicate(plan.get("calendar"), range(year, year + 2)))
 
 
+def registration_cutoff(tree: Mapping[str, Any]) -> date:
+    """Last business day of January after the cycle, on the plan's calendar: registrations of the year close
+    then (docs/domain.md §2.4), so a final evaluation can be made only after it (§6)."""
+    plan = tree["plan"]
+    year = int(plan["cycle_year"])
+    return product_cutoff(year, business_day_predicate(plan.get("calendar"), range(year, year + 2)))
+
+
+def cycle_periods(tree: Mapping[str, Any]) -> list[str]:
+    year = int(tree["plan"]["cycle_year"])
+    return [f"{year:04d}-{month:02d}" for month in range(1, 13)]
+
+
+def committee_decisions(committee: Mapping[str, Any], *, by: str, at: str) -> list[dict[str, Any]]:
+    """The committee's decisions, one per item, with who, when and why (stored in a final snapshot)."""
+    reasons = committee.get("reasons") or {}
+    out: list[dict[str, Any]] = [
+        {"item_code": code, "decision": "set_aside", "reason": reasons.get(code), "by": by, "at": at}
+        for code in committee.get("set_aside") or []
+    ]
+    for code, partial in (committee.get("partial_scores") or {}).items():
+        out.append(
+            {
+                "item_code": code,
+                "decision": "partial_score",
+                "score": partial["score"],
+                "reason": partial.get("justification"),
+                "by": by,
+                "at": at,
+            }
+        )
+    for code, given in (committee.get("inputs") or {}).items():
+        out.append(
+            {"item_code": code, "decision": "inputs", "inputs": given, "reason": reasons.get(code), "by": by, "at": at}
+        )
+    return out
+
+
 def make_inputs(
     tree: Mapping[str, Any],
     registrations: Mapping[str, Any],
@@ -65,6 +104,7 @@ def make_inputs(
     n1: str | None = None,
     certified_only: bool = False,
     plan_etag: str | None = None,
+    final: bool = False,
 ) -> dict[str, Any]:
     cutoff = cutoff_for(tree)
     return {
@@ -72,7 +112,13 @@ def make_inputs(
         "plan_etag": plan_etag,
         "registrations": registrations,
         "committee": dict(committee or {}),
-        "options": {"period_to": period_to, "as_of": as_of, "n1": n1, "certified_only": certified_only},
+        "options": {
+            "period_to": period_to,
+            "as_of": as_of,
+            "n1": n1,
+            "certified_only": certified_only,
+            **({"final": True} if final else {}),  # absent on provisional runs: their stored hashes stay valid
+        },
         "cutoff": None if cutoff is None else cutoff.isoformat(),
         "rules_version": metas_rules.RULES_VERSION,
     }
@@ -107,7 +153,8 @@ def run(inputs: Mapping[str, Any]) -> Run:
         period_to=options.get("period_to"),
         certified_only=bool(options.get("certified_only")),
     )
-    obs = observations(tree, payloads, committee)
+    final = bool(options.get("final"))
+    obs = observations(tree, payloads, committee, final=final)
     framework = tree["plan"]["framework"]
     if framework == "quar":
         qp = quar_plan(tree)
@@ -117,7 +164,7 @@ def run(inputs: Mapping[str, Any]) -> Run:
     result = evaluate_acordo(
         ap,
         obs,
-        deliveries(tree, payloads, committee),
+        deliveries(tree, payloads, committee, final=final),
         as_of=date.fromisoformat(as_of) if as_of else None,
         n1=dec(options.get("n1")),
     )
@@ -176,9 +223,39 @@ def results_document(r: Run) -> dict[str, Any]:
     return {"engine": ENGINE_VERSION, "summary": summary(r), **body}
 
 
+def applied_rules(inputs: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, str]:
+    """Which rule decided each item of a final evaluation: `missing → 0`, `set aside` or `scored`
+    (anything else is the engine's status, e.g. `not_scorable`)."""
+    tree = inputs["plan"]
+    options = inputs.get("options") or {}
+    payloads = latest_payloads(
+        inputs.get("registrations") or {}, period_to=options.get("period_to"), certified_only=True
+    )
+    zeroed = zeroed_for_missing(tree, payloads, Committee.from_json(inputs.get("committee")))
+    out: dict[str, str] = {}
+    for section in ("indicators", "products"):
+        for code, score in (document.get(section) or {}).items():
+            stages = [s["code"] for s in _product(tree, code).get("stages") or []] if section == "products" else []
+            if score["status"] == "set_aside":
+                out[code] = "set aside"
+            elif code in zeroed or (stages and all(s in zeroed for s in stages)):
+                out[code] = "missing → 0"
+            elif score["status"] == "scored" and any(s in zeroed for s in stages):
+                out[code] = "scored (stages missing → 0: " + ", ".join(s for s in stages if s in zeroed) + ")"
+            else:
+                out[code] = score["status"]
+    return out
+
+
+def _product(tree: Mapping[str, Any], code: str) -> Mapping[str, Any]:
+    return next((p for p in tree.get("products") or [] if p["code"] == code), {})
+
+
 def evaluate(inputs: Mapping[str, Any]) -> dict[str, Any]:
     document = results_document(run(inputs))
     causes = (inputs.get("committee") or {}).get("causes")
     if causes:
         document["deviation_causes"] = dict(causes)
+    if (inputs.get("options") or {}).get("final"):
+        document["applied"] = applied_rules(inputs, document)
     return document

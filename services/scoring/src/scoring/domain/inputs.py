@@ -129,8 +129,10 @@ def payload_value(payload: Mapping[str, Any]) -> Decimal | None:
 
 
 def observations(
-    tree: Mapping[str, Any], payloads: Mapping[str, Mapping[str, Any]], committee: Committee
+    tree: Mapping[str, Any], payloads: Mapping[str, Mapping[str, Any]], committee: Committee, *, final: bool = False
 ) -> dict[str, Observation]:
+    """At a final evaluation an owed indicator without a result scores 0 unless set aside (docs/domain.md §6);
+    indicators derived from other teams' grades are computed, never owed."""
     initiative_rates: dict[str, list[Decimal]] = {}
     for ini in tree.get("initiatives") or []:
         rate = (payloads.get(ini["code"]) or {}).get("execution_rate")
@@ -148,6 +150,8 @@ def observations(
         comps.update(committee.components.get(code, {}))
         ref = committee.reference_index.get(code, dec(payload.get("reference_index")))
         if result is None and not comps and code not in committee.set_aside:
+            if final and ind["scoring_rule"].get("kind") != "derived_from_teams":
+                out[code] = Observation(missing_scores_zero=True)
             continue
         out[code] = Observation(
             result=result, components=comps, reference_index=ref, set_aside=code in committee.set_aside
@@ -176,8 +180,13 @@ def _delivery(payload: Mapping[str, Any] | None, code: str, committee: Committee
     return Delivery(quantity=quantity)
 
 
+# At a final evaluation a product (or stage) with nothing delivered is not delivered, a quantity product
+# delivered nothing: both score 0 under their rule (docs/domain.md §6).
+NOTHING_DELIVERED = Delivery(status="not_delivered", quantity=Decimal(0))
+
+
 def deliveries(
-    tree: Mapping[str, Any], payloads: Mapping[str, Mapping[str, Any]], committee: Committee
+    tree: Mapping[str, Any], payloads: Mapping[str, Mapping[str, Any]], committee: Committee, *, final: bool = False
 ) -> dict[str, Delivery]:
     out: dict[str, Delivery] = {}
     for p in tree.get("products") or []:
@@ -186,6 +195,8 @@ def deliveries(
             stages = {}
             for s in p["stages"]:
                 d = _delivery(payloads.get(s["code"]), s["code"], committee)
+                if d is None and final:
+                    d = NOTHING_DELIVERED
                 if d is not None:
                     stages[s["code"]] = d
             out[code] = Delivery(stages=stages, set_aside=code in committee.set_aside)
@@ -193,6 +204,23 @@ def deliveries(
         d = _delivery(payloads.get(code), code, committee)
         if code in committee.set_aside:
             d = Delivery(set_aside=True)
+        elif d is None and final:
+            d = NOTHING_DELIVERED
         if d is not None:
             out[code] = d
     return out
+
+
+def zeroed_for_missing(
+    tree: Mapping[str, Any], payloads: Mapping[str, Mapping[str, Any]], committee: Committee
+) -> set[str]:
+    """The items (or stages) a final evaluation scores 0 because nothing certified was registered."""
+    obs = observations(tree, payloads, committee, final=True)
+    codes = {code for code, o in obs.items() if o.missing_scores_zero}
+    for p in tree.get("products") or []:
+        if p["code"] in committee.set_aside:
+            continue
+        for target in p.get("stages") or [p]:
+            if _delivery(payloads.get(target["code"]), target["code"], committee) is None:
+                codes.add(target["code"])
+    return codes

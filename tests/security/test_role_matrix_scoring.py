@@ -25,6 +25,7 @@ from security_support import (
 WRITES: list[Op] = [
     # an unknown plan: allowed roles get planning's 404, the others 403 before planning is asked
     op("POST", "/v1/evaluations", ("planner", "certifier"), body={"plan_id": "no-such-plan"}),
+    op("POST", "/v1/evaluations:final", ("planner", "certifier"), body={"plan_id": "no-such-plan"}),
 ]
 
 

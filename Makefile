@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # JSON schemas of the prometheus-operator CRDs, from npm, for the offline validation of deploy/k8s.
 CRD_STAMP := tests/deploy/crd/node_modules/.installed
 
-.PHONY: run test lint typecheck fmt pytest bench clean
+.PHONY: run test lint typecheck fmt pytest bench clean console-messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## console-messages: extract the console's messages and merge them into its catalogs (then translate the .po files).
+console-messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F console/babel.cfg -k N_ -k ngettext:1,2 --no-location --omit-header --sort-output \
+		-o console/src/console/locales/messages.pot console/src/console
+	$(VENV)/bin/pybabel update -i console/src/console/locales/messages.pot -d console/src/console/locales \
+		--no-location --omit-header --no-fuzzy-matching

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import SecretStr, model_validator
+
 from metas_kit.settings import ServiceSettings, service_config
 
 
@@ -13,6 +15,15 @@ class ConsoleSettings(ServiceSettings):
     # Every read and write goes through the gateway's public API with the person's session.
     gateway_url: str = "http://127.0.0.1:8000"
     upstream_timeout_seconds: float = 10.0
+    max_connections: int = 100
+    # Development only: act as the holder of this JWT when the browser has no session (refused elsewhere).
+    dev_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _dev_token_only_in_development(self) -> ConsoleSettings:
+        if self.dev_token is not None and self.environment != "development":
+            raise ValueError("METAS_CONSOLE_DEV_TOKEN is for development only; unset it in " + self.environment)
+        return self
 
 
 @lru_cache

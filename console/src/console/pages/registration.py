@@ -1,0 +1,219 @@
+"""The registration form of one item and period: its definition beside it, the value, the history, the
+certification state; the write is guarded by the ETag seen when the form was shown."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from console.gateway import ApiProblem, problem_of
+from console.pages.common import read_form, signed_in_page
+from console.plans import Item, PlanIndex, plan_index
+from console.problems import Told, tell
+from console.web import Page
+
+router = APIRouter(include_in_schema=False)
+READ_ROLES = ("viewer", "planner", "certifier", "auditor", "budget")
+COMPLETENESS = ("none", "partial", "full")
+
+
+def base(plan_id: str, item_code: str, period: str) -> str:
+    return f"/api/execution/v1/plans/{plan_id}/registrations/{item_code}/{period}"
+
+
+def may_register(page: Page, index: PlanIndex, item: Item) -> bool:
+    assert page.account is not None
+    units = page.account.units_for("registrar", index.organisation.get("code"))
+    return units is None or item.unit_code in units
+
+
+def may_read(page: Page, index: PlanIndex, item: Item) -> bool:
+    """Registrars see their own units' items; the other roles read the plan's registrations."""
+    assert page.account is not None
+    org = index.organisation.get("code")
+    if any(page.account.units_for(role, org) != () for role in READ_ROLES):
+        return True
+    return may_register(page, index, item)
+
+
+async def load(page: Page, plan_id: str, item_code: str, period: str) -> dict[str, Any]:
+    api = page.api
+    index, current, history = await asyncio.gather(
+        plan_index(api, page.request.app.state.plan_cache, plan_id),
+        api.request("GET", base(plan_id, item_code, period)),
+        api.request("GET", base(plan_id, item_code, period) + "/versions"),
+    )
+    item = index.items.get(item_code)
+    if item is None:
+        raise ApiProblem(404, {"title": "Not found"})
+    registration: dict[str, Any] | None = None
+    etag = ""
+    if current.status_code == 200:
+        registration = current.json()
+        etag = current.headers.get("etag", "")
+    elif current.status_code != 404:
+        raise problem_of(current)
+    versions = history.json().get("versions", []) if history.status_code == 200 else []
+    if registration is None:
+        snapshot = await api.get(
+            f"/api/execution/v1/plans/{plan_id}/registrations/current",
+            params={"period_to": period, "item_code": item_code},
+        )
+        owed = [r for r in snapshot.get("items") or [] if r.get("period") == period]
+        if not owed:
+            raise ApiProblem(404, {"title": "Not found", "detail": f"{item_code} is not owed for {period}."})
+        due = owed[0]
+    else:
+        due = registration
+    return {"index": index, "item": item, "registration": registration, "etag": etag, "versions": versions, "due": due}
+
+
+def values_of(registration: dict[str, Any] | None) -> dict[str, Any]:
+    """The form's fields from the stored payload."""
+    payload = dict((registration or {}).get("payload") or {})
+    values: dict[str, Any] = {k: payload.get(k) or "" for k in ("value", "numerator", "denominator", "multiplier")}
+    values.update(
+        note=payload.get("note") or "",
+        cumulative_percent=payload.get("cumulative_percent") or "",
+        completeness=payload.get("completeness") or "",
+        delivered_on=payload.get("delivered_on") or "",
+        evidence="\n".join(payload.get("evidence") or []),
+        sub_activities={s.get("name"): s.get("done_percent") for s in payload.get("sub_activities") or []},
+        reason="",
+    )
+    if payload.get("numerator") not in (None, ""):
+        values["value"] = ""
+    return values
+
+
+def payload_from(form: Any, item: Item) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The API payload from the form (text sent as typed: the API validates it) and the values to show again."""
+    text = {k: str(form.get(k) or "").strip() for k in form.keys() if not k.startswith("sub:")}
+    subs = {k.removeprefix("sub:"): str(form.get(k) or "").strip() for k in form.keys() if k.startswith("sub:")}
+    payload: dict[str, Any] = {}
+    if item.kind == "indicator":
+        if text.get("numerator") or text.get("denominator"):
+            payload.update(numerator=text.get("numerator", ""), denominator=text.get("denominator", ""))
+            if text.get("multiplier"):
+                payload["multiplier"] = text["multiplier"]
+        else:
+            payload["value"] = text.get("value", "")
+    elif item.kind in ("product", "stage"):
+        payload["completeness"] = text.get("completeness", "")
+        if text.get("delivered_on"):
+            payload["delivered_on"] = text["delivered_on"]
+        evidence = [line.strip() for line in str(form.get("evidence") or "").splitlines() if line.strip()]
+        if evidence:
+            payload["evidence"] = evidence
+    elif item.kind == "initiative":
+        if any(subs.values()) and not text.get("cumulative_percent"):
+            payload["sub_activities"] = [{"name": n, "done_percent": v or "0"} for n, v in subs.items()]
+        else:
+            payload["cumulative_percent"] = text.get("cumulative_percent", "")
+    if text.get("note"):
+        payload["note"] = text["note"]
+    shown = {**text, "sub_activities": subs, "evidence": str(form.get("evidence") or "")}
+    return payload, shown
+
+
+def render(
+    page: Page,
+    data: dict[str, Any],
+    plan_id: str,
+    period: str,
+    *,
+    values: dict[str, Any],
+    told: Told | None,
+    status: int = 200,
+    notice: str | None = None,
+) -> Response:
+    item: Item = data["item"]
+    return page.render(
+        "registration.html",
+        status=status,
+        title=f"{item.code} · {period}",
+        active="home",
+        plan_id=plan_id,
+        period=period,
+        index=data["index"],
+        item=item,
+        registration=data["registration"],
+        etag=data["etag"],
+        versions=data["versions"],
+        due=data["due"],
+        values=values,
+        told=told,
+        notice=notice,
+        may_register=may_register(page, data["index"], item),
+        completeness=COMPLETENESS,
+        here_url=f"/plans/{plan_id}/registrations/{item.code}/{period}",
+    )
+
+
+@router.get("/plans/{plan_id}/registrations/{item_code}/{period}")
+async def registration_form(request: Request, plan_id: str, item_code: str, period: str, saved: str = "") -> Response:
+    page = await signed_in_page(request)
+    data = await load(page, plan_id, item_code, period)
+    if not may_read(page, data["index"], data["item"]):
+        detail = page.gettext("You do not register for unit %(unit)s.", unit=data["item"].unit_code)
+        raise ApiProblem(403, {"title": "Forbidden", "detail": detail})
+    notice = None
+    if saved and data["registration"]:
+        notice = page.gettext("Saved as version %(n)s.", n=str(data["registration"]["version"]))
+    return render(page, data, plan_id, period, values=values_of(data["registration"]), told=None, notice=notice)
+
+
+@router.post("/plans/{plan_id}/registrations/{item_code}/{period}")
+async def register(request: Request, plan_id: str, item_code: str, period: str) -> Response:
+    page = await signed_in_page(request)
+    form = await read_form(request, page)
+    index = await plan_index(page.api, request.app.state.plan_cache, plan_id)
+    item = index.items.get(item_code)
+    if item is None:
+        raise ApiProblem(404, {"title": "Not found"})
+    payload, shown = payload_from(form, item)
+    etag = str(form.get("etag") or "")
+    headers = {"if-match": etag} if etag else {"if-none-match": "*"}
+    body: dict[str, Any] = {"payload": payload}
+    if shown.get("reason"):
+        body["reason"] = shown["reason"]
+    response = await page.api.request("PUT", base(plan_id, item_code, period), json=body, headers=headers)
+    if response.status_code < 300:
+        return page.redirect(f"/plans/{plan_id}/registrations/{item_code}/{period}?saved=1")
+    problem = problem_of(response)
+    if problem.status == 401:
+        raise problem
+    data = await load(page, plan_id, item_code, period)
+    # The person's input is kept on the page; the form now carries the current ETag only after a reload.
+    data["etag"] = etag
+    status = problem.status if problem.status in (403, 409, 412, 422, 428, 429) else 503
+    return render(page, data, plan_id, period, values=shown, told=tell(problem, page.gettext), status=status)
+
+
+@router.post("/plans/{plan_id}/registrations/{item_code}/{period}/certification")
+async def certification(request: Request, plan_id: str, item_code: str, period: str) -> Response:
+    page = await signed_in_page(request)
+    form = await read_form(request, page)
+    action = str(form.get("action") or "")
+    etag = str(form.get("etag") or "")
+    target = base(plan_id, item_code, period)
+    if action == "reject":
+        reason = str(form.get("reason") or "").strip()
+        response = await page.api.request(
+            "POST", target + ":reject", json={"reason": reason}, headers={"if-match": etag}
+        )
+    else:
+        response = await page.api.request("POST", target + ":certify", headers={"if-match": etag})
+    if response.status_code < 300:
+        return page.redirect(f"/plans/{plan_id}/registrations/{item_code}/{period}")
+    problem = problem_of(response)
+    if problem.status == 401:
+        raise problem
+    data = await load(page, plan_id, item_code, period)
+    data["etag"] = etag
+    status = problem.status if problem.status in (403, 409, 412, 422, 428) else 503
+    told = tell(problem, page.gettext)
+    return render(page, data, plan_id, period, values=values_of(data["registration"]), told=told, status=status)

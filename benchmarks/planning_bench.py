@@ -55,11 +55,11 @@ from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
 from metas_kit.migrations import upgrade_head
 from planning.app import ALEMBIC_INI, create_app
-from planning.db.repositories import PlanRepository
+from planning.db import repositories as repo
 from planning.domain.document import PlanDocument, _json_default, content_hash, parse_document
 from planning.domain.validation import check_document
 from planning.settings import Settings
-from planning.versioning import get_plan_or_404, get_version_or_404
+from planning.application.reads import get_plan_or_404, get_version_or_404
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "data" / "plans"
@@ -126,14 +126,13 @@ async def handler_body(db: Database, plan_id: str, etag: str | None) -> bytes | 
     """What ``get_tree`` does below FastAPI: a session (one transaction), the plan, the version's ETag,
     the document, rendered; None for a 304. No routing, no JWT, no middleware."""
     async with db.sessionmaker() as session:
-        repo = PlanRepository(session)
-        plan = await get_plan_or_404(repo, plan_id)
+        plan = await get_plan_or_404(session, plan_id)
         number = plan.current_version or plan.latest_version
-        head = await repo.version_head(plan_id, number)
+        head = await repo.version_head(session, plan_id, number)
         if head is not None and head[0] == etag:
             await session.commit()
             return None
-        row = await get_version_or_404(repo, plan_id, number)
+        row = await get_version_or_404(session, plan_id, number)
         body = render(row.document)
         await session.commit()
         return body

@@ -21,8 +21,8 @@ from metas_kit.auth import Principal
 from metas_kit.db import Database
 from metas_kit.migrations import upgrade_head
 from planning.app import ALEMBIC_INI
+from planning.application.versions import PlanInvalid, approve, import_document
 from planning.settings import get_settings
-from planning.versioning import PlanInvalid, approve, import_document
 
 SEEDER = Principal(sub="planning-seed", roles=frozenset({"admin"}), name="planning.seed")
 

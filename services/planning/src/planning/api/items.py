@@ -5,68 +5,53 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 
-from metas_kit.errors import PROBLEM_RESPONSES, NotFound
+from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.pagination import encode_cursor
 from planning.api.params import ItemCode, PlanId, VersionQuery
-from planning.api.plans import version_headers
+from planning.api.plans import version_headers, with_version_headers
 from planning.api.schemas import ItemPage
-from planning.db.repositories import PlanRepository
+from planning.application import reads, versions
 from planning.deps import PageDep, Planner, Reader, SessionDep
-from planning.domain.items import kinds_of
-from planning.versioning import (
-    add_document_item,
-    patch_document_item,
-    remove_document_item,
-    tree_version,
-)
 
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["plan items"])
 Collection = Literal["units", "objectives", "parameters", "indicators", "products", "initiatives"]
+Item = dict[str, Any]
 
 
-def _kinds(collection: str, level: str | None) -> tuple[str, ...]:
-    kinds = kinds_of(collection)
-    if collection == "objectives" and level is not None:
-        kinds = (f"{level}_objective",)
-    return kinds
-
-
-@router.get("/{collection}", response_model=ItemPage, responses=PROBLEM_RESPONSES)
+@router.get("/{collection}", responses=PROBLEM_RESPONSES)
 async def list_items(
     plan_id: PlanId,
     collection: Collection,
+    response: Response,
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
     page: PageDep,
     version: VersionQuery = None,
     unit_code: Annotated[str | None, Query(max_length=64)] = None,
     objective_code: Annotated[str | None, Query(max_length=64)] = None,
     indicator_code: Annotated[str | None, Query(max_length=64)] = None,
     level: Annotated[Literal["strategic", "operational"] | None, Query()] = None,
-) -> JSONResponse:
-    repo = PlanRepository(session)
-    row = await tree_version(repo, plan_id, version)
+) -> ItemPage:
     after = page.cursor.get("p") if page.cursor else None
-    items = await repo.list_items(
+    row, items = await reads.list_items(
+        session,
+        who,
         plan_id,
-        row.number,
-        _kinds(collection, level),
+        collection,
+        number=version,
         after_position=after if isinstance(after, int) else None,
         limit=page.limit + 1,
-        unit_code=unit_code,
-        objective_code=objective_code,
-        indicator_code=indicator_code,
+        filters=reads.ItemFilter(unit_code, objective_code, indicator_code, level),
     )
     more = len(items) > page.limit
     items = items[: page.limit]
-    body: dict[str, Any] = {
-        "items": [{"kind": i.kind, **i.data} if collection == "objectives" else i.data for i in items],
-        "next_cursor": encode_cursor({"p": items[-1].position}) if more and items else None,
-    }
-    return JSONResponse(body, headers=version_headers(row))
+    with_version_headers(response, row)
+    return ItemPage(
+        items=[reads.item_body(collection, i) for i in items],
+        next_cursor=encode_cursor({"p": items[-1].position}) if more and items else None,
+    )
 
 
 @router.get("/{collection}/{code}", responses=PROBLEM_RESPONSES)
@@ -74,17 +59,14 @@ async def get_item(
     plan_id: PlanId,
     collection: Collection,
     code: ItemCode,
+    response: Response,
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
     version: VersionQuery = None,
-) -> JSONResponse:
-    repo = PlanRepository(session)
-    row = await tree_version(repo, plan_id, version)
-    item = await repo.get_item(plan_id, row.number, kinds_of(collection), code)
-    if item is None:
-        raise NotFound(f"No {collection[:-1]} {code!r} in version {row.number} of {plan_id!r}.")
-    data = {"kind": item.kind, **item.data} if collection == "objectives" else item.data
-    return JSONResponse(data, headers=version_headers(row))
+) -> Item:
+    row, item = await reads.get_item(session, who, plan_id, collection, code, number=version)
+    with_version_headers(response, row)
+    return reads.item_body(collection, item)
 
 
 @router.patch(
@@ -96,16 +78,18 @@ async def patch_item(
     plan_id: PlanId,
     collection: Collection,
     code: ItemCode,
+    response: Response,
     session: SessionDep,
     who: Planner,
     patch: Annotated[dict[str, Any], Body()],
     version: VersionQuery = None,
     if_match: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
-    row, after = await patch_document_item(
+) -> Item:
+    row, after = await versions.patch_document_item(
         session, plan_id, collection, code, patch, who, number=version, if_match=if_match
     )
-    return JSONResponse(after, headers=version_headers(row))
+    with_version_headers(response, row)
+    return after
 
 
 @router.post(
@@ -117,15 +101,16 @@ async def patch_item(
 async def add_item(
     plan_id: PlanId,
     collection: Collection,
+    response: Response,
     session: SessionDep,
     who: Planner,
     item: Annotated[dict[str, Any], Body()],
     version: VersionQuery = None,
     if_match: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
-    row = await add_document_item(session, plan_id, collection, item, who, number=version, if_match=if_match)
-    stored = {k: v for k, v in item.items() if k != "kind"} if collection == "objectives" else item
-    return JSONResponse(stored, status_code=201, headers=version_headers(row))
+) -> Item:
+    row = await versions.add_document_item(session, plan_id, collection, item, who, number=version, if_match=if_match)
+    with_version_headers(response, row)
+    return {k: v for k, v in item.items() if k != "kind"} if collection == "objectives" else item
 
 
 @router.delete(
@@ -143,5 +128,7 @@ async def remove_item(
     version: VersionQuery = None,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    row = await remove_document_item(session, plan_id, collection, code, who, number=version, if_match=if_match)
+    row = await versions.remove_document_item(
+        session, plan_id, collection, code, who, number=version, if_match=if_match
+    )
     return Response(status_code=204, headers=version_headers(row))

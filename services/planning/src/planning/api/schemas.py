@@ -5,23 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
-from planning.db.models import Organisation, Plan, PlanVersion
+from pydantic import BaseModel, ConfigDict
 
 
 class OrganisationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     code: str
     name: str
     acronym: str | None
     country: str
 
-    @classmethod
-    def of(cls, row: Organisation) -> OrganisationOut:
-        return cls(code=row.code, name=row.name, acronym=row.acronym, country=row.country)
-
 
 class PlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     organisation_code: str
     framework: str
@@ -30,20 +28,10 @@ class PlanOut(BaseModel):
     current_version: int | None
     latest_version: int
 
-    @classmethod
-    def of(cls, row: Plan) -> PlanOut:
-        return cls(
-            id=row.id,
-            organisation_code=row.organisation_code,
-            framework=row.framework,
-            cycle_year=row.cycle_year,
-            title=row.title,
-            current_version=row.current_version,
-            latest_version=row.latest_version,
-        )
-
 
 class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     plan_id: str
     number: int
     status: str
@@ -55,22 +43,6 @@ class VersionOut(BaseModel):
     approved_at: datetime | None
     approved_by: str | None
     warnings: list[dict[str, Any]]
-
-    @classmethod
-    def of(cls, row: PlanVersion) -> VersionOut:
-        return cls(
-            plan_id=row.plan_id,
-            number=row.number,
-            status=row.status,
-            etag=row.etag,
-            content_hash=row.content_hash,
-            based_on=row.based_on,
-            created_at=row.created_at,
-            created_by=row.created_by,
-            approved_at=row.approved_at,
-            approved_by=row.approved_by,
-            warnings=row.warnings,
-        )
 
 
 class ImportOut(BaseModel):
@@ -84,6 +56,21 @@ class ImportOut(BaseModel):
     etag: str
     summary: dict[str, int]
     warnings: list[dict[str, str]]
+
+
+class OrganisationPage(BaseModel):
+    items: list[OrganisationOut]
+    next_cursor: str | None
+
+
+class PlanPage(BaseModel):
+    items: list[PlanOut]
+    next_cursor: str | None
+
+
+class VersionPage(BaseModel):
+    items: list[VersionOut]
+    next_cursor: str | None
 
 
 class ItemPage(BaseModel):

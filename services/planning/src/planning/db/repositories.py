@@ -15,227 +15,250 @@ from planning.domain.items import index_items
 DRAFT, APPROVED, SUPERSEDED = "draft", "approved", "superseded"
 
 
-class PlanRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+# --- organisations ---------------------------------------------------------------------------
 
-    # --- organisations ---------------------------------------------------------------------------
 
-    async def get_organisation(self, code: str) -> Organisation | None:
-        return await self.session.get(Organisation, code)
+async def get_organisation(session: AsyncSession, code: str) -> Organisation | None:
+    return await session.get(Organisation, code)
 
-    async def list_organisations(self, *, after: str | None, limit: int) -> list[Organisation]:
-        stmt = select(Organisation).order_by(Organisation.code).limit(limit)
-        if after is not None:
-            stmt = stmt.where(Organisation.code > after)
-        return list((await self.session.scalars(stmt)).all())
 
-    async def upsert_organisation(self, data: dict[str, Any]) -> tuple[Organisation, dict[str, Any] | None]:
-        """(row, previous values if it changed); a new organisation gives previous == {}."""
-        org = await self.get_organisation(data["code"])
-        values = {"name": data["name"], "acronym": data.get("acronym"), "country": data["country"]}
-        if org is None:
-            org = Organisation(code=data["code"], **values)
-            self.session.add(org)
-            await self.session.flush()
-            return org, {}
-        before = {"name": org.name, "acronym": org.acronym, "country": org.country}
-        if before == values:
-            return org, None
-        for key, value in values.items():
-            setattr(org, key, value)
-        await self.session.flush()
-        return org, before
+async def list_organisations(session: AsyncSession, *, after: str | None, limit: int) -> list[Organisation]:
+    stmt = select(Organisation).order_by(Organisation.code).limit(limit)
+    if after is not None:
+        stmt = stmt.where(Organisation.code > after)
+    return list((await session.scalars(stmt)).all())
 
-    # --- plans -----------------------------------------------------------------------------------
 
-    async def get_plan(self, plan_id: str, *, for_update: bool = False) -> Plan | None:
-        stmt = select(Plan).where(Plan.id == plan_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return await self.session.scalar(stmt)
+async def upsert_organisation(
+    session: AsyncSession, data: dict[str, Any]
+) -> tuple[Organisation, dict[str, Any] | None]:
+    """(row, previous values if it changed); a new organisation gives previous == {}."""
+    org = await get_organisation(session, data["code"])
+    values = {"name": data["name"], "acronym": data.get("acronym"), "country": data["country"]}
+    if org is None:
+        org = Organisation(code=data["code"], **values)
+        session.add(org)
+        await session.flush()
+        return org, {}
+    before = {"name": org.name, "acronym": org.acronym, "country": org.country}
+    if before == values:
+        return org, None
+    for key, value in values.items():
+        setattr(org, key, value)
+    await session.flush()
+    return org, before
 
-    async def list_plans(
-        self,
-        *,
-        after: str | None,
-        limit: int,
-        framework: str | None = None,
-        cycle_year: int | None = None,
-        organisation: str | None = None,
-    ) -> list[Plan]:
-        stmt = select(Plan).order_by(Plan.id).limit(limit)
-        if after is not None:
-            stmt = stmt.where(Plan.id > after)
-        if framework:
-            stmt = stmt.where(Plan.framework == framework)
-        if cycle_year is not None:
-            stmt = stmt.where(Plan.cycle_year == cycle_year)
-        if organisation:
-            stmt = stmt.where(Plan.organisation_code == organisation)
-        return list((await self.session.scalars(stmt)).all())
 
-    async def add_plan(self, plan: Plan) -> Plan:
-        self.session.add(plan)
-        await self.session.flush()
-        return plan
+# --- plans -----------------------------------------------------------------------------------
 
-    # --- versions --------------------------------------------------------------------------------
 
-    async def get_version(self, plan_id: str, number: int) -> PlanVersion | None:
-        return await self.session.get(PlanVersion, (plan_id, number))
+async def get_plan(session: AsyncSession, plan_id: str, *, for_update: bool = False) -> Plan | None:
+    stmt = select(Plan).where(Plan.id == plan_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
 
-    async def version_head(self, plan_id: str, number: int) -> tuple[str, str] | None:
-        """(etag, status) without loading the document: answers If-None-Match cheaply."""
-        row = (
-            await self.session.execute(
-                select(PlanVersion.etag, PlanVersion.status).where(
-                    PlanVersion.plan_id == plan_id, PlanVersion.number == number
-                )
+
+async def list_plans(
+    session: AsyncSession,
+    *,
+    after: str | None,
+    limit: int,
+    framework: str | None = None,
+    cycle_year: int | None = None,
+    organisation: str | None = None,
+) -> list[Plan]:
+    stmt = select(Plan).order_by(Plan.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(Plan.id > after)
+    if framework:
+        stmt = stmt.where(Plan.framework == framework)
+    if cycle_year is not None:
+        stmt = stmt.where(Plan.cycle_year == cycle_year)
+    if organisation:
+        stmt = stmt.where(Plan.organisation_code == organisation)
+    return list((await session.scalars(stmt)).all())
+
+
+async def add_plan(session: AsyncSession, plan: Plan) -> Plan:
+    session.add(plan)
+    await session.flush()
+    return plan
+
+
+# --- versions --------------------------------------------------------------------------------
+
+
+async def get_version(session: AsyncSession, plan_id: str, number: int) -> PlanVersion | None:
+    return await session.get(PlanVersion, (plan_id, number))
+
+
+async def version_head(session: AsyncSession, plan_id: str, number: int) -> tuple[str, str] | None:
+    """(etag, status) without loading the document: answers If-None-Match cheaply."""
+    row = (
+        await session.execute(
+            select(PlanVersion.etag, PlanVersion.status).where(
+                PlanVersion.plan_id == plan_id, PlanVersion.number == number
             )
-        ).first()
-        return None if row is None else (row[0], row[1])
-
-    async def list_versions(self, plan_id: str) -> list[PlanVersion]:
-        stmt = select(PlanVersion).where(PlanVersion.plan_id == plan_id).order_by(PlanVersion.number)
-        return list((await self.session.scalars(stmt)).all())
-
-    async def latest_draft(self, plan_id: str) -> PlanVersion | None:
-        stmt = (
-            select(PlanVersion)
-            .where(PlanVersion.plan_id == plan_id, PlanVersion.status == DRAFT)
-            .order_by(PlanVersion.number.desc())
-            .limit(1)
         )
-        return await self.session.scalar(stmt)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
-    async def add_version(self, version: PlanVersion) -> PlanVersion:
-        self.session.add(version)
-        await self.session.flush()
-        await self.replace_items(version.plan_id, version.number, version.document)
-        return version
 
-    async def update_document_if_match(
-        self,
-        plan_id: str,
-        number: int,
-        *,
-        expected_etag: str,
-        document: dict[str, Any],
-        content_hash: str,
-        etag: str,
-        warnings: list[dict[str, Any]],
-    ) -> bool:
-        """Conditional write of a draft's document: False when someone else changed it first.
+async def list_versions(session: AsyncSession, plan_id: str) -> list[PlanVersion]:
+    stmt = select(PlanVersion).where(PlanVersion.plan_id == plan_id).order_by(PlanVersion.number)
+    return list((await session.scalars(stmt)).all())
 
-        The WHERE on the ETag makes the check and the write one statement, so two concurrent edits
-        of the same representation cannot both succeed (PostgreSQL re-checks the WHERE after the
-        row lock is released; SQLite serialises writers with BEGIN IMMEDIATE).
-        """
-        result = await self.session.execute(
-            update(PlanVersion)
-            .where(
-                PlanVersion.plan_id == plan_id,
-                PlanVersion.number == number,
-                PlanVersion.status == DRAFT,
-                PlanVersion.etag == expected_etag,
-            )
-            .values(
-                document=document,
-                content_hash=content_hash,
-                etag=etag,
-                warnings=warnings,
-                updated_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
+
+async def latest_draft(session: AsyncSession, plan_id: str) -> PlanVersion | None:
+    stmt = (
+        select(PlanVersion)
+        .where(PlanVersion.plan_id == plan_id, PlanVersion.status == DRAFT)
+        .order_by(PlanVersion.number.desc())
+        .limit(1)
+    )
+    return await session.scalar(stmt)
+
+
+async def add_version(session: AsyncSession, version: PlanVersion) -> PlanVersion:
+    session.add(version)
+    await session.flush()
+    await replace_items(session, version.plan_id, version.number, version.document)
+    return version
+
+
+async def update_document_if_match(
+    session: AsyncSession,
+    plan_id: str,
+    number: int,
+    *,
+    expected_etag: str,
+    document: dict[str, Any],
+    content_hash: str,
+    etag: str,
+    warnings: list[dict[str, Any]],
+) -> bool:
+    """Conditional write of a draft's document: False when someone else changed it first.
+
+    The WHERE on the ETag makes the check and the write one statement, so two concurrent edits
+    of the same representation cannot both succeed (PostgreSQL re-checks the WHERE after the
+    row lock is released; SQLite serialises writers with BEGIN IMMEDIATE).
+    """
+    result = await session.execute(
+        update(PlanVersion)
+        .where(
+            PlanVersion.plan_id == plan_id,
+            PlanVersion.number == number,
+            PlanVersion.status == DRAFT,
+            PlanVersion.etag == expected_etag,
         )
-        if getattr(result, "rowcount", 0) != 1:
-            return False
-        await self.replace_items(plan_id, number, document)
-        return True
-
-    async def set_status_if_match(self, plan_id: str, number: int, *, expected_etag: str, status: str, by: str) -> bool:
-        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
-        if status == APPROVED:
-            values |= {"approved_at": utcnow(), "approved_by": by}
-        result = await self.session.execute(
-            update(PlanVersion)
-            .where(
-                PlanVersion.plan_id == plan_id,
-                PlanVersion.number == number,
-                PlanVersion.status == DRAFT,
-                PlanVersion.etag == expected_etag,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        .values(
+            document=document,
+            content_hash=content_hash,
+            etag=etag,
+            warnings=warnings,
+            updated_at=utcnow(),
         )
-        return getattr(result, "rowcount", 0) == 1
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    await replace_items(session, plan_id, number, document)
+    return True
 
-    async def supersede(self, plan_id: str, number: int) -> None:
-        await self.session.execute(
-            update(PlanVersion)
-            .where(PlanVersion.plan_id == plan_id, PlanVersion.number == number)
-            .values(status=SUPERSEDED, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
+
+async def set_status_if_match(
+    session: AsyncSession, plan_id: str, number: int, *, expected_etag: str, status: str, by: str
+) -> bool:
+    values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+    if status == APPROVED:
+        values |= {"approved_at": utcnow(), "approved_by": by}
+    result = await session.execute(
+        update(PlanVersion)
+        .where(
+            PlanVersion.plan_id == plan_id,
+            PlanVersion.number == number,
+            PlanVersion.status == DRAFT,
+            PlanVersion.etag == expected_etag,
         )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
 
-    async def refresh(self, obj: Any) -> None:
-        await self.session.refresh(obj)
 
-    # --- items -----------------------------------------------------------------------------------
+async def supersede(session: AsyncSession, plan_id: str, number: int) -> None:
+    await session.execute(
+        update(PlanVersion)
+        .where(PlanVersion.plan_id == plan_id, PlanVersion.number == number)
+        .values(status=SUPERSEDED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
-    async def replace_items(self, plan_id: str, number: int, document: dict[str, Any]) -> None:
-        await self.session.execute(delete(PlanItem).where(PlanItem.plan_id == plan_id, PlanItem.version == number))
-        self.session.add_all(
-            PlanItem(
-                plan_id=plan_id,
-                version=number,
-                kind=row.kind,
-                code=row.code,
-                position=row.position,
-                name=row.name,
-                unit_code=row.unit_code,
-                objective_code=row.objective_code,
-                indicator_code=row.indicator_code,
-                data=row.data,
-            )
-            for row in index_items(document)
+
+async def refresh(session: AsyncSession, obj: Any) -> None:
+    await session.refresh(obj)
+
+
+# --- items -----------------------------------------------------------------------------------
+
+
+async def replace_items(session: AsyncSession, plan_id: str, number: int, document: dict[str, Any]) -> None:
+    await session.execute(delete(PlanItem).where(PlanItem.plan_id == plan_id, PlanItem.version == number))
+    session.add_all(
+        PlanItem(
+            plan_id=plan_id,
+            version=number,
+            kind=row.kind,
+            code=row.code,
+            position=row.position,
+            name=row.name,
+            unit_code=row.unit_code,
+            objective_code=row.objective_code,
+            indicator_code=row.indicator_code,
+            data=row.data,
         )
-        await self.session.flush()
+        for row in index_items(document)
+    )
+    await session.flush()
 
-    async def list_items(
-        self,
-        plan_id: str,
-        number: int,
-        kinds: Sequence[str],
-        *,
-        after_position: int | None,
-        limit: int,
-        unit_code: str | None = None,
-        objective_code: str | None = None,
-        indicator_code: str | None = None,
-    ) -> list[PlanItem]:
-        stmt = (
-            select(PlanItem)
-            .where(PlanItem.plan_id == plan_id, PlanItem.version == number, PlanItem.kind.in_(kinds))
-            .order_by(PlanItem.position)
-            .limit(limit)
-        )
-        if after_position is not None:
-            stmt = stmt.where(PlanItem.position > after_position)
-        if unit_code:
-            stmt = stmt.where(PlanItem.unit_code == unit_code)
-        if objective_code:
-            stmt = stmt.where(PlanItem.objective_code == objective_code)
-        if indicator_code:
-            stmt = stmt.where(PlanItem.indicator_code == indicator_code)
-        return list((await self.session.scalars(stmt)).all())
 
-    async def get_item(self, plan_id: str, number: int, kinds: Sequence[str], code: str) -> PlanItem | None:
-        stmt = select(PlanItem).where(
-            PlanItem.plan_id == plan_id,
-            PlanItem.version == number,
-            PlanItem.kind.in_(kinds),
-            PlanItem.code == code,
-        )
-        return await self.session.scalar(stmt)
+async def list_items(
+    session: AsyncSession,
+    plan_id: str,
+    number: int,
+    kinds: Sequence[str],
+    *,
+    after_position: int | None,
+    limit: int,
+    unit_code: str | None = None,
+    objective_code: str | None = None,
+    indicator_code: str | None = None,
+) -> list[PlanItem]:
+    stmt = (
+        select(PlanItem)
+        .where(PlanItem.plan_id == plan_id, PlanItem.version == number, PlanItem.kind.in_(kinds))
+        .order_by(PlanItem.position)
+        .limit(limit)
+    )
+    if after_position is not None:
+        stmt = stmt.where(PlanItem.position > after_position)
+    if unit_code:
+        stmt = stmt.where(PlanItem.unit_code == unit_code)
+    if objective_code:
+        stmt = stmt.where(PlanItem.objective_code == objective_code)
+    if indicator_code:
+        stmt = stmt.where(PlanItem.indicator_code == indicator_code)
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_item(
+    session: AsyncSession, plan_id: str, number: int, kinds: Sequence[str], code: str
+) -> PlanItem | None:
+    stmt = select(PlanItem).where(
+        PlanItem.plan_id == plan_id,
+        PlanItem.version == number,
+        PlanItem.kind.in_(kinds),
+        PlanItem.code == code,
+    )
+    return await session.scalar(stmt)

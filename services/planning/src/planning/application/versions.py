@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
+from planning.application.reads import get_version_or_404
+from planning.db import repositories as repo
 from planning.db.models import AuditEvent, Plan, PlanVersion
-from planning.db.repositories import APPROVED, DRAFT, PlanRepository
+from planning.db.repositories import APPROVED, DRAFT
 from planning.domain.document import PlanDocument, content_hash, dump_document
 from planning.domain.items import add_item, patch_item, remove_item, summary
 from planning.domain.validation import ValidationReport, check_document
@@ -125,8 +127,7 @@ async def import_document(
     dumped = dump_document(doc)
     digest = content_hash(doc)
     plan_id = doc.plan.id
-    repo = PlanRepository(session)
-    plan = await repo.get_plan(plan_id, for_update=not dry_run)
+    plan = await repo.get_plan(session, plan_id, for_update=not dry_run)
     counts = summary(dumped)
 
     if plan is None:
@@ -137,7 +138,7 @@ async def import_document(
             raise Conflict(
                 f"Plan {plan_id} is a {plan.framework} plan; a document cannot change its framework.",
             )
-        latest = await repo.get_version(plan_id, plan.latest_version)
+        latest = await repo.get_version(session, plan_id, plan.latest_version)
         assert latest is not None
         if latest.content_hash == digest:
             return ImportResult(
@@ -153,7 +154,7 @@ async def import_document(
     if dry_run:
         return result
 
-    org, org_before = await repo.upsert_organisation(dumped["organisation"])
+    org, org_before = await repo.upsert_organisation(session, dumped["organisation"])
     if org_before is not None:
         await record_audit(
             session,
@@ -168,6 +169,7 @@ async def import_document(
     try:
         if plan is None:
             plan = await repo.add_plan(
+                session,
                 Plan(
                     id=plan_id,
                     organisation_code=doc.organisation.code,
@@ -176,11 +178,12 @@ async def import_document(
                     title=doc.plan.title,
                     current_version=None,
                     latest_version=1,
-                )
+                ),
             )
         if action == "replace_draft":
-            latest_etag = (await repo.get_version(plan_id, number)).etag  # type: ignore[union-attr]
+            latest_etag = (await repo.get_version(session, plan_id, number)).etag  # type: ignore[union-attr]
             if not await repo.update_document_if_match(
+                session,
                 plan_id,
                 number,
                 expected_etag=latest_etag,
@@ -192,6 +195,7 @@ async def import_document(
                 raise PreconditionFailed("The draft changed during the import; import again.")
         else:
             await repo.add_version(
+                session,
                 PlanVersion(
                     plan_id=plan_id,
                     number=number,
@@ -202,7 +206,7 @@ async def import_document(
                     warnings=warnings,
                     based_on=None if action == "create" else number - 1,
                     created_by=who.sub,
-                )
+                ),
             )
         plan.latest_version = number
         plan.title = doc.plan.title
@@ -215,38 +219,16 @@ async def import_document(
     return result
 
 
-async def get_plan_or_404(repo: PlanRepository, plan_id: str) -> Plan:
-    plan = await repo.get_plan(plan_id)
-    if plan is None:
-        raise NotFound(f"No plan {plan_id!r}.")
-    return plan
-
-
-async def get_version_or_404(repo: PlanRepository, plan_id: str, number: int) -> PlanVersion:
-    version = await repo.get_version(plan_id, number)
-    if version is None:
-        raise NotFound(f"Plan {plan_id!r} has no version {number}.")
-    return version
-
-
-async def tree_version(repo: PlanRepository, plan_id: str, number: int | None) -> PlanVersion:
-    """The version a reader gets: the one asked for, else the approved one, else the latest draft."""
-    plan = await get_plan_or_404(repo, plan_id)
-    if number is None:
-        number = plan.current_version or plan.latest_version
-    return await get_version_or_404(repo, plan_id, number)
-
-
-async def _draft_for_edit(repo: PlanRepository, plan_id: str, number: int | None) -> PlanVersion:
+async def _draft_for_edit(session: AsyncSession, plan_id: str, number: int | None) -> PlanVersion:
     # Lock the plan row first (PostgreSQL), as approve/revise/import do: one lock order, no deadlock.
-    if await repo.get_plan(plan_id, for_update=True) is None:
+    if await repo.get_plan(session, plan_id, for_update=True) is None:
         raise NotFound(f"No plan {plan_id!r}.")
     if number is None:
-        draft = await repo.latest_draft(plan_id)
+        draft = await repo.latest_draft(session, plan_id)
         if draft is None:
             raise Conflict(f"Plan {plan_id!r} has no draft version; revise the approved version first.")
         return draft
-    version = await get_version_or_404(repo, plan_id, number)
+    version = await get_version_or_404(session, plan_id, number)
     if version.status != DRAFT:
         raise Conflict(f"Version {number} of {plan_id!r} is {version.status}; only drafts can change.")
     return version
@@ -254,7 +236,6 @@ async def _draft_for_edit(repo: PlanRepository, plan_id: str, number: int | None
 
 async def _write_draft(
     session: AsyncSession,
-    repo: PlanRepository,
     version: PlanVersion,
     data: Any,
     who: Principal,
@@ -269,7 +250,7 @@ async def _write_draft(
         raise PlanInvalid(
             [{"path": "plan.id", "code": "plan_id_mismatch", "message": f"must stay {version.plan_id!r}"}]
         )
-    plan = await repo.get_plan(version.plan_id)  # already locked by _draft_for_edit
+    plan = await repo.get_plan(session, version.plan_id)  # already locked by _draft_for_edit
     assert plan is not None
     if doc.plan.framework.value != plan.framework:
         raise PlanInvalid([{"path": "plan.framework", "code": "framework_mismatch", "message": "cannot change"}])
@@ -280,6 +261,7 @@ async def _write_draft(
     etag = version_etag(version.plan_id, version.number, digest)
     expected = version.etag
     if not await repo.update_document_if_match(
+        session,
         version.plan_id,
         version.number,
         expected_etag=expected,
@@ -298,16 +280,15 @@ async def _write_draft(
         version.number,
         {**changes, "content_hash": [version.content_hash, digest]},
     )
-    await repo.refresh(version)
+    await repo.refresh(session, version)
     return version
 
 
 async def replace_document(
     session: AsyncSession, plan_id: str, number: int, data: Any, who: Principal, *, if_match: str | None
 ) -> PlanVersion:
-    repo = PlanRepository(session)
-    version = await _draft_for_edit(repo, plan_id, number)
-    return await _write_draft(session, repo, version, data, who, if_match=if_match, action="replace", changes={})
+    version = await _draft_for_edit(session, plan_id, number)
+    return await _write_draft(session, version, data, who, if_match=if_match, action="replace", changes={})
 
 
 async def patch_document_item(
@@ -321,8 +302,7 @@ async def patch_document_item(
     number: int | None,
     if_match: str | None,
 ) -> tuple[PlanVersion, dict[str, Any]]:
-    repo = PlanRepository(session)
-    version = await _draft_for_edit(repo, plan_id, number)
+    version = await _draft_for_edit(session, plan_id, number)
     if "code" in patch and patch["code"] != code:
         raise PlanInvalid([{"path": "code", "code": "immutable", "message": "an item's code cannot change"}])
     patched = patch_item(version.document, collection, code, patch)
@@ -335,9 +315,7 @@ async def patch_document_item(
             k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
         },
     }
-    version = await _write_draft(
-        session, repo, version, document, who, if_match=if_match, action="patch", changes=changes
-    )
+    version = await _write_draft(session, version, document, who, if_match=if_match, action="patch", changes=changes)
     return version, after
 
 
@@ -351,8 +329,7 @@ async def add_document_item(
     number: int | None,
     if_match: str | None,
 ) -> PlanVersion:
-    repo = PlanRepository(session)
-    version = await _draft_for_edit(repo, plan_id, number)
+    version = await _draft_for_edit(session, plan_id, number)
     try:
         document, _key = add_item(version.document, collection, item)
     except KeyError as exc:
@@ -360,9 +337,7 @@ async def add_document_item(
             [{"path": "kind", "code": "schema", "message": "strategic_objective or operational_objective"}]
         ) from exc
     changes = {"item": f"{collection}/{item.get('code')}", "created": item}
-    return await _write_draft(
-        session, repo, version, document, who, if_match=if_match, action="add_item", changes=changes
-    )
+    return await _write_draft(session, version, document, who, if_match=if_match, action="add_item", changes=changes)
 
 
 async def remove_document_item(
@@ -375,53 +350,51 @@ async def remove_document_item(
     number: int | None,
     if_match: str | None,
 ) -> PlanVersion:
-    repo = PlanRepository(session)
-    version = await _draft_for_edit(repo, plan_id, number)
+    version = await _draft_for_edit(session, plan_id, number)
     removed = remove_item(version.document, collection, code)
     if removed is None:
         raise NotFound(f"No {collection[:-1]} {code!r} in version {version.number} of {plan_id!r}.")
     document, item = removed
     changes = {"item": f"{collection}/{code}", "deleted": item}
-    return await _write_draft(
-        session, repo, version, document, who, if_match=if_match, action="remove_item", changes=changes
-    )
+    return await _write_draft(session, version, document, who, if_match=if_match, action="remove_item", changes=changes)
 
 
 async def approve(
     session: AsyncSession, plan_id: str, number: int, who: Principal, *, if_match: str | None
 ) -> PlanVersion:
-    repo = PlanRepository(session)
-    plan = await repo.get_plan(plan_id, for_update=True)
+    plan = await repo.get_plan(session, plan_id, for_update=True)
     if plan is None:
         raise NotFound(f"No plan {plan_id!r}.")
-    version = await get_version_or_404(repo, plan_id, number)
+    version = await get_version_or_404(session, plan_id, number)
     if version.status != DRAFT:
         raise Conflict(f"Version {number} of {plan_id!r} is {version.status}, not a draft.")
     _check_if_match(if_match, version.etag, required=True)
-    if not await repo.set_status_if_match(plan_id, number, expected_etag=version.etag, status=APPROVED, by=who.sub):
+    if not await repo.set_status_if_match(
+        session, plan_id, number, expected_etag=version.etag, status=APPROVED, by=who.sub
+    ):
         raise PreconditionFailed("The version changed since you read it; read it again.")
     previous = plan.current_version
     if previous is not None and previous != number:
-        await repo.supersede(plan_id, previous)
+        await repo.supersede(session, plan_id, previous)
     plan.current_version = number
     await session.flush()
     await _audit(session, who, "approve", plan_id, number, {"status": [DRAFT, APPROVED], "superseded": previous})
-    await repo.refresh(version)
+    await repo.refresh(session, version)
     return version
 
 
 async def revise(session: AsyncSession, plan_id: str, number: int, who: Principal) -> PlanVersion:
-    repo = PlanRepository(session)
-    plan = await repo.get_plan(plan_id, for_update=True)
+    plan = await repo.get_plan(session, plan_id, for_update=True)
     if plan is None:
         raise NotFound(f"No plan {plan_id!r}.")
-    source = await get_version_or_404(repo, plan_id, number)
+    source = await get_version_or_404(session, plan_id, number)
     if source.status != APPROVED:
         raise Conflict(f"Only the approved version can be revised; version {number} is {source.status}.")
-    if await repo.latest_draft(plan_id) is not None:
+    if await repo.latest_draft(session, plan_id) is not None:
         raise Conflict(f"Plan {plan_id!r} already has a draft version; edit it instead.")
     new_number = plan.latest_version + 1
     draft = await repo.add_version(
+        session,
         PlanVersion(
             plan_id=plan_id,
             number=new_number,
@@ -432,7 +405,7 @@ async def revise(session: AsyncSession, plan_id: str, number: int, who: Principa
             warnings=source.warnings,
             based_on=number,
             created_by=who.sub,
-        )
+        ),
     )
     plan.latest_version = new_number
     await session.flush()

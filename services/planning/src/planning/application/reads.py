@@ -1,0 +1,155 @@
+"""Reads of plans, versions and items; every one is checked against the caller's grants first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metas_kit.auth import Principal
+from metas_kit.errors import NotFound
+from planning.db import repositories as repo
+from planning.db.models import Organisation, Plan, PlanItem, PlanVersion
+from planning.domain.items import kinds_of
+
+
+async def get_plan_or_404(session: AsyncSession, plan_id: str) -> Plan:
+    plan = await repo.get_plan(session, plan_id)
+    if plan is None:
+        raise NotFound(f"No plan {plan_id!r}.")
+    return plan
+
+
+async def get_version_or_404(session: AsyncSession, plan_id: str, number: int) -> PlanVersion:
+    version = await repo.get_version(session, plan_id, number)
+    if version is None:
+        raise NotFound(f"Plan {plan_id!r} has no version {number}.")
+    return version
+
+
+async def tree_version(session: AsyncSession, plan_id: str, number: int | None) -> PlanVersion:
+    """The version a reader gets: the one asked for, else the approved one, else the latest draft."""
+    plan = await get_plan_or_404(session, plan_id)
+    if number is None:
+        number = plan.current_version or plan.latest_version
+    return await get_version_or_404(session, plan_id, number)
+
+
+async def list_organisations(
+    session: AsyncSession, who: Principal, *, after: str | None, limit: int
+) -> list[Organisation]:
+    return await repo.list_organisations(session, after=after, limit=limit)
+
+
+async def get_organisation(session: AsyncSession, who: Principal, code: str) -> Organisation:
+    row = await repo.get_organisation(session, code)
+    if row is None:
+        raise NotFound(f"No organisation {code!r}.")
+    return row
+
+
+async def list_plans(
+    session: AsyncSession,
+    who: Principal,
+    *,
+    after: str | None,
+    limit: int,
+    framework: str | None,
+    cycle_year: int | None,
+    organisation: str | None,
+) -> list[Plan]:
+    return await repo.list_plans(
+        session, after=after, limit=limit, framework=framework, cycle_year=cycle_year, organisation=organisation
+    )
+
+
+async def get_plan(session: AsyncSession, who: Principal, plan_id: str) -> Plan:
+    return await get_plan_or_404(session, plan_id)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionHead:
+    """What answers a conditional read without loading the document."""
+
+    number: int
+    etag: str
+    status: str
+
+
+async def tree_head(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> VersionHead | None:
+    """The ETag and status of the version a reader gets (None when it does not exist)."""
+    plan = await get_plan_or_404(session, plan_id)
+    number = number or plan.current_version or plan.latest_version
+    head = await repo.version_head(session, plan_id, number)
+    return None if head is None else VersionHead(number, *head)
+
+
+async def read_version(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> PlanVersion:
+    """The version asked for, else the approved one, else the latest draft."""
+    return await tree_version(session, plan_id, number)
+
+
+async def list_versions(session: AsyncSession, who: Principal, plan_id: str) -> list[PlanVersion]:
+    await get_plan_or_404(session, plan_id)
+    return await repo.list_versions(session, plan_id)
+
+
+async def get_version(session: AsyncSession, who: Principal, plan_id: str, number: int) -> PlanVersion:
+    await get_plan_or_404(session, plan_id)
+    return await get_version_or_404(session, plan_id, number)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    unit_code: str | None = None
+    objective_code: str | None = None
+    indicator_code: str | None = None
+    level: str | None = None
+
+
+def _kinds(collection: str, level: str | None) -> tuple[str, ...]:
+    if collection == "objectives" and level is not None:
+        return (f"{level}_objective",)
+    return kinds_of(collection)
+
+
+def item_body(collection: str, item: PlanItem) -> dict[str, Any]:
+    """An item as served: objectives carry their kind (strategic or operational), other items do not."""
+    return {"kind": item.kind, **item.data} if collection == "objectives" else item.data
+
+
+async def list_items(
+    session: AsyncSession,
+    who: Principal,
+    plan_id: str,
+    collection: str,
+    *,
+    number: int | None,
+    after_position: int | None,
+    limit: int,
+    filters: ItemFilter,
+) -> tuple[PlanVersion, list[PlanItem]]:
+    version = await tree_version(session, plan_id, number)
+    items = await repo.list_items(
+        session,
+        plan_id,
+        version.number,
+        _kinds(collection, filters.level),
+        after_position=after_position,
+        limit=limit,
+        unit_code=filters.unit_code,
+        objective_code=filters.objective_code,
+        indicator_code=filters.indicator_code,
+    )
+    return version, items
+
+
+async def get_item(
+    session: AsyncSession, who: Principal, plan_id: str, collection: str, code: str, *, number: int | None
+) -> tuple[PlanVersion, PlanItem]:
+    version = await tree_version(session, plan_id, number)
+    item = await repo.get_item(session, plan_id, version.number, kinds_of(collection), code)
+    if item is None:
+        raise NotFound(f"No {collection[:-1]} {code!r} in version {version.number} of {plan_id!r}.")
+    return version, item

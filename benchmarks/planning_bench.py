@@ -55,11 +55,11 @@ from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
 from metas_kit.migrations import upgrade_head
 from planning.app import ALEMBIC_INI, create_app
+from planning.application.reads import get_plan_or_404, get_version_or_404
 from planning.db import repositories as repo
 from planning.domain.document import PlanDocument, _json_default, content_hash, parse_document
 from planning.domain.validation import check_document
 from planning.settings import Settings
-from planning.application.reads import get_plan_or_404, get_version_or_404
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "data" / "plans"

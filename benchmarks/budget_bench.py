@@ -46,9 +46,10 @@ from _bench_support import (
 )
 from fastapi import Response
 
-from budget.api.common import budget_context
 from budget.api.reports import reconciliation, report_planned_vs_executed
 from budget.app import ALEMBIC_INI, create_app
+from budget.application.context import BudgetCache
+from budget.application.context import load as budget_context
 from budget.db import repositories as repo
 from budget.domain.amounts import AmountInput, build_entry
 from budget.domain.published import parse_published
@@ -77,7 +78,7 @@ def render(result: Any) -> bytes:
 async def add_synthetic_amounts(db: Database, count: int) -> None:
     """``count`` more executed amounts (valid, spread over the months of 2021-2026) before the runs."""
     async with db.sessionmaker() as session:
-        ctx = await budget_context(session)
+        ctx = await budget_context(session, BudgetCache())
         for i in range(count):
             raw = AmountInput(
                 breakdown="subinvestment",
@@ -111,7 +112,7 @@ async def bench_backend(label: str, url: str, reads: int, writes: int, extra: in
         if extra:
             await add_synthetic_amounts(db, extra)
         async with db.sessionmaker() as session:
-            ctx = await budget_context(session)
+            ctx = await budget_context(session, app.state.budget.cache)
             entries = await repo.all_entries(session)
         out(f"{len(entries)} amounts in the database\n\n")
         transport = httpx.ASGITransport(app=app)
@@ -122,7 +123,7 @@ async def bench_backend(label: str, url: str, reads: int, writes: int, extra: in
             def handler(call: Callable[[Any, Any], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
                 async def run() -> None:
                     async with db.sessionmaker() as session:
-                        render(await call(session, await budget_context(session)))
+                        render(await call(session, app.state.budget))
                         await session.commit()
 
                 return run
@@ -146,7 +147,7 @@ async def bench_backend(label: str, url: str, reads: int, writes: int, extra: in
                     {
                         "domain: planned_vs_executed": domain(lambda: planned_vs_executed(entries, ["eixo", "year"])),
                         "handler, no HTTP": handler(
-                            lambda s, c: report_planned_vs_executed(s, c, VIEWER, "eixo,year", None, None, None, "json")
+                            lambda s, c: report_planned_vs_executed(s, VIEWER, c, "eixo,year", None, None, None, "json")
                         ),
                         "service GET": service("/v1/budget/reports/planned-vs-executed", report_json),
                     },
@@ -156,7 +157,7 @@ async def bench_backend(label: str, url: str, reads: int, writes: int, extra: in
                     {
                         "domain: planned_vs_executed": domain(lambda: planned_vs_executed(entries, ["rubric"])),
                         "handler, no HTTP": handler(
-                            lambda s, c: report_planned_vs_executed(s, c, VIEWER, "rubric", None, None, None, "csv")
+                            lambda s, c: report_planned_vs_executed(s, VIEWER, c, "rubric", None, None, None, "csv")
                         ),
                         "service GET": service("/v1/budget/reports/planned-vs-executed", report_csv),
                     },
@@ -165,7 +166,7 @@ async def bench_backend(label: str, url: str, reads: int, writes: int, extra: in
                     "reconciliation (mismatches only, JSON)",
                     {
                         "domain: run_checks": domain(lambda: run_checks(ctx.published.budget, ctx.codes)),
-                        "handler, no HTTP": handler(lambda s, c: reconciliation(s, c, VIEWER, False, None, "json")),
+                        "handler, no HTTP": handler(lambda s, c: reconciliation(s, VIEWER, c, False, None, "json")),
                         "service GET": service("/v1/budget/reconciliation", {}),
                     },
                 ),

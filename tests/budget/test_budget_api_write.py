@@ -245,11 +245,11 @@ async def test_update_needs_if_match(api: httpx.AsyncClient, writer: dict[str, s
     assert (await api.get(url, headers=writer)).json()["gross"] == "369.00"
     audit = await api.get(
         "/v1/audit",
-        params={"entity_type": "budget_amount", "entity_id": url.rsplit("/", 1)[-1]},
+        params={"entity_type": "amount", "entity_id": url.rsplit("/", 1)[-1]},
         headers=auth("auditor", sub="carol"),
     )
     actions = [e["action"] for e in audit.json()["items"]]
-    assert actions == ["update", "create"]
+    assert actions == ["amount.update", "amount.create"]
     assert audit.json()["items"][0]["changes"]["gross"] == ["246.00", "369.00"]
     resp = await api.delete(url, headers={**writer, "if-match": resp.headers["etag"]})
     assert resp.status_code == 204

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from budget.api.reports import _totals
+from budget.application.context import BudgetCache, code_tables
 from budget.db import models as m
 from budget.db import repositories as repo
 from budget.domain.amounts import AmountEntry, Breakdown, FundingSource, Phase
@@ -206,8 +207,9 @@ async def test_a_rolled_back_write_leaves_the_gauges(api_app: FastAPI) -> None:
 
 async def test_code_tables_are_cached_and_a_new_version_is_seen(api_app: FastAPI) -> None:
     async with api_app.state.db.sessionmaker() as session:
-        first = await repo.code_tables(session)
-        again = await repo.code_tables(session)
+        cache = BudgetCache()
+        first = await code_tables(session, cache)
+        again = await code_tables(session, cache)
         assert again == first
         assert again[-1] is first[-1]  # the same objects: not read again
         assert [t.version for t in first] == ["2024.1"]
@@ -220,13 +222,13 @@ async def test_code_tables_are_cached_and_a_new_version_is_seen(api_app: FastAPI
             capital=frozenset(),
         )
         assert await repo.add_code_table(session, new)
-        tables = await repo.code_tables(session)
+        tables = await code_tables(session, cache)
         assert [t.version for t in tables] == ["2024.1", "2099.1"]
         assert tables[-1].codes == {"D.01": "Despesas com o pessoal"}
         assert tables[-1].current == frozenset({"D.01"})
         await session.rollback()
     async with api_app.state.db.sessionmaker() as session:
-        assert [t.version for t in await repo.code_tables(session)] == ["2024.1"]
+        assert [t.version for t in await code_tables(session, cache)] == ["2024.1"]
 
 
 # ---- SQL grouping against the domain on every amount ---------------------------------------------------

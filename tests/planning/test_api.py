@@ -40,7 +40,10 @@ async def test_seed_loader_loads_both_plans_idempotently(api: Api) -> None:
     versions = (await api.client.get("/v1/plans/ipsm-2014-acordo/versions", headers=VIEWER)).json()
     assert [v["status"] for v in versions["items"]] == ["approved"]
     orgs = (await api.client.get("/v1/audit", params={"entity_type": "organisation"}, headers=ADMIN)).json()
-    assert sorted((e["entity_id"], e["action"]) for e in orgs["items"]) == [("ii", "create"), ("ipsm", "create")]
+    assert sorted((e["entity_id"], e["action"]) for e in orgs["items"]) == [
+        ("ii", "organisation.create"),
+        ("ipsm", "organisation.create"),
+    ]
     assert (await api.client.get("/v1/organisations/ipsm", headers=VIEWER)).json()["country"] == "BR"
 
 
@@ -71,7 +74,7 @@ async def test_importing_the_same_document_twice_changes_nothing(api: Api) -> No
     versions = (await api.client.get("/v1/plans/ipsm-2014-acordo/versions", headers=VIEWER)).json()["items"]
     assert len(versions) == 1
     audit = (await api.client.get("/v1/audit", params={"entity_type": "plan_version"}, headers=ADMIN)).json()
-    assert [e["action"] for e in audit["items"]] == ["import"]  # one write, one audit event
+    assert [e["action"] for e in audit["items"]] == ["plan.import"]  # one write, one audit event
     metrics = (await api.client.get("/metrics")).text
     assert 'metas_planning_plan_writes_total{action="create",plan="ipsm-2014-acordo"}' in metrics
 
@@ -217,12 +220,12 @@ async def test_versions_draft_approve_revise_and_item_edits(api: Api) -> None:
 
     audit = (await api.client.get("/v1/audit", params={"entity_type": "plan_version"}, headers=ADMIN)).json()
     assert [e["action"] for e in reversed(audit["items"])] == [
-        "import",
-        "patch",
-        "approve",
-        "revise",
-        "patch",
-        "approve",
+        "plan.import",
+        "plan_item.update",
+        "plan.approve",
+        "plan.revise",
+        "plan_item.update",
+        "plan.approve",
     ]
     first_patch = audit["items"][-2]["changes"]
     assert first_patch["item"] == "indicators/DP-I1"

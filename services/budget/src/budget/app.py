@@ -7,9 +7,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from budget.api.routers import all_routers
+from budget.application.scope import BudgetState
+from budget.db.base import AuditEvent
 from budget.metrics import refresh_once
 from budget.settings import Settings, get_settings
 from metas_kit.app import create_service_app
+from metas_kit.audit import audit_router
 from metas_kit.background import Periodic
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
@@ -24,12 +27,14 @@ async def _close_clients(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     gauges = Periodic("budget-gauges", settings.metrics_refresh_seconds, refresh_once)
-    return create_service_app(
+    app = create_service_app(
         name="budget",
         settings=settings,
-        routers=all_routers(),
+        routers=[*all_routers(), audit_router(AuditEvent)],
         alembic_ini=ALEMBIC_INI,
         on_startup=[gauges.start],
         on_shutdown=[gauges.stop, _close_clients],
         description="PRR investment structure, economic classification, amounts, VAT split and reconciliation.",
     )
+    app.state.budget = BudgetState(organisation=settings.organisation)
+    return app

@@ -59,7 +59,7 @@ async def load_seed(session: AsyncSession, data_dir: Path) -> SeedResult:
                 session,
                 m.AuditEvent,
                 SEED_PRINCIPAL,
-                action="create",
+                action="code_table_version.create",
                 entity_type="code_table_version",
                 entity_id=table.version,
                 changes={"created": {"version": table.version, "codes": len(table.codes)}},
@@ -82,7 +82,7 @@ async def load_seed(session: AsyncSession, data_dir: Path) -> SeedResult:
     )
     session.add(row)
     await repo.delete_seed_amounts(session, pb.investment_code)
-    tables = await repo.code_tables(session)
+    tables = await repo.read_code_tables(session, await repo.code_table_key(session))
     codes = tables[-1]
     structure = Structure.from_published(pb)
     n = 0
@@ -95,7 +95,7 @@ async def load_seed(session: AsyncSession, data_dir: Path) -> SeedResult:
         session,
         m.AuditEvent,
         SEED_PRINCIPAL,
-        action="load",
+        action="published_budget.load",
         entity_type="published_budget",
         entity_id=str(row.id),
         changes={"created": {"sha256": sha, "source_file": SEED_FILE, "amounts": n}},

@@ -12,6 +12,9 @@ class Settings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/budget.db"
     planning_url: str = "http://127.0.0.1:8001"
+    # The organisation that owns this installation's budget (the PRR investment of Instituto de Informática):
+    # only grants for it (or installation-wide ones) read or write the budget.
+    organisation: str = "ii"
 
 
 @lru_cache

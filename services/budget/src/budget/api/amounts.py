@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from budget.api.common import BudgetWriter, ContextDep, field_error, money
-from budget.db import models as m
-from budget.db import repositories as repo
-from budget.domain.amounts import FIRST_YEAR, LAST_YEAR, AmountEntry, AmountError, AmountInput, build_entry
-from budget.domain.economic_codes import CodeError, CodeTable, table_in_force
-from budget.metrics import record_change
-from metas_kit.audit import record_audit
+from budget.api.common import BudgetWriter, StateDep
+from budget.application import amounts
+from budget.db.base import IdempotencyRecord
+from budget.domain.amounts import AmountInput
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
-from metas_kit.errors import PROBLEM_RESPONSES, Conflict, NotFound
-from metas_kit.etag import not_modified, require_if_match, version_etag
+from metas_kit.errors import PROBLEM_RESPONSES
+from metas_kit.etag import not_modified
 from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep, encode_cursor
 
@@ -105,108 +101,32 @@ class AmountPage(BaseModel):
     next_cursor: str | None
 
 
-def _read(row: m.BudgetAmount) -> AmountRead:
-    e = repo.to_entry(row)
-    return AmountRead(
-        id=row.id,
-        breakdown=row.breakdown,
-        year=row.year,
-        month=row.month,
-        phase=row.phase,
-        eixo=row.eixo,
-        subinvestment=row.subinvestment,
-        fund_item=row.fund_item,
-        rubric=row.rubric,
-        code_table_version=row.code_table_version,
-        npd=row.npd,
-        funding_source=row.funding_source,
-        vat_rate=str(e.vat_rate),
-        gross=money(e.gross) or "0.00",
-        net=money(e.net) or "0.00",
-        vat=money(e.vat) or "0.00",
-        prr_eur=money(e.prr) or "0.00",
-        national_eur=money(e.national) or "0.00",
-        description=row.description,
-        source=row.source,
-        origin=row.origin,
-        revision=row.revision,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _etag(row: m.BudgetAmount) -> str:
-    return version_etag("amount", row.id, row.revision)
-
-
-def _snapshot(row: m.BudgetAmount) -> dict[str, Any]:
-    return _read(row).model_dump(mode="json", exclude={"created_at", "updated_at"})
-
-
-def _build(raw: AmountInput, ctx: ContextDep) -> tuple[AmountEntry, CodeTable]:
-    """Validate against the structure and the code table in force on the amount's date."""
-    try:
-        if not FIRST_YEAR <= raw.year <= LAST_YEAR:
-            raise ValueError("year out of range")  # build_entry reports it on the year field
-        on = date(raw.year, raw.month if raw.month and 1 <= raw.month <= 12 else 1, 1)
-        codes = table_in_force(ctx.tables, on)
-    except ValueError:
-        codes = ctx.codes
-    except CodeError:
-        if raw.rubric is not None:
-            raise field_error("rubric", f"no economic code table is in force in {raw.year}") from None
-        codes = ctx.codes  # no rubric to validate; the year itself is checked by build_entry
-    try:
-        return build_entry(raw, ctx.structure, codes), codes
-    except AmountError as exc:
-        raise field_error(exc.field, str(exc)) from None
+def _read(row: Any) -> AmountRead:
+    return AmountRead(**amounts.view(row))
 
 
 @router.post("", status_code=201, summary="Record an amount (split into net and VAT)", response_model=AmountRead)
 async def create_amount(
-    body: AmountCreate, request: Request, who: BudgetWriter, session: SessionDep, ctx: ContextDep
-) -> Response:
+    body: AmountCreate, request: Request, response: Response, who: BudgetWriter, session: SessionDep, state: StateDep
+) -> Any:
     payload = body.model_dump(mode="json")
-    replayed = await replay(session, m.IdempotencyRecord, request, who, payload)
+    replayed = await replay(session, IdempotencyRecord, request, who, payload)
     if replayed is not None:
         return replayed
-    entry, codes = _build(
-        AmountInput(
-            breakdown=body.breakdown,
-            year=body.year,
-            month=body.month,
-            phase=body.phase,
-            amount=body.amount,
-            basis=body.basis,
-            vat_rate=body.vat_rate,
-            eixo=body.eixo,
-            subinvestment=body.subinvestment,
-            fund_item=body.fund_item,
-            rubric=body.rubric,
-            npd=body.npd,
-            funding_source=body.funding_source,
-            description=body.description,
-            source="api",
-        ),
-        ctx,
-    )
-    row = repo.add_amount(session, entry, code_table_version=codes.version)
-    await session.flush()
-    await session.refresh(row)
-    out = _read(row).model_dump(mode="json")
-    await record_audit(
-        session, m.AuditEvent, who, action="create", entity_type="budget_amount", entity_id=str(row.id), after=out
-    )
-    headers = {"etag": _etag(row), "location": f"/v1/budget/amounts/{row.id}"}
-    remember(session, m.IdempotencyRecord, request, who, payload, status_code=201, body=out, headers=headers)
-    await record_change(session, None, entry)
-    return JSONResponse(out, status_code=201, headers=headers)
+    row = await amounts.create(session, state, who, AmountInput(**body.model_dump(), source="api"))
+    out = _read(row)
+    headers = {"etag": amounts.etag(row), "location": f"/v1/budget/amounts/{row.id}"}
+    response.headers.update(headers)
+    body_json = out.model_dump(mode="json")
+    remember(session, IdempotencyRecord, request, who, payload, status_code=201, body=body_json, headers=headers)
+    return out
 
 
-@router.get("", summary="List amounts (filters; keyset pagination)", response_model=AmountPage)
+@router.get("", summary="List amounts (filters; keyset pagination)")
 async def list_amounts(
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
+    state: StateDep,
     page: PageDep,
     breakdown: Annotated[Literal["subinvestment", "rubric", "procurement"] | None, Query()] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
@@ -223,11 +143,13 @@ async def list_amounts(
     after = page.cursor.get("id") if page.cursor else None
     if not isinstance(after, int) or not 0 <= after < 2**63:
         after = None
-    rows = await repo.list_amounts(
+    rows = await amounts.list_page(
         session,
-        repo.AmountFilter(breakdown, year, month, phase, eixo, subinvestment, fund_item, rubric, origin),
+        state,
+        who,
+        amounts.AmountFilter(breakdown, year, month, phase, eixo, subinvestment, fund_item, rubric, origin),
         limit=page.limit + 1,
-        after_id=after if isinstance(after, int) else None,
+        after_id=after,
     )
     more = len(rows) > page.limit
     rows = rows[: page.limit]
@@ -236,108 +158,45 @@ async def list_amounts(
     )
 
 
-async def _get_or_404(session: SessionDep, amount_id: int) -> m.BudgetAmount:
-    row = await repo.get_amount(session, amount_id)
-    if row is None:
-        raise NotFound(f"Amount {amount_id} does not exist.")
-    return row
+@router.get(
+    "/{amount_id}",
+    summary="One amount (with its ETag; If-None-Match -> 304)",
+    response_model=AmountRead,
+    responses={304: {"description": "Not modified (If-None-Match)"}},
+)
+async def get_amount(
+    amount_id: AmountId, request: Request, response: Response, session: SessionDep, who: Reader, state: StateDep
+) -> Any:
+    row = await amounts.get(session, state, who, amount_id)
+    etag = amounts.etag(row)
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"etag": etag})
+    response.headers["etag"] = etag
+    return _read(row)
 
 
-def _refuse_seed(row: m.BudgetAmount) -> None:
-    if row.origin == "seed":
-        raise Conflict(
-            "This amount is a published (seed) figure and is never altered; record a 'corrected' amount instead."
-        )
-
-
-@router.get("/{amount_id}", summary="One amount (with its ETag; If-None-Match -> 304)", response_model=AmountRead)
-async def get_amount(amount_id: AmountId, request: Request, session: SessionDep, _who: Reader) -> Response:
-    row = await _get_or_404(session, amount_id)
-    if not_modified(request, _etag(row)):
-        return Response(status_code=304, headers={"etag": _etag(row)})
-    return JSONResponse(_read(row).model_dump(mode="json"), headers={"etag": _etag(row)})
-
-
-@router.patch("/{amount_id}", summary="Change an amount (If-Match required)", response_model=AmountRead)
+@router.patch("/{amount_id}", summary="Change an amount (If-Match required)")
 async def patch_amount(
-    amount_id: AmountId, body: AmountPatch, request: Request, who: BudgetWriter, session: SessionDep, ctx: ContextDep
-) -> Response:
-    row = await _get_or_404(session, amount_id)
-    _refuse_seed(row)
-    require_if_match(request, _etag(row))
-    before = _snapshot(row)
-    changes = body.model_dump(exclude_unset=True)
-    current = repo.to_entry(row)
-
-    def keep(key: str, default: Any) -> Any:
-        # null on a field that cannot be empty means "unchanged"; on month/rubric/... it clears the field
-        value = changes.get(key)
-        return default if value is None else value
-
-    merged = AmountInput(
-        breakdown=row.breakdown,
-        year=keep("year", row.year),
-        month=changes.get("month", row.month),
-        phase=keep("phase", row.phase),
-        # an unchanged amount is re-split from its stored gross
-        amount=keep("amount", str(current.gross)),
-        basis=keep("basis", "gross") if changes.get("amount") is not None else "gross",
-        vat_rate=changes.get("vat_rate", str(current.vat_rate)),
-        eixo=row.eixo,
-        subinvestment=changes.get("subinvestment", row.subinvestment),
-        fund_item=changes.get("fund_item", row.fund_item),
-        rubric=changes.get("rubric", row.rubric),
-        npd=changes.get("npd", row.npd),
-        funding_source=keep("funding_source", row.funding_source),
-        description=keep("description", row.description),
-        source=row.source,
-    )
-    if "subinvestment" in changes or "fund_item" in changes:
-        merged.eixo = None  # the eixo follows the new position
-    entry, codes = _build(merged, ctx)
-    columns = repo.entry_columns(entry)
-    code_version = codes.version if entry.rubric else None
-    if row.code_table_version == code_version and all(getattr(row, k) == v for k, v in columns.items()):
-        # Nothing changed (e.g. `{}`, or the values already stored): no revision, no audit event, same ETag.
-        return JSONResponse(_read(row).model_dump(mode="json"), headers={"etag": _etag(row)})
-    for key, value in columns.items():
-        setattr(row, key, value)
-    row.code_table_version = code_version
-    row.revision += 1
-    await session.flush()
-    await session.refresh(row)
-    out = _read(row).model_dump(mode="json")
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        action="update",
-        entity_type="budget_amount",
-        entity_id=str(row.id),
-        before=before,
-        after=_snapshot(row),
-    )
-    await record_change(session, current, entry)
-    return JSONResponse(out, headers={"etag": _etag(row)})
+    amount_id: AmountId,
+    body: AmountPatch,
+    response: Response,
+    who: BudgetWriter,
+    session: SessionDep,
+    state: StateDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> AmountRead:
+    row = await amounts.update(session, state, who, amount_id, body.model_dump(exclude_unset=True), if_match=if_match)
+    response.headers["etag"] = amounts.etag(row)
+    return _read(row)
 
 
 @router.delete("/{amount_id}", status_code=204, summary="Delete an amount (If-Match required)")
-async def delete_amount(amount_id: AmountId, request: Request, session: SessionDep, who: BudgetWriter) -> Response:
-    row = await _get_or_404(session, amount_id)
-    _refuse_seed(row)
-    require_if_match(request, _etag(row))
-    before = _snapshot(row)
-    removed = repo.to_entry(row)
-    await session.delete(row)
-    await session.flush()
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        action="delete",
-        entity_type="budget_amount",
-        entity_id=str(amount_id),
-        before=before,
-    )
-    await record_change(session, removed, None)
+async def delete_amount(
+    amount_id: AmountId,
+    session: SessionDep,
+    who: BudgetWriter,
+    state: StateDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    await amounts.delete(session, state, who, amount_id, if_match=if_match)
     return Response(status_code=204)

@@ -1,67 +1,54 @@
-"""Shared pieces of the budget routers: roles, the loaded budget context, money formatting, CSV."""
+"""Shared pieces of the budget routers: the app's budget state and planning client, money formatting, CSV."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from budget.db import repositories as repo
-from budget.domain.amounts import Structure
-from budget.domain.economic_codes import CodeTable
+from budget.application.scope import BudgetState
+from budget.clients.planning import PlanningClient
 from budget.domain.money import format_money
 from metas_kit.auth import Principal, require_roles
-from metas_kit.db import SessionDep
-from metas_kit.errors import AppError, ValidationFailed
+from metas_kit.http import make_client
 
 BudgetWriter = Annotated[Principal, Depends(require_roles("budget"))]
 
 
-class BudgetNotLoaded(AppError):
-    status, type_slug, title = 409, "budget-not-loaded", "No published budget loaded"
+async def budget_state(request: Request) -> BudgetState:
+    state: BudgetState = request.app.state.budget
+    return state
 
 
-@dataclass(frozen=True, slots=True)
-class BudgetContext:
-    published: repo.Published
-    tables: list[CodeTable]
-    structure: Structure
-
-    @property
-    def codes(self) -> CodeTable:
-        """The code table in force for new amounts: the latest version."""
-        return self.tables[-1]
+StateDep = Annotated[BudgetState, Depends(budget_state)]
 
 
-# Structures by the published document's hash (a stored document never changes, nor its structure).
-_STRUCTURES: dict[str, Structure] = {}
+async def planning_client(request: Request) -> PlanningClient:
+    """One pooled client per app, created on the first link request (never at import or start)."""
+    client: PlanningClient | None = getattr(request.app.state, "planning_client", None)
+    if client is None:
+        settings = request.app.state.settings
+        http = make_client(
+            settings.planning_url,
+            timeout=settings.upstream_timeout_seconds,
+            service_name="budget",
+            jwt_secret=request.app.state.jwt_secret,
+        )
+        client = PlanningClient(http)
+        request.app.state.planning_client = client
+    return client
 
 
-def _structure(published: repo.Published) -> Structure:
-    structure = _STRUCTURES.get(published.row.sha256)
-    if structure is None:
-        structure = Structure.from_published(published.budget)
-        if len(_STRUCTURES) > 8:
-            _STRUCTURES.clear()
-        _STRUCTURES[published.row.sha256] = structure
-    return structure
+PlanningDep = Annotated[PlanningClient, Depends(planning_client)]
 
-
-async def budget_context(session: SessionDep) -> BudgetContext:
-    published = await repo.latest_published(session)
-    tables = await repo.code_tables(session)
-    if published is None or not tables:
-        raise BudgetNotLoaded("No published budget is loaded; run `python -m budget.seed data/budget`.")
-    return BudgetContext(published=published, tables=tables, structure=_structure(published))
-
-
-ContextDep = Annotated[BudgetContext, Depends(budget_context)]
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}
+}
 
 
 def money(value: Decimal | None) -> str | None:
@@ -70,10 +57,6 @@ def money(value: Decimal | None) -> str | None:
 
 def pct(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
-
-
-def field_error(field: str, message: str, kind: str = "value_error") -> ValidationFailed:
-    return ValidationFailed([{"path": field, "message": message, "type": kind}], detail=message)
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:

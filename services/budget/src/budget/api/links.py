@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from budget.api.common import BudgetWriter, ContextDep, field_error
-from budget.clients.planning import PlanningClient
-from budget.db import models as m
-from budget.db import repositories as repo
-from metas_kit.audit import record_audit
+from budget.api.common import BudgetWriter, PlanningDep, StateDep
+from budget.application import links
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
-from metas_kit.errors import PROBLEM_RESPONSES, NotFound
-from metas_kit.http import make_client
+from metas_kit.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1/budget", tags=["budget-links"], responses=PROBLEM_RESPONSES)
 
@@ -30,25 +26,6 @@ InitiativeCode = Annotated[str, StringConstraints(max_length=ID_MAX_LENGTH, patt
 PlanIdFilter = Annotated[str | None, Query(max_length=ID_MAX_LENGTH, pattern=PLAN_ID)]
 
 
-def planning_client(request: Request) -> PlanningClient:
-    """One pooled client per app, created on the first link request (never at import or start)."""
-    client: PlanningClient | None = getattr(request.app.state, "planning_client", None)
-    if client is None:
-        settings = request.app.state.settings
-        http = make_client(
-            settings.planning_url,
-            timeout=settings.upstream_timeout_seconds,
-            service_name="budget",
-            jwt_secret=request.app.state.jwt_secret,
-        )
-        client = PlanningClient(http)
-        request.app.state.planning_client = client
-    return client
-
-
-PlanningDep = Annotated[PlanningClient, Depends(planning_client)]
-
-
 class LinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,74 +33,54 @@ class LinkCreate(BaseModel):
     initiative_code: InitiativeCode
 
 
-def _link(r: m.InitiativeLink) -> dict[str, Any]:
-    return {
-        "subinvestment": r.subinvestment,
-        "plan_id": r.plan_id,
-        "initiative_code": r.initiative_code,
-        "initiative_name": r.initiative_name,
-        "created_at": r.created_at.isoformat(),
-    }
+class LinkRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    subinvestment: str
+    plan_id: str
+    initiative_code: str
+    initiative_name: str | None
+    created_at: datetime
 
 
-def _sub_code(ctx: ContextDep, code: str) -> str:
-    sub = ctx.structure.subinvestment_code(code)
-    if sub is None:
-        raise NotFound(f"Sub-investment {code!r} does not exist.")
-    return sub
+class LinkPage(BaseModel):
+    items: list[LinkRead]
+    next_cursor: str | None
 
 
 @router.get("/initiative-links", summary="Every sub-investment → initiative link")
-async def list_links(session: SessionDep, _who: Reader, plan_id: PlanIdFilter = None) -> dict[str, Any]:
-    rows = [r for r in await repo.links_of(session) if plan_id is None or r.plan_id == plan_id]
-    return {"items": [_link(r) for r in rows], "next_cursor": None}
+async def list_links(session: SessionDep, who: Reader, state: StateDep, plan_id: PlanIdFilter = None) -> LinkPage:
+    rows = await links.list_all(session, state, who, plan_id=plan_id)
+    return LinkPage(items=[LinkRead.model_validate(r) for r in rows], next_cursor=None)
 
 
 @router.get("/subinvestments/{code}/initiatives", summary="Initiatives linked to a sub-investment")
-async def list_sub_links(code: str, session: SessionDep, ctx: ContextDep, _who: Reader) -> dict[str, Any]:
-    rows = await repo.links_of(session, _sub_code(ctx, code))
-    return {"items": [_link(r) for r in rows], "next_cursor": None}
+async def list_sub_links(code: str, session: SessionDep, who: Reader, state: StateDep) -> LinkPage:
+    rows = await links.list_of(session, state, who, code)
+    return LinkPage(items=[LinkRead.model_validate(r) for r in rows], next_cursor=None)
 
 
 @router.post(
     "/subinvestments/{code}/initiatives",
     status_code=201,
+    response_model=LinkRead,
+    responses={200: {"model": LinkRead, "description": "Already linked (nothing changed)"}},
     summary="Link a planning initiative (the initiative must exist in planning)",
 )
 async def create_link(
-    code: str, body: LinkCreate, who: BudgetWriter, session: SessionDep, ctx: ContextDep, planning: PlanningDep
-) -> Response:
-    sub = _sub_code(ctx, code)
-    existing = await repo.find_link(session, sub, body.plan_id, body.initiative_code)
-    if existing is not None:
-        return JSONResponse(_link(existing), status_code=200)  # linking twice is a no-op
-    initiative = await planning.initiative(body.plan_id, body.initiative_code)
-    if initiative is None:
-        raise field_error(
-            "initiative_code", f"Planning has no initiative {body.initiative_code!r} in plan {body.plan_id!r}."
-        )
-    name = initiative.get("name")
-    row = m.InitiativeLink(
-        investment_code=repo.INVESTMENT,
-        subinvestment=sub,
-        plan_id=body.plan_id,
-        initiative_code=body.initiative_code,
-        initiative_name=str(name)[:500] if name else None,
+    code: str,
+    body: LinkCreate,
+    response: Response,
+    who: BudgetWriter,
+    session: SessionDep,
+    state: StateDep,
+    planning: PlanningDep,
+) -> Any:
+    row, created = await links.create(
+        session, state, who, planning, code, plan_id=body.plan_id, initiative_code=body.initiative_code
     )
-    session.add(row)
-    await session.flush()
-    await session.refresh(row)
-    out = _link(row)
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        action="create",
-        entity_type="initiative_link",
-        entity_id=f"{sub}:{body.plan_id}:{body.initiative_code}",
-        after=out,
-    )
-    return JSONResponse(out, status_code=201)
+    response.status_code = 201 if created else 200  # linking twice is a no-op
+    return LinkRead.model_validate(row)
 
 
 @router.delete("/subinvestments/{code}/initiatives/{plan_id}/{initiative_code}", status_code=204)
@@ -133,22 +90,7 @@ async def delete_link(
     initiative_code: Annotated[str, Path(max_length=ID_MAX_LENGTH, pattern=CODE)],
     who: BudgetWriter,
     session: SessionDep,
-    ctx: ContextDep,
+    state: StateDep,
 ) -> Response:
-    sub = _sub_code(ctx, code)
-    row = await repo.find_link(session, sub, plan_id, initiative_code)
-    if row is None:
-        raise NotFound("No such link.")
-    before = _link(row)
-    await session.delete(row)
-    await session.flush()
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        action="delete",
-        entity_type="initiative_link",
-        entity_id=f"{sub}:{plan_id}:{initiative_code}",
-        before=before,
-    )
+    await links.delete(session, state, who, code, plan_id=plan_id, initiative_code=initiative_code)
     return Response(status_code=204)

@@ -7,21 +7,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from budget.api.common import ContextDep, csv_response, field_error, money, pct
-from budget.db import repositories as repo
-from budget.domain.amounts import Breakdown
-from budget.domain.reconciliation import CheckResult, run_checks
-from budget.domain.reports import (
-    DIMENSIONS,
-    ReportError,
-    Totals,
-    cumulative,
-    planned_vs_executed,
-    report_breakdown,
-)
+from budget.api.common import CSV_RESPONSE, StateDep, csv_response, money, pct
+from budget.application import reports
+from budget.domain.reconciliation import CheckResult
+from budget.domain.reports import DIMENSIONS, Totals
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
-from metas_kit.errors import PROBLEM_RESPONSES, NotFound
+from metas_kit.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1/budget", tags=["budget-reports"], responses=PROBLEM_RESPONSES)
 
@@ -64,11 +56,12 @@ def _totals(t: Totals) -> dict[str, str | None]:
 @router.get(
     "/reports/planned-vs-executed",
     summary="Planned vs executed grouped by year, eixo, sub-investment, rubric, fund item (JSON or CSV)",
+    responses=CSV_RESPONSE,
 )
 async def report_planned_vs_executed(
     session: SessionDep,
-    ctx: ContextDep,
-    _who: Reader,
+    who: Reader,
+    state: StateDep,
     group_by: Annotated[str, Query(description=f"comma-separated: {', '.join(DIMENSIONS)}")] = "eixo,year",
     breakdown: Annotated[Literal["subinvestment", "rubric", "procurement"] | None, Query()] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
@@ -76,25 +69,10 @@ async def report_planned_vs_executed(
     fmt: Format = "json",
 ) -> Any:
     dims = [d.strip() for d in group_by.split(",") if d.strip()]
-    try:
-        chosen = report_breakdown(dims, Breakdown(breakdown) if breakdown else None)
-        report = planned_vs_executed(
-            await repo.grouped_entries(session, breakdown=chosen, year=year),
-            dims,
-            chosen,
-            rubric_level=rubric_level,
-            year=year,
-        )
-    except ReportError as exc:
-        raise field_error(exc.field, str(exc)) from None
-    # sub-investment rows carry the planning initiatives linked to them
-    links: dict[str, list[dict[str, str]]] | None = None
-    if "subinvestment" in dims:
-        links = {}
-        for link in await repo.links_of(session):
-            links.setdefault(link.subinvestment, []).append(
-                {"plan_id": link.plan_id, "initiative_code": link.initiative_code}
-            )
+    result = await reports.planned_vs_executed_report(
+        session, state, who, dims, breakdown=breakdown, year=year, rubric_level=rubric_level
+    )
+    report, ctx, links = result.report, result.ctx, result.initiatives
 
     def initiatives(keys: Any) -> list[dict[str, str]]:
         return [] if links is None else links.get(str(keys.get("subinvestment")), [])
@@ -128,22 +106,18 @@ async def report_planned_vs_executed(
     }
 
 
-@router.get("/reports/cumulative", summary="Cumulative execution against total cost (JSON or CSV)")
+@router.get(
+    "/reports/cumulative", summary="Cumulative execution against total cost (JSON or CSV)", responses=CSV_RESPONSE
+)
 async def report_cumulative(
     session: SessionDep,
-    ctx: ContextDep,
-    _who: Reader,
+    who: Reader,
+    state: StateDep,
     by: Annotated[Literal["eixo", "subinvestment"], Query()] = "eixo",
     up_to_year: Annotated[int, Query(ge=2021, le=2026)] = 2024,
     fmt: Format = "json",
 ) -> Any:
-    pb = ctx.published.budget
-    costs: dict[str | int, Decimal | None]
-    if by == "eixo":
-        costs = {e.number: e.total_cost for e in pb.funded_eixos}
-    else:
-        costs = {s.code_table19: s.total_estimated for s in pb.subinvestments}
-    rows = cumulative(await repo.grouped_entries(session, breakdown=Breakdown.SUBINVESTMENT), by, costs, up_to_year)
+    rows = await reports.cumulative_report(session, state, who, by=by, up_to_year=up_to_year)
     out = [
         {
             by: r.key,
@@ -181,15 +155,9 @@ def _check(r: CheckResult) -> dict[str, Any]:
 
 
 async def _reconciliation(
-    session: SessionDep, ctx: ContextDep, include_ok: bool, fmt: str, published_id: int | None
+    session: SessionDep, state: StateDep, who: Reader, include_ok: bool, fmt: str, published_id: int | None
 ) -> Any:
-    published = ctx.published
-    if published_id is not None and published_id != published.row.id:
-        found = await repo.latest_published(session, published_id=published_id)
-        if found is None:
-            raise NotFound(f"Published budget {published_id} does not exist.")
-        published = found
-    results = run_checks(published.budget, ctx.codes)
+    published, results = await reports.reconciliation(session, state, who, published_id=published_id)
     shown = results if include_ok else [r for r in results if not r.ok]
     items = [_check(r) for r in shown]
     if fmt == "csv":
@@ -204,30 +172,34 @@ async def _reconciliation(
     }
 
 
-@router.get("/reconciliation", summary="Every parent/children mismatch and cross-table disagreement")
+@router.get(
+    "/reconciliation",
+    summary="Every parent/children mismatch and cross-table disagreement",
+    responses=CSV_RESPONSE,
+)
 async def reconciliation(
     session: SessionDep,
-    ctx: ContextDep,
-    _who: Reader,
+    who: Reader,
+    state: StateDep,
     include_ok: Annotated[bool, Query(description="also list the checks that agree")] = False,
     published_id: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="a published budget version (default: latest)")
     ] = None,
     fmt: Format = "json",
 ) -> Any:
-    return await _reconciliation(session, ctx, include_ok, fmt, published_id)
+    return await _reconciliation(session, state, who, include_ok, fmt, published_id)
 
 
 alias_router = APIRouter(tags=["budget-reports"], responses=PROBLEM_RESPONSES)
 
 
-@alias_router.get("/v1/reconciliation", summary="Alias of /v1/budget/reconciliation")
+@alias_router.get("/v1/reconciliation", summary="Alias of /v1/budget/reconciliation", responses=CSV_RESPONSE)
 async def reconciliation_alias(
     session: SessionDep,
-    ctx: ContextDep,
-    _who: Reader,
+    who: Reader,
+    state: StateDep,
     include_ok: Annotated[bool, Query()] = False,
     published_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     fmt: Format = "json",
 ) -> Any:
-    return await _reconciliation(session, ctx, include_ok, fmt, published_id)
+    return await _reconciliation(session, state, who, include_ok, fmt, published_id)

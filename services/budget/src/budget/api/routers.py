@@ -1,12 +1,10 @@
-"""All routers of the budget service, in the order they are mounted."""
+"""All routers of the budget service, in the order they are mounted (the audit trail's is added by the app)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from budget.api import amounts, links, reports, structure
-from budget.db.base import AuditEvent
-from metas_kit.audit import audit_router
 
 
 def all_routers() -> list[APIRouter]:
@@ -16,5 +14,4 @@ def all_routers() -> list[APIRouter]:
         reports.router,
         reports.alias_router,
         links.router,
-        audit_router(AuditEvent),
     ]

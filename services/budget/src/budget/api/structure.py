@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
-from budget.api.common import ContextDep, money
-from budget.db import repositories as repo
-from budget.domain.economic_codes import CodeError, CodeTable, lineage, parse_code
+from budget.api.common import StateDep, money
+from budget.application import structure
+from budget.domain.economic_codes import CodeError, lineage, parse_code
 from budget.domain.published import TABLE19_YEARS, PublishedBudget, SubInvestment
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
@@ -68,52 +71,64 @@ def _structure(pb: PublishedBudget) -> dict[str, Any]:
     }
 
 
+class PublishedRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    label: str
+    source_file: str
+    sha256: str
+    loaded_at: datetime
+
+
+class PublishedPage(BaseModel):
+    items: list[PublishedRead]
+    next_cursor: str | None
+
+
 @router.get("/structure", summary="Programme → component → investment → eixo → sub-investment tree")
-async def get_structure(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
+async def get_structure(session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+    ctx = await structure.context(session, state, who)
     out = _structure(ctx.published.budget)
-    out["published_budget"] = {
-        "id": ctx.published.row.id,
-        "label": ctx.published.row.label,
-        "sha256": ctx.published.row.sha256,
-        "loaded_at": ctx.published.row.loaded_at.isoformat(),
-    }
+    out["published_budget"] = PublishedRead.model_validate(ctx.published.row).model_dump(
+        mode="json", exclude={"source_file"}
+    )
     return out
 
 
 @router.get("/published-budgets", summary="Published budget versions (the seed documents as loaded)")
-async def list_published(session: SessionDep, _who: Reader) -> dict[str, Any]:
-    rows = await repo.list_published(session)
-    return {
-        "items": [
-            {
-                "id": r.id,
-                "label": r.label,
-                "source_file": r.source_file,
-                "sha256": r.sha256,
-                "loaded_at": r.loaded_at.isoformat(),
-            }
-            for r in rows
-        ],
-        "next_cursor": None,
-    }
+async def list_published(session: SessionDep, who: Reader, state: StateDep) -> PublishedPage:
+    rows = await structure.list_published(session, state, who)
+    return PublishedPage(items=[PublishedRead.model_validate(r) for r in rows], next_cursor=None)
 
 
-@router.get("/published-budgets/{published_id}", summary="A published budget document, verbatim (ETag)")
+@router.get(
+    "/published-budgets/{published_id}",
+    summary="A published budget document, verbatim (ETag)",
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}}, "description": "The document"},
+        304: {"description": "Not modified (If-None-Match)"},
+    },
+)
 async def get_published(
-    published_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, session: SessionDep, _who: Reader
+    published_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    request: Request,
+    session: SessionDep,
+    who: Reader,
+    state: StateDep,
 ) -> Response:
-    rows = [r for r in await repo.list_published(session) if r.id == published_id]
-    if not rows:
-        raise NotFound(f"Published budget {published_id} does not exist.")
-    etag = f'"{rows[0].sha256[:32]}"'
-    if not_modified(request, etag):
+    etag, document = await structure.published_document(
+        session, state, who, published_id, cached=partial(not_modified, request)
+    )
+    if document is None:
         return Response(status_code=304, headers={"etag": etag})
-    document = await repo.published_document(session, published_id)
+    # The source document verbatim, as loaded: it has no schema of its own to validate against.
     return JSONResponse(document, headers={"etag": etag})
 
 
 @router.get("/eixos/{number}", summary="One eixo with its sub-investments and fund items")
-async def get_eixo(number: int, ctx: ContextDep, _who: Reader) -> dict[str, Any]:
+async def get_eixo(number: int, session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+    ctx = await structure.context(session, state, who)
     for e in _structure(ctx.published.budget)["eixos"]:
         if e["number"] == number:
             return dict(e)
@@ -122,27 +137,25 @@ async def get_eixo(number: int, ctx: ContextDep, _who: Reader) -> dict[str, Any]
 
 @router.get("/subinvestments", summary="Sub-investments (both code schemes)")
 async def list_subinvestments(
-    ctx: ContextDep, _who: Reader, eixo: Annotated[int | None, Query(ge=1, le=5)] = None
+    session: SessionDep, who: Reader, state: StateDep, eixo: Annotated[int | None, Query(ge=1, le=5)] = None
 ) -> dict[str, Any]:
+    ctx = await structure.context(session, state, who)
     subs = ctx.published.budget.subinvestments
     return {"items": [_sub(s, lines=False) for s in subs if eixo is None or s.eixo == eixo], "next_cursor": None}
 
 
 @router.get("/subinvestments/{code}", summary="One sub-investment by Tabela 19 (1.1.1) or Anexo 4 (1.1) code")
-async def get_subinvestment(code: str, ctx: ContextDep, session: SessionDep, _who: Reader) -> dict[str, Any]:
-    try:
-        s = ctx.published.budget.subinvestment(code)
-    except KeyError:
-        raise NotFound(f"Sub-investment {code!r} does not exist.") from None
+async def get_subinvestment(code: str, session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+    s, rows = await structure.subinvestment(session, state, who, code)
     links = [
-        {"plan_id": r.plan_id, "initiative_code": r.initiative_code, "initiative_name": r.initiative_name}
-        for r in await repo.links_of(session, s.code_table19)
+        {"plan_id": r.plan_id, "initiative_code": r.initiative_code, "initiative_name": r.initiative_name} for r in rows
     ]
     return _sub(s, lines=True, links=links)
 
 
 @router.get("/fund-items", summary="Anexo 5 fund items with their rubric lines as printed")
-async def list_fund_items(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
+async def list_fund_items(session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+    ctx = await structure.context(session, state, who)
     items = []
     for g in ctx.published.budget.annex5.groups:
         for f in g.fund_items:
@@ -163,17 +176,9 @@ async def list_fund_items(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
     return {"items": items, "next_cursor": None}
 
 
-def _table(ctx_tables: list[CodeTable], version: str | None) -> CodeTable:
-    if version is None:
-        return ctx_tables[-1]
-    for t in ctx_tables:
-        if t.version == version:
-            return t
-    raise NotFound(f"Code table version {version!r} does not exist.")
-
-
 @router.get("/code-tables", summary="Versions of the economic classification table")
-async def list_code_tables(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
+async def list_code_tables(session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+    ctx = await structure.context(session, state, who)
     return {
         "items": [
             {"version": t.version, "valid_from": t.valid_from.isoformat(), "source": t.source, "codes": len(t.codes)}
@@ -185,12 +190,13 @@ async def list_code_tables(ctx: ContextDep, _who: Reader) -> dict[str, Any]:
 
 @router.get("/economic-codes", summary="Economic codes of a table version (default: the latest)")
 async def list_codes(
-    ctx: ContextDep,
-    _who: Reader,
+    session: SessionDep,
+    who: Reader,
+    state: StateDep,
     version: Annotated[str | None, Query(max_length=40)] = None,
     prefix: Annotated[str | None, Query(max_length=40, description="only codes under this code")] = None,
 ) -> dict[str, Any]:
-    table = _table(ctx.tables, version)
+    table = structure.code_table((await structure.context(session, state, who)).tables, version)
     items = [
         {"code": c, "name": n, "level": len(parse_code(c)), "spending_type": table.spending_type(c)}
         for c, n in sorted(table.codes.items())
@@ -201,9 +207,13 @@ async def list_codes(
 
 @router.get("/economic-codes/{code}", summary="Validate a code and show what it rolls up to")
 async def get_code(
-    code: str, ctx: ContextDep, _who: Reader, version: Annotated[str | None, Query(max_length=40)] = None
+    code: str,
+    session: SessionDep,
+    who: Reader,
+    state: StateDep,
+    version: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    table = _table(ctx.tables, version)
+    table = structure.code_table((await structure.context(session, state, who)).tables, version)
     try:
         normalised = table.validate(code)
     except CodeError as exc:

@@ -12,42 +12,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from budget.db import models as m
-from budget.domain.amounts import AmountEntry, Breakdown, FundingSource, Phase, Structure
+from budget.domain.amounts import AmountEntry, Breakdown, FundingSource, Phase
 from budget.domain.economic_codes import CodeTable, level
 from budget.domain.money import q2
-from budget.domain.published import PublishedBudget, parse_published
+from budget.domain.published import PublishedBudget
 
 INVESTMENT = "C17-i03"
-
-
-@dataclass(frozen=True, slots=True)
-class Published:
-    row: m.PublishedBudget
-    budget: PublishedBudget
 
 
 # ---- code tables ---------------------------------------------------------------------------------
 
 
-# Code tables by the key of their stored versions: a version is never altered once stored (``add_code_table``
-# refuses an existing one), so the same versions, loaded at the same instants, are the same tables. A request
-# reads only the small version table; the codes are read again when a version is added.
-_CODE_TABLES: dict[tuple[tuple[Any, ...], ...], list[CodeTable]] = {}
+CodeTableKey = tuple[tuple[Any, ...], ...]
 
 
-async def code_tables(session: AsyncSession) -> list[CodeTable]:
+async def code_table_key(session: AsyncSession) -> CodeTableKey:
+    """The stored versions (version, valid_from, source, loaded_at), oldest first: a version is never altered
+    once stored (``add_code_table`` refuses an existing one), so equal keys mean equal tables."""
     v = m.CodeTableVersion.__table__.c
     versions = (
         await session.execute(select(v.version, v.valid_from, v.source, v.loaded_at).order_by(v.valid_from))
     ).all()
-    key = tuple(tuple(row) for row in versions)
-    cached = _CODE_TABLES.get(key)
-    if cached is not None:
-        return list(cached)
+    return tuple(tuple(row) for row in versions)
+
+
+async def read_code_tables(session: AsyncSession, key: CodeTableKey) -> list[CodeTable]:
+    """The code tables of the versions in ``key``, with their codes."""
     c = m.EconomicCode.__table__.c
     codes = (await session.execute(select(c.version, c.code, c.name, c.level, c.spending_type))).all()
     tables = []
-    for version, valid_from, source, _loaded_at in versions:
+    for version, valid_from, source, _loaded_at in key:
         mine = [row for row in codes if row.version == version]
         tables.append(
             CodeTable(
@@ -59,10 +53,7 @@ async def code_tables(session: AsyncSession) -> list[CodeTable]:
                 capital=frozenset(row.code for row in mine if row.level == 1 and row.spending_type == "capital"),
             )
         )
-    if len(_CODE_TABLES) > 8:
-        _CODE_TABLES.clear()
-    _CODE_TABLES[key] = tables
-    return list(tables)
+    return tables
 
 
 async def add_code_table(session: AsyncSession, table: CodeTable) -> bool:
@@ -90,10 +81,6 @@ async def add_code_table(session: AsyncSession, table: CodeTable) -> bool:
 # ---- published budget and structure -------------------------------------------------------------
 
 
-# Parsed published budgets by content hash: a stored document never changes, so neither does its parse.
-_PARSED: dict[str, PublishedBudget] = {}
-
-
 async def list_published(session: AsyncSession, investment: str = INVESTMENT) -> Sequence[m.PublishedBudget]:
     stmt = (
         select(m.PublishedBudget)
@@ -113,8 +100,8 @@ async def published_document(session: AsyncSession, published_id: int) -> dict[s
 
 async def latest_published(
     session: AsyncSession, investment: str = INVESTMENT, published_id: int | None = None
-) -> Published | None:
-    """The latest published budget (or the one with ``published_id``), parsed."""
+) -> m.PublishedBudget | None:
+    """The latest published budget (or the one with ``published_id``), without its document."""
     stmt = (
         select(m.PublishedBudget)
         .options(defer(m.PublishedBudget.document))
@@ -124,17 +111,7 @@ async def latest_published(
     )
     if published_id is not None:
         stmt = stmt.where(m.PublishedBudget.id == published_id)
-    row = await session.scalar(stmt)
-    if row is None:
-        return None
-    budget = _PARSED.get(row.sha256)
-    if budget is None:
-        document = await session.scalar(select(m.PublishedBudget.document).where(m.PublishedBudget.id == row.id))
-        budget = parse_published(document or {})
-        if len(_PARSED) > 8:
-            _PARSED.clear()
-        _PARSED[row.sha256] = budget
-    return Published(row=row, budget=budget)
+    return await session.scalar(stmt)
 
 
 async def published_by_sha(
@@ -212,10 +189,6 @@ async def save_structure(session: AsyncSession, pb: PublishedBudget) -> None:
                 )
             )
     await session.flush()
-
-
-def structure_of(pb: PublishedBudget) -> Structure:
-    return Structure.from_published(pb)
 
 
 # ---- amounts --------------------------------------------------------------------------------------
@@ -509,3 +482,22 @@ async def find_link(
             m.InitiativeLink.initiative_code == initiative_code,
         )
     )
+
+
+async def add_link(session: AsyncSession, link: m.InitiativeLink) -> m.InitiativeLink:
+    session.add(link)
+    await session.flush()
+    await session.refresh(link)
+    return link
+
+
+async def delete_row(session: AsyncSession, row: m.InitiativeLink | m.BudgetAmount) -> None:
+    await session.delete(row)
+    await session.flush()
+
+
+async def flushed(session: AsyncSession, row: m.BudgetAmount) -> m.BudgetAmount:
+    """The row as the database now holds it (defaults and timestamps filled in)."""
+    await session.flush()
+    await session.refresh(row)
+    return row

@@ -100,6 +100,18 @@ def _check_if_match(if_match: str | None, current: str, *, required: bool) -> No
         )
 
 
+# The audit trail's `entity.verb` name of each write (the metric keeps the short name).
+AUDIT_ACTIONS = {
+    "import": "plan.import",
+    "replace": "plan.replace",
+    "approve": "plan.approve",
+    "revise": "plan.revise",
+    "patch": "plan_item.update",
+    "add_item": "plan_item.create",
+    "remove_item": "plan_item.delete",
+}
+
+
 async def _audit(
     session: AsyncSession, who: Principal, action: str, plan_id: str, number: int, changes: dict[str, Any]
 ) -> None:
@@ -108,7 +120,7 @@ async def _audit(
         session,
         AuditEvent,
         who,
-        action=action,
+        action=AUDIT_ACTIONS[action],
         entity_type="plan_version",
         entity_id=f"{plan_id}/v{number}",
         changes=changes,
@@ -160,7 +172,7 @@ async def import_document(
             session,
             AuditEvent,
             who,
-            action="create" if org_before == {} else "update",
+            action="organisation.create" if org_before == {} else "organisation.update",
             entity_type="organisation",
             entity_id=org.code,
             before=org_before or None,

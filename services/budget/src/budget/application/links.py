@@ -1,0 +1,114 @@
+"""Links from sub-investments to planning initiatives: checked against planning (with the service's identity)
+when made, audited in the request's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from budget.application.amounts import WRITERS, field_error
+from budget.application.context import BudgetContext, load
+from budget.application.scope import BudgetState, require_budget
+from budget.clients.planning import PlanningClient
+from budget.db import models as m
+from budget.db import repositories as repo
+from metas_kit.audit import record_audit
+from metas_kit.auth import Principal
+from metas_kit.errors import NotFound
+
+ENTITY = "initiative_link"
+
+
+def snapshot(row: m.InitiativeLink) -> dict[str, str | None]:
+    return {
+        "subinvestment": row.subinvestment,
+        "plan_id": row.plan_id,
+        "initiative_code": row.initiative_code,
+        "initiative_name": row.initiative_name,
+    }
+
+
+def _sub_code(ctx: BudgetContext, code: str) -> str:
+    sub = ctx.structure.subinvestment_code(code)
+    if sub is None:
+        raise NotFound(f"Sub-investment {code!r} does not exist.")
+    return sub
+
+
+async def list_all(
+    session: AsyncSession, state: BudgetState, who: Principal, *, plan_id: str | None
+) -> list[m.InitiativeLink]:
+    require_budget(who, state)
+    return [r for r in await repo.links_of(session) if plan_id is None or r.plan_id == plan_id]
+
+
+async def list_of(session: AsyncSession, state: BudgetState, who: Principal, code: str) -> Sequence[m.InitiativeLink]:
+    require_budget(who, state)
+    ctx = await load(session, state.cache)
+    return await repo.links_of(session, _sub_code(ctx, code))
+
+
+async def create(
+    session: AsyncSession,
+    state: BudgetState,
+    who: Principal,
+    planning: PlanningClient,
+    code: str,
+    *,
+    plan_id: str,
+    initiative_code: str,
+) -> tuple[m.InitiativeLink, bool]:
+    """(the link, whether it was made now): linking twice is a no-op."""
+    require_budget(who, state, WRITERS)
+    ctx = await load(session, state.cache)
+    sub = _sub_code(ctx, code)
+    existing = await repo.find_link(session, sub, plan_id, initiative_code)
+    if existing is not None:
+        return existing, False
+    initiative = await planning.initiative(plan_id, initiative_code)
+    if initiative is None:
+        raise field_error("initiative_code", f"Planning has no initiative {initiative_code!r} in plan {plan_id!r}.")
+    name = initiative.get("name")
+    row = await repo.add_link(
+        session,
+        m.InitiativeLink(
+            investment_code=repo.INVESTMENT,
+            subinvestment=sub,
+            plan_id=plan_id,
+            initiative_code=initiative_code,
+            initiative_name=str(name)[:500] if name else None,
+        ),
+    )
+    await record_audit(
+        session,
+        m.AuditEvent,
+        who,
+        action=f"{ENTITY}.create",
+        entity_type=ENTITY,
+        entity_id=f"{sub}:{plan_id}:{initiative_code}",
+        after=snapshot(row),
+    )
+    return row, True
+
+
+async def delete(
+    session: AsyncSession, state: BudgetState, who: Principal, code: str, *, plan_id: str, initiative_code: str
+) -> None:
+    require_budget(who, state, WRITERS)
+    ctx = await load(session, state.cache)
+    sub = _sub_code(ctx, code)
+    row = await repo.find_link(session, sub, plan_id, initiative_code)
+    if row is None:
+        raise NotFound("No such link.")
+    before = snapshot(row)
+    await repo.delete_row(session, row)
+    await record_audit(
+        session,
+        m.AuditEvent,
+        who,
+        action=f"{ENTITY}.delete",
+        entity_type=ENTITY,
+        entity_id=f"{sub}:{plan_id}:{initiative_code}",
+        before=before,
+    )

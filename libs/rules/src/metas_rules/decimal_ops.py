@@ -12,7 +12,12 @@ HUNDRED = Decimal("100")
 
 
 def q2(value: Decimal) -> Decimal:
-    """Round to 2 decimal places, half up (never Python's banker's round())."""
+    """Round to 2 decimal places, half up (never Python's banker's round()).
+
+    An infinite value stays infinite: a lower-is-better execution of meta / 0 is unbeatable, not an error.
+    """
+    if value.is_infinite():
+        return value
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

@@ -58,6 +58,10 @@ def team_score(unit_code: str, items: Sequence[WeightedItem]) -> TeamScore:
         return TeamScore(unit_code, None, False, tuple(trace.steps), set_aside, missing)
     total_w = sum((i.weight for i in counted), ZERO)
     all_w = sum((i.weight for i in items), ZERO)
+    if total_w == 0:
+        # checked before the shares below, which divide by it
+        trace.add("the remaining weights sum to 0: no team grade")
+        return TeamScore(unit_code, None, False, tuple(trace.steps), set_aside, missing)
     if set_aside or missing:
         left_out = sum((i.weight for i in items if not i.score.scored), ZERO)
         trace.add(
@@ -69,9 +73,6 @@ def team_score(unit_code: str, items: Sequence[WeightedItem]) -> TeamScore:
                 **{i.code: f"{i.weight} → {q2(i.weight * all_w / total_w)}" for i in counted},
             },
         )
-    if total_w == 0:
-        trace.add("the remaining weights sum to 0: no team grade")
-        return TeamScore(unit_code, None, False, tuple(trace.steps), set_aside, missing)
     numerator = sum((i.score.value * i.weight for i in counted if i.score.value is not None), ZERO)
     value = q2(numerator / total_w)
     trace.add(
@@ -109,13 +110,14 @@ def team_order(units: Iterable[str], depends_on: Mapping[str, Iterable[str]]) ->
     pending = list(dict.fromkeys(units))
     deps = {u: set(depends_on.get(u, ())) & set(pending) for u in pending}
     order: list[str] = []
-    done: set[str] = set()
-    while pending:
-        ready = [u for u in pending if deps[u] <= done]
+    # Each round places at least one team, so as many rounds as teams always suffice: the loop is bounded
+    # even if a bug stopped it from making progress (it then reports a cycle instead of spinning).
+    for _ in range(len(pending)):
+        ready = [u for u in pending if deps[u] <= set(order)]
         if not ready:
-            raise DependencyCycleError("dependency cycle between teams: " + ", ".join(sorted(pending)))
-        for u in ready:
-            order.append(u)
-            done.add(u)
-        pending = [u for u in pending if u not in done]
+            break
+        order.extend(ready)
+        pending = [u for u in pending if u not in ready]
+    if pending:
+        raise DependencyCycleError("dependency cycle between teams: " + ", ".join(sorted(pending)))
     return order

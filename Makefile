@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # JSON schemas of the prometheus-operator CRDs, from npm, for the offline validation of deploy/k8s.
 CRD_STAMP := tests/deploy/crd/node_modules/.installed
 
-.PHONY: run test lint typecheck fmt pytest bench clean console-messages
+.PHONY: run test lint typecheck fmt pytest bench mutate clean console-messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,14 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+## mutate: mutation testing of the scoring engine and the pure domain modules (not part of `make test`; docs/testing.md).
+MUTATE_JOBS ?= 2
+mutate: $(STAMP)
+	rm -rf mutants
+	nice -n 10 $(PY) scripts/mutate.py run --jobs $(MUTATE_JOBS)
+
 clean:
-	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf mutants var $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 ## console-messages: extract the console's messages and merge them into its catalogs (then translate the .po files).
 console-messages: $(STAMP)

@@ -10,7 +10,7 @@ import httpx
 import yaml
 from fastapi import FastAPI
 
-from metas_kit.auth import Principal, issue_token
+from metas_kit.auth import Grant, Principal, issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "data" / "plans"
@@ -18,10 +18,17 @@ SECRET = "test-secret-scoring-0123456789abcdef"
 IPSM = "ipsm-2014-acordo"
 QUAR = "ii-2024-quar"
 FINAL = "ipsm-2014-final"  # a copy of the IPSM plan whose only certified result is DS-I2 = 52 000
+OTHER = "outra-2014-acordo"  # the IPSM plan under another organisation (`outra`), reusing its unit codes
 
 
 def token(*roles: str, sub: str = "alice") -> dict[str, str]:
     return {"authorization": "Bearer " + issue_token(Principal(sub=sub, roles=frozenset(roles)), SECRET)}
+
+
+def org_token(*grants: tuple[str, str], sub: str = "olga") -> dict[str, str]:
+    """A token with (role, organisation) grants."""
+    principal = Principal(sub=sub, grants=[Grant(role, org) for role, org in grants])
+    return {"authorization": "Bearer " + issue_token(principal, SECRET)}
 
 
 ADMIN = token("admin", sub="admin")
@@ -95,7 +102,10 @@ def extra_plans() -> dict[str, dict[str, Any]]:
     """Plans the scoring tests load into planning beside the seed plans."""
     final = plan_document(IPSM)
     final["plan"]["id"] = FINAL
-    return {FINAL: final}
+    other = plan_document(IPSM)
+    other["plan"]["id"] = OTHER
+    other["organisation"] = {**other["organisation"], "code": "outra", "name": "Outra Autarquia", "acronym": "OA"}
+    return {FINAL: final, OTHER: other}
 
 
 def final_scenario() -> list[tuple[str, list[dict[str, Any]]]]:
@@ -105,7 +115,7 @@ def final_scenario() -> list[tuple[str, list[dict[str, Any]]]]:
         {"item_code": "DS-I2", "period": "2014-12", "payload": {"value": "52000"}, "registered_at": at},
         {"item_code": "DS-I1", "period": "2014-12", "payload": {"value": "100"}, "registered_at": at},
     ]
-    return [(FINAL, rows)]
+    return [(FINAL, rows), (OTHER, ipsm_registrations())]
 
 
 async def certify(http: httpx.AsyncClient, plan_id: str, item_code: str, period: str) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from metas_kit.auth import Principal, Reader, require_roles
+from metas_kit.auth import PlannerOrCertifier, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.idempotency import remember, replay
@@ -30,7 +30,6 @@ from scoring.application.upstreams import upstreams
 from scoring.db.models import IdempotencyRecord
 
 router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
-Evaluator = Annotated[Principal, Depends(require_roles("planner", "certifier"))]
 PlanIdFilter = Annotated[str | None, Query(pattern=PLAN_ID_PATTERN, max_length=ID_MAX_LENGTH)]
 ItemCodePath = Annotated[str, Path(pattern=ITEM_CODE_PATTERN, max_length=ID_MAX_LENGTH)]
 
@@ -43,7 +42,7 @@ ItemCodePath = Annotated[str, Path(pattern=ITEM_CODE_PATTERN, max_length=ID_MAX_
     summary="Evaluate a plan now and store the snapshot",
 )
 async def create_evaluation(
-    body: EvaluationCreate, request: Request, session: SessionDep, who: Evaluator
+    body: EvaluationCreate, request: Request, session: SessionDep, who: PlannerOrCertifier
 ) -> JSONResponse:
     payload = body.model_dump(mode="json")
     replayed = await replay(session, IdempotencyRecord, request, who, payload)
@@ -75,7 +74,7 @@ async def create_evaluation(
     summary="The final evaluation of a plan version (or its revision): locks every period",
 )
 async def create_final_evaluation(
-    body: FinalEvaluationCreate, request: Request, session: SessionDep, who: Evaluator
+    body: FinalEvaluationCreate, request: Request, session: SessionDep, who: PlannerOrCertifier
 ) -> JSONResponse:
     payload = body.model_dump(mode="json")
     replayed = await replay(session, IdempotencyRecord, request, who, payload)
@@ -101,14 +100,19 @@ async def create_final_evaluation(
 @router.get("", response_model=EvaluationPage, responses=PROBLEM_RESPONSES, summary="Evaluation runs, newest first")
 async def list_evaluations(
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
     page: PageDep,
     plan_id: PlanIdFilter = None,
     kind: Annotated[Literal["provisional", "final"] | None, Query()] = None,
 ) -> EvaluationPage:
     before = page.cursor.get("seq") if page.cursor else None
     found = await evaluations.page(
-        session, limit=page.limit, before_seq=before if isinstance(before, int) else None, plan_id=plan_id, kind=kind
+        session,
+        who,
+        limit=page.limit,
+        before_seq=before if isinstance(before, int) else None,
+        plan_id=plan_id,
+        kind=kind,
     )
     cursor = encode_cursor({"seq": found.rows[-1].seq}) if found.more and found.rows else None
     return EvaluationPage(
@@ -122,8 +126,8 @@ async def list_evaluations(
     responses=PROBLEM_RESPONSES,
     summary="One evaluation with every score and its explanation",
 )
-async def get_evaluation(evaluation_id: str, session: SessionDep, _who: Reader, response: Response) -> EvaluationDetail:
-    run = await evaluations.get(session, evaluation_id)
+async def get_evaluation(evaluation_id: str, session: SessionDep, who: Reader, response: Response) -> EvaluationDetail:
+    run = await evaluations.get(session, who, evaluation_id)
     response.headers["etag"] = f'"{run.results_sha256}"'
     return EvaluationDetail.model_validate(run, from_attributes=True)
 
@@ -134,8 +138,8 @@ async def get_evaluation(evaluation_id: str, session: SessionDep, _who: Reader, 
     responses=PROBLEM_RESPONSES,
     summary="The snapshot of inputs the run read",
 )
-async def get_inputs(evaluation_id: str, session: SessionDep, _who: Reader) -> EvaluationInputs:
-    run = await evaluations.get(session, evaluation_id)
+async def get_inputs(evaluation_id: str, session: SessionDep, who: Reader) -> EvaluationInputs:
+    run = await evaluations.get(session, who, evaluation_id)
     return EvaluationInputs(id=run.id, inputs_sha256=run.inputs_sha256, inputs=run.inputs)
 
 
@@ -145,8 +149,8 @@ async def get_inputs(evaluation_id: str, session: SessionDep, _who: Reader) -> E
     responses=PROBLEM_RESPONSES,
     summary="One indicator or product score with its step-by-step explanation",
 )
-async def get_item(evaluation_id: str, item_code: ItemCodePath, session: SessionDep, _who: Reader) -> ItemScore:
-    run, kind, found = await evaluations.item(session, evaluation_id, item_code)
+async def get_item(evaluation_id: str, item_code: ItemCodePath, session: SessionDep, who: Reader) -> ItemScore:
+    run, kind, found = await evaluations.item(session, who, evaluation_id, item_code)
     return ItemScore.model_validate({"evaluation_id": run.id, "kind": kind, **found})
 
 
@@ -156,8 +160,8 @@ async def get_item(evaluation_id: str, item_code: ItemCodePath, session: Session
     responses=PROBLEM_RESPONSES,
     summary="Recompute from the stored snapshot and compare with the stored results",
 )
-async def reproduce(evaluation_id: str, session: SessionDep, _who: Reader) -> ReproduceResult:
-    again = await evaluations.reproduce(session, evaluation_id)
+async def reproduce(evaluation_id: str, session: SessionDep, who: Reader) -> ReproduceResult:
+    again = await evaluations.reproduce(session, who, evaluation_id)
     return ReproduceResult(
         id=again.run.id,
         identical=again.recomputed_sha256 == again.run.results_sha256,

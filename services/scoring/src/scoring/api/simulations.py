@@ -32,8 +32,8 @@ def _scenario(body: SimulationCreate) -> simulations.Scenario:
     responses=PROBLEM_RESPONSES,
     summary="Score hypothetical results (nothing is stored)",
 )
-async def simulate(body: SimulationCreate, request: Request, _who: Reader) -> SimulationResult:
-    done = await simulations.simulate(upstreams(request), _scenario(body))
+async def simulate(body: SimulationCreate, request: Request, who: Reader) -> SimulationResult:
+    done = await simulations.simulate(upstreams(request), who, _scenario(body))
     return SimulationResult(cutoff=done.cutoff, results=done.results)
 
 
@@ -43,9 +43,10 @@ async def simulate(body: SimulationCreate, request: Request, _who: Reader) -> Si
     responses=PROBLEM_RESPONSES,
     summary="What result does an item need for a score, a team grade or an objective rate",
 )
-async def solve_inverse(body: InverseCreate, request: Request, _who: Reader) -> InverseResult:
+async def solve_inverse(body: InverseCreate, request: Request, who: Reader) -> InverseResult:
     answer = await simulations.solve_inverse(
         upstreams(request),
+        who,
         _scenario(body),
         item_code=body.item_code,
         target_kind=body.target.kind,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.errors import AppError, Conflict, NotFound, ValidationFailed
+from scoring.application.access import may_read, organisation_of, readable_organisations, require_evaluator
 from scoring.application.upstreams import Upstreams
 from scoring.clients.upstreams import PlanTree
 from scoring.db import repository
@@ -42,9 +43,9 @@ class FinalTooEarly(AppError):
     status, type_slug, title = 409, "final-too-early", "Registrations are still open"
 
 
-async def get(session: AsyncSession, evaluation_id: str) -> EvaluationRun:
+async def get(session: AsyncSession, who: Principal, evaluation_id: str) -> EvaluationRun:
     run = await repository.get(session, evaluation_id)
-    if run is None:
+    if run is None or not may_read(who, run.organisation_code):
         raise NotFound(f"Evaluation {evaluation_id!r} does not exist.")
     return run
 
@@ -64,6 +65,7 @@ async def create(
 ) -> EvaluationRun:
     """A provisional evaluation: what is known so far, missing items listed, grades marked incomplete."""
     tree = await upstream.planning.tree(plan_id, version)
+    require_evaluator(who, plan_id, tree.document)
     registrations = await upstream.execution.current(plan_id, period_to)
     inputs = make_inputs(
         tree.document,
@@ -119,6 +121,7 @@ async def finalize(
             "Every item the committee sets aside at a final evaluation needs its reason.",
         )
     tree = await upstream.planning.tree(plan_id, version)
+    require_evaluator(who, plan_id, tree.document)
     if tree.version is None:
         raise ValidationFailed([{"path": "version", "message": "planning did not name the plan version"}])
     cutoff = registration_cutoff(tree.document)
@@ -200,7 +203,6 @@ async def _store(
         raise ValidationFailed([{"path": "plan", "message": str(exc)}], f"Plan {plan_id!r} cannot be scored.") from exc
     duration = time.perf_counter() - started
     EVALUATION_DURATION.labels(plan=plan_id).observe(duration)
-    organisation = (tree.document.get("organisation") or {}).get("code")
     run = EvaluationRun(
         id=str(uuid.uuid4()),
         seq=await repository.next_seq(session),
@@ -217,7 +219,7 @@ async def _store(
         summary=results["summary"],
         inputs=inputs,
         results=results,
-        organisation_code=organisation if isinstance(organisation, str) else None,
+        organisation_code=organisation_of(tree.document),
         **final,
     )
     await repository.add(session, run)
@@ -231,15 +233,31 @@ class RunPage:
 
 
 async def page(
-    session: AsyncSession, *, limit: int, before_seq: int | None, plan_id: str | None, kind: str | None = None
+    session: AsyncSession,
+    who: Principal,
+    *,
+    limit: int,
+    before_seq: int | None,
+    plan_id: str | None,
+    kind: str | None = None,
 ) -> RunPage:
-    rows = await repository.page(session, limit=limit, before_seq=before_seq, plan_id=plan_id, kind=kind)
+    """Only the runs of organisations the caller may read: no row, count or cursor of another one."""
+    rows = await repository.page(
+        session,
+        limit=limit,
+        before_seq=before_seq,
+        plan_id=plan_id,
+        kind=kind,
+        organisations=readable_organisations(who),
+    )
     return RunPage(rows[:limit], len(rows) > limit)
 
 
-async def item(session: AsyncSession, evaluation_id: str, item_code: str) -> tuple[EvaluationRun, str, dict[str, Any]]:
+async def item(
+    session: AsyncSession, who: Principal, evaluation_id: str, item_code: str
+) -> tuple[EvaluationRun, str, dict[str, Any]]:
     """The run, the kind (indicator / product) and the stored score of one item with its steps."""
-    run = await get(session, evaluation_id)
+    run = await get(session, who, evaluation_id)
     for section in ("indicators", "products"):
         found = (run.results.get(section) or {}).get(item_code)
         if found is not None:
@@ -254,7 +272,7 @@ class Reproduction:
     recomputed_sha256: str
 
 
-async def reproduce(session: AsyncSession, evaluation_id: str) -> Reproduction:
-    run = await get(session, evaluation_id)
+async def reproduce(session: AsyncSession, who: Principal, evaluation_id: str) -> Reproduction:
+    run = await get(session, who, evaluation_id)
     again = await asyncio.to_thread(evaluate, run.inputs)
     return Reproduction(run, canonical_hash(again))

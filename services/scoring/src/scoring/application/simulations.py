@@ -10,7 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from metas_kit.auth import Principal
 from metas_kit.errors import ValidationFailed
+from scoring.application.access import require_plan_visible
 from scoring.application.evaluations import ENGINE_ERRORS
 from scoring.application.upstreams import Upstreams
 from scoring.domain.evaluate import evaluate, make_inputs
@@ -33,7 +35,7 @@ class Scenario:
     results: Mapping[str, Mapping[str, Any]]
 
 
-async def _inputs(upstream: Upstreams, s: Scenario) -> dict[str, Any]:
+async def _inputs(upstream: Upstreams, who: Principal, s: Scenario) -> dict[str, Any]:
     if (s.plan is None) == (s.plan_id is None):
         raise ValidationFailed([{"path": "plan_id", "message": "give exactly one of plan_id and plan"}])
     registrations: dict[str, Any] = {"items": []}
@@ -45,6 +47,7 @@ async def _inputs(upstream: Upstreams, s: Scenario) -> dict[str, Any]:
     else:
         assert s.plan_id is not None
         fetched = await upstream.planning.tree(s.plan_id, s.version)
+        require_plan_visible(who, s.plan_id, fetched.document)
         tree, plan_etag = fetched.document, fetched.etag
         if s.use_registrations:
             registrations = await upstream.execution.current(s.plan_id, s.period_to)
@@ -73,8 +76,8 @@ class Simulation:
     results: dict[str, Any]
 
 
-async def simulate(upstream: Upstreams, scenario: Scenario) -> Simulation:
-    inputs = await _inputs(upstream, scenario)
+async def simulate(upstream: Upstreams, who: Principal, scenario: Scenario) -> Simulation:
+    inputs = await _inputs(upstream, who, scenario)
     try:
         results = await asyncio.to_thread(evaluate, inputs)
     except ENGINE_ERRORS as exc:
@@ -84,9 +87,9 @@ async def simulate(upstream: Upstreams, scenario: Scenario) -> Simulation:
 
 
 async def solve_inverse(
-    upstream: Upstreams, scenario: Scenario, *, item_code: str, target_kind: str, target: Decimal
+    upstream: Upstreams, who: Principal, scenario: Scenario, *, item_code: str, target_kind: str, target: Decimal
 ) -> dict[str, Any]:
-    inputs = await _inputs(upstream, scenario)
+    inputs = await _inputs(upstream, who, scenario)
     try:
         answer = await asyncio.to_thread(inverse, inputs, item_code, target_kind, target)
     except InverseInputError as exc:

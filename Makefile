@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # JSON schemas of the prometheus-operator CRDs, from npm, for the offline validation of deploy/k8s.
 CRD_STAMP := tests/deploy/crd/node_modules/.installed
+# axe-core from npm, injected by the console's browser tests into every page.
+AXE_STAMP := tests/console/node_modules/.installed
 
 .PHONY: run test lint typecheck fmt pytest bench mutate clean console-messages
 
@@ -25,6 +27,10 @@ $(CRD_STAMP): tests/deploy/crd/package.json
 	npm install --prefix tests/deploy/crd --no-audit --no-fund --silent
 	touch $(CRD_STAMP)
 
+$(AXE_STAMP): tests/console/package.json
+	npm install --prefix tests/console --no-audit --no-fund --no-package-lock --silent
+	touch $(AXE_STAMP)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -32,7 +38,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy libs services gateway console
 
-pytest: $(STAMP) $(CRD_STAMP)
+pytest: $(STAMP) $(CRD_STAMP) $(AXE_STAMP)
 	$(PY) -m pytest
 
 fmt: $(STAMP)

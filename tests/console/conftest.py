@@ -1,0 +1,74 @@
+"""Browser tests of the console: the real cluster (services, gateway, console) with the seed plans, Debian's
+chromium driven by Playwright, axe-core checking every page."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from console_support import CHROMIUM, CHROMIUM_ARGS, Stack
+
+from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
+from metas_dev.run import load_seeds
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("console-stack")
+    config = ClusterConfig(
+        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        database_urls={s: f"sqlite+aiosqlite:///{tmp}/{s}.db" for s in SERVICES},
+        jwt_secret=jwt_secret,
+        log_dir=tmp / "logs",
+    )
+    cluster = Cluster(config)
+    cluster.start()
+    running = Stack(cluster, tmp, jwt_secret)
+    try:
+        cluster.wait_ready(timeout=90)
+        load_seeds(cluster)
+        yield running
+    finally:
+        for proc in running.procs:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """`open_page(locale="pt-PT")` → a new page in a fresh context (its own cookies), closed after the test.
+    Every page records the CSP violations the browser reports."""
+    contexts: list[Any] = []
+
+    def make(locale: str = "en") -> Any:
+        context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.csp_violations = []
+        page.on(
+            "console",
+            lambda msg: page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

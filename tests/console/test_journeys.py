@@ -1,0 +1,213 @@
+"""Journeys through the real processes in a real browser: the registrar's month and the certifier's queue in
+three languages, another unit's registrar refused, two people editing one registration, plan text shown as
+text — with axe-core on every page and screenshots of the main ones."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from console_support import PLAN, Stack, check_accessibility, grant_exception, screenshot
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.integration
+
+# What each language shows (the catalogs' words), and a period of its own so the three journeys never meet.
+LANGUAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "period": "2014-11",
+        "home": "To register",
+        "value": "Value",
+        "note": "Note",
+        "register": "Register",
+        "saved": "Saved as version 1.",
+        "waiting": "Awaiting certification",
+        "certified": "Certified",
+        "number": "52,000",
+    },
+    "pt-PT": {
+        "period": "2014-10",
+        "home": "A registar",
+        "value": "Valor",
+        "note": "Nota",
+        "register": "Registar",
+        "saved": "Guardado como versão 1.",
+        "waiting": "A aguardar certificação",
+        "certified": "Certificado",
+        "number": "52.000",
+    },
+    "pt-BR": {
+        "period": "2014-09",
+        "home": "A registrar",
+        "value": "Valor",
+        "note": "Observação",
+        "register": "Registrar",
+        "saved": "Salvo como versão 1.",
+        "waiting": "Aguardando certificação",
+        "certified": "Certificado",
+        "number": "52.000",
+    },
+}
+
+
+def owed_row(page: Any, item: str, period: str) -> Any:
+    return page.get_by_test_id("owed-row").and_(page.locator(f'[data-item="{item}"][data-period="{period}"]'))
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Callable[..., Any], lang: str) -> None:
+    words = LANGUAGES[lang]
+    period = words["period"]
+    grant_exception(stack, period)
+    registrar = open_page(locale=lang)
+    home = stack.console("registrar_ds")
+    registrar.goto(f"{home}/?plan={PLAN}&period={period}")
+    expect(registrar.get_by_role("heading", level=1)).to_have_text(words["home"])
+    row = owed_row(registrar, "DS-I2", period)
+    expect(row).to_be_visible()
+    check_accessibility(registrar)
+    if lang == "en":
+        registrar.goto(f"{home}/")
+        screenshot(registrar, "home")
+        registrar.goto(f"{home}/?plan={PLAN}&period={period}")
+
+    row.get_by_role("link", name="DS-I2").click()
+    expect(registrar.get_by_test_id("item-code")).to_have_text("DS-I2")
+    registrar.get_by_label(words["value"], exact=False).first.fill("52000")
+    registrar.get_by_label(words["note"], exact=True).fill("Contas processadas em novembro (SIGAS).")
+    registrar.get_by_role("button", name=words["register"], exact=True).click()
+
+    expect(registrar.get_by_test_id("notice")).to_have_text(words["saved"])
+    expect(registrar.get_by_test_id("certification")).to_have_text(words["waiting"])
+    expect(registrar.get_by_test_id("history")).to_contain_text(words["number"])
+    expect(registrar.get_by_test_id("history")).to_contain_text("Contas processadas em novembro (SIGAS).")
+    check_accessibility(registrar)
+    if lang == "en":
+        screenshot(registrar, "registration-form")
+
+    certifier = open_page()
+    certifier.goto(f"{stack.console('certifier')}/certify?plan={PLAN}&unit=DS&period={period}")
+    queue_row = certifier.get_by_test_id("queue-row").and_(
+        certifier.locator(f'[data-item="DS-I2"][data-period="{period}"]')
+    )
+    expect(queue_row).to_contain_text("52,000")
+    check_accessibility(certifier)
+    if lang == "en":
+        screenshot(certifier, "certifier-queue")
+    certifier.get_by_label(f"Choose DS-I2 {period}").check()
+    certifier.get_by_role("button", name="Certify the chosen registrations").click()
+    expect(certifier.get_by_test_id("results")).to_have_text(f"DS-I2 {period}: Certified.")
+    expect(queue_row).to_have_count(0)
+
+    registrar.goto(f"{home}/?plan={PLAN}&period={period}")
+    expect(owed_row(registrar, "DS-I2", period)).to_contain_text(words["certified"])
+    expect(owed_row(registrar, "DS-I2", period)).to_contain_text(words["number"])
+
+
+def test_registrar_of_another_unit_neither_sees_nor_posts_ds_items(stack: Stack, open_page: Callable[..., Any]) -> None:
+    period = "2014-08"
+    grant_exception(stack, period, unit="DS")
+    other = open_page()
+    console = stack.console("registrar_dp")
+    other.goto(f"{console}/?plan={PLAN}&period={period}")
+    expect(other.get_by_role("heading", level=1)).to_have_text("To register")
+    expect(other.get_by_test_id("owed-row").first).to_be_visible()
+    expect(other.locator('[data-testid="owed-row"][data-item^="DS-"]')).to_have_count(0)
+    expect(other.locator('[data-testid="owed-row"][data-item^="DP-"]').first).to_be_visible()
+
+    other.goto(f"{console}/plans/{PLAN}/registrations/DS-I2/{period}")
+    expect(other.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    expect(other.get_by_role("alert")).to_contain_text("You are not allowed to do this.")
+    expect(other.get_by_text("You do not register for unit DS.")).to_be_visible()
+    check_accessibility(other)
+
+    # A crafted post with this browser's own form token: the API refuses it and the page says so.
+    other.goto(f"{console}/sign-in")
+    token = other.locator('input[name="csrf_token"]').first.get_attribute("value")
+    answer = other.request.post(
+        f"{console}/plans/{PLAN}/registrations/DS-I2/{period}", form={"csrf_token": token, "value": "1"}
+    )
+    assert answer.status == 403
+    assert "You are not allowed to do this." in answer.text()
+    with stack.api("certifier") as api:
+        assert api.get(f"/api/execution/v1/plans/{PLAN}/registrations/DS-I2/{period}").status_code == 404
+
+
+def test_a_form_without_its_token_is_refused(stack: Stack, open_page: Callable[..., Any]) -> None:
+    page = open_page()
+    console = stack.console("registrar_ds")
+    answer = page.request.post(f"{console}/plans/{PLAN}/registrations/DS-I2/2014-07", form={"value": "1"})
+    assert answer.status == 403
+    assert "This form had expired" in answer.text()
+
+
+def test_two_people_editing_one_registration(stack: Stack, open_page: Callable[..., Any]) -> None:
+    period = "2014-07"
+    grant_exception(stack, period)
+    console = stack.console("registrar_ds")
+    first, second = open_page(), open_page()
+    url = f"{console}/plans/{PLAN}/registrations/DS-I2/{period}"
+    for page in (first, second):
+        page.goto(url)
+        expect(page.get_by_test_id("item-code")).to_have_text("DS-I2")
+    first.get_by_label("Value").first.fill("51000")
+    first.get_by_role("button", name="Register", exact=True).click()
+    expect(first.get_by_test_id("notice")).to_have_text("Saved as version 1.")
+
+    second.get_by_label("Value").first.fill("53000")
+    second.get_by_role("button", name="Register", exact=True).click()
+    problem = second.get_by_test_id("problem")
+    expect(problem).to_contain_text("Someone else changed this since you opened it")
+    # The value typed is still there, and the page offers the current version.
+    expect(second.get_by_label("Value").first).to_have_value("53000")
+    check_accessibility(second)
+    second.get_by_test_id("reload").click()
+    expect(second.get_by_test_id("history")).to_contain_text("51,000")
+    expect(second.get_by_test_id("history")).not_to_contain_text("53,000")
+
+
+def test_bad_value_is_told_next_to_its_field(stack: Stack, open_page: Callable[..., Any]) -> None:
+    period = "2014-06"
+    grant_exception(stack, period)
+    page = open_page(locale="pt-PT")
+    page.goto(f"{stack.console('registrar_ds')}/plans/{PLAN}/registrations/DS-I2/{period}")
+    page.get_by_label("Valor").first.fill("12,5abc")
+    page.get_by_role("button", name="Registar", exact=True).click()
+    expect(page.get_by_test_id("problem")).to_contain_text("Alguns valores têm de ser corrigidos")
+    value = page.get_by_label("Valor").first
+    expect(value).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#value-error")).to_have_text("Isto não é um número.")
+    check_accessibility(page)
+
+
+def test_plan_text_is_shown_as_text(stack: Stack, open_page: Callable[..., Any]) -> None:
+    """An item named with markup appears as those characters; nothing of it runs."""
+    hostile = '<script>alert("x")</script><b>Recebimento</b>'
+    with stack.api("planner") as api:
+        revised = api.post(f"/api/planning/v1/plans/{PLAN}/versions/1:revise")
+        assert revised.status_code == 201, revised.text
+        number = revised.json()["number"]
+        etag = api.get(f"/api/planning/v1/plans/{PLAN}/versions/{number}").headers["etag"]
+        patched = api.patch(
+            f"/api/planning/v1/plans/{PLAN}/indicators/DS-I1?version={number}",
+            json={"name": hostile},
+            headers={"if-match": etag, "content-type": "application/merge-patch+json"},
+        )
+        assert patched.status_code == 200, patched.text
+        approved = api.post(
+            f"/api/planning/v1/plans/{PLAN}/versions/{number}:approve", headers={"if-match": patched.headers["etag"]}
+        )
+        assert approved.status_code == 200, approved.text
+    page = open_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{stack.console('registrar_ds')}/?plan={PLAN}&period=2014-01")
+    row = owed_row(page, "DS-I1", "2014-01")
+    expect(row).to_contain_text(hostile)
+    expect(row.locator("b")).to_have_count(0)
+    page.goto(f"{stack.console('registrar_ds')}/plans/{PLAN}/registrations/DS-I1/2014-01")
+    expect(page.locator(".item-title")).to_have_text(hostile)
+    assert dialogs == []
+    assert re.search(r"&lt;script&gt;alert", page.content())

@@ -40,7 +40,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
         cluster.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop marked running while it is open, which async tests
+# (pytest-asyncio) of later modules would trip over.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

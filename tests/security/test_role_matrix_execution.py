@@ -100,6 +100,37 @@ WRITES: list[Op] = [
         path=f"/v1/plans/{QUAR}/registration-settings",
         body={"timezone": "Nowhere/Atlantis"},
     ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/unlock-requests",
+        ("registrar",),
+        path=f"/v1/plans/{QUAR}/unlock-requests",
+        body={"period": "2024-11", "item_code": "DAS-02", "reason": "matrix"},
+    ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/unlock-requests/{request_id}:grant",
+        ("planner",),
+        path=f"/v1/plans/{QUAR}/unlock-requests/999999:grant",
+        body={"until": "2030-01-01T00:00:00Z"},
+    ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/unlock-requests/{request_id}:refuse",
+        ("planner",),
+        path=f"/v1/plans/{QUAR}/unlock-requests/999999:refuse",
+        body={"reason": "matrix"},
+    ),
+]
+
+# Reads of a record that does not exist: every role passes authorisation and gets the 404.
+MISSING_RECORD_READS: list[Op] = [
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/unlock-requests/{request_id}",
+        EVERY_ROLE,
+        path=f"/v1/plans/{QUAR}/unlock-requests/999999",
+    ),
 ]
 
 READS: list[Op] = [
@@ -144,6 +175,7 @@ READS: list[Op] = [
     ),
     op("GET", "/v1/organisations/{org_code}/closures", EVERY_ROLE, path="/v1/organisations/ii/closures"),
     op("GET", "/v1/plans/{plan_id}/registration-settings", EVERY_ROLE, path=f"/v1/plans/{QUAR}/registration-settings"),
+    op("GET", "/v1/plans/{plan_id}/unlock-requests", EVERY_ROLE, path=f"/v1/plans/{QUAR}/unlock-requests"),
 ]
 
 AUDIT = op("GET", "/v1/audit", ("auditor",))
@@ -160,12 +192,22 @@ async def registered(pg_stack: Stack, bearer: Callable[..., dict[str, str]]) -> 
 
 
 def test_the_table_covers_every_operation(pg_stack: Stack) -> None:
-    assert operations_of(pg_stack.apps["execution"]) == {o.name for o in [*WRITES, *READS, AUDIT]}
+    assert operations_of(pg_stack.apps["execution"]) == {
+        o.name for o in [*WRITES, *MISSING_RECORD_READS, *READS, AUDIT]
+    }
 
 
 @pytest.mark.parametrize(("operation", "role"), cases(WRITES))
 async def test_writes(registered: Stack, as_role: Callable[[str], dict[str, str]], operation: Op, role: str) -> None:
     await check_role(registered["execution"], operation, role, as_role(role))
+
+
+@pytest.mark.parametrize(("operation", "role"), cases(MISSING_RECORD_READS))
+async def test_reads_of_missing_records(
+    registered: Stack, as_role: Callable[[str], dict[str, str]], operation: Op, role: str
+) -> None:
+    resp = await registered["execution"].get(operation.path, headers=as_role(role))
+    assert resp.status_code == 404, resp.text[:300]
 
 
 @pytest.mark.parametrize(("operation", "role"), cases(READS))

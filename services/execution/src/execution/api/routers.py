@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from execution.api import locks, registrations, reports, settings
+from execution.api import locks, registrations, reports, settings, unlock_requests
 from execution.db.base import AuditEvent
 from metas_kit.audit import audit_router
 
 
 def all_routers() -> list[APIRouter]:
-    return [registrations.router, reports.router, locks.router, settings.router, audit_router(AuditEvent)]
+    return [
+        registrations.router,
+        reports.router,
+        locks.router,
+        settings.router,
+        unlock_requests.router,
+        audit_router(AuditEvent),
+    ]

@@ -1,0 +1,325 @@
+"""Unlock requests: ask (registrar), list, grant with a lock exception or refuse (planner); all audited.
+
+A request is only accepted for a period that is actually closed to the requester (locked after evaluation,
+or its write window over) and not already reopened for that scope; granting creates an ordinary
+``lock_exception`` row (the same one ``POST .../locks/{period}/exceptions`` creates, audited as
+``lock_exception.create``), so the write path needs nothing new to honour it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from execution.db.base import AuditEvent
+from execution.db.models import LockException
+from execution.db.repositories import exception_covers, exceptions_of, get_lock
+from execution.db.unlock_requests import (
+    PENDING_MARK,
+    UnlockRequest,
+    get_unlock_request,
+    page_unlock_requests,
+    pending_for,
+)
+from execution.domain.errors import InvalidPeriod
+from execution.domain.periods import Period
+from execution.domain.unlock_requests import AlreadyDecided, UnlockDecision, UnlockScope, UnlockStatus, decide
+from execution.plans import LoadedPlan, clock, load_plan_for_app
+from metas_kit.audit import record_audit
+from metas_kit.auth import ALL, ANY_ORG, READ_ROLES, Principal
+from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+
+# Who sees every request of a plan (the registrar sees those of the units it registers for).
+QUEUE_READERS = frozenset(READ_ROLES - {"registrar"})
+
+
+class PeriodOpen(AppError):
+    status, type_slug, title = 409, "period-open", "Nothing to reopen"
+
+
+class UnlockRequestDecided(Conflict):
+    type_slug, title = "unlock-request-decided", "Unlock request already decided"
+
+
+class DuplicateUnlockRequest(Conflict):
+    type_slug, title = "duplicate-unlock-request", "A request for this scope is already pending"
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockRequestPage:
+    rows: list[UnlockRequest]
+    more: bool
+
+
+def organisation_of(plan: LoadedPlan) -> str:
+    """A plan without an organisation is reachable only with installation-wide grants."""
+    return plan.organisation_code or ANY_ORG
+
+
+async def _visible_plan(app: FastAPI, session: AsyncSession, who: Principal, plan_id: str) -> LoadedPlan:
+    plan = await load_plan_for_app(app, session, plan_id)
+    if not who.can(READ_ROLES, organisation_of(plan)):
+        raise NotFound(f"Plan {plan_id!r} not found.")  # another organisation's plan is not disclosed
+    return plan
+
+
+def _scope(plan: LoadedPlan, item_code: str | None, unit_code: str | None) -> UnlockScope:
+    items = plan.facts.items
+    if item_code is not None:
+        item = items.get(item_code)
+        if item is None:
+            raise ValidationFailed([{"path": "item_code", "message": f"{item_code!r} is not in the plan"}])
+        if unit_code is not None and unit_code != item.unit_code:
+            raise ValidationFailed(
+                [{"path": "unit_code", "message": f"{item_code} belongs to unit {item.unit_code!r}, not {unit_code!r}"}]
+            )
+        return UnlockScope(unit_code=item.unit_code, item_code=item.code)
+    if unit_code is None:
+        raise ValidationFailed([{"path": "item_code", "message": "name the item or the unit to reopen"}])
+    if all(i.unit_code != unit_code for i in items.values()):
+        raise ValidationFailed([{"path": "unit_code", "message": f"{unit_code!r} owes no registration"}])
+    return UnlockScope(unit_code=unit_code)
+
+
+def _owed(plan: LoadedPlan, scope: UnlockScope, period_text: str) -> Period:
+    try:
+        period = Period.parse(period_text)
+    except InvalidPeriod as exc:
+        raise ValidationFailed([{"path": "period", "message": str(exc)}]) from exc
+    owed = plan.schedule.owed_items(period) if plan.facts.first_period <= period <= plan.facts.last_period else ()
+    if not any(i.code == scope.item_code or (scope.item_code is None and i.unit_code == scope.unit_code) for i in owed):
+        what = scope.item_code or f"unit {scope.unit_code}"
+        raise ValidationFailed([{"path": "period", "message": f"{what} owes no registration for {period}"}])
+    return period
+
+
+async def _closure(session: AsyncSession, plan: LoadedPlan, scope: UnlockScope, period: Period, now: datetime) -> str:
+    """Why the period is closed for this scope ("locked" or "expired"); PeriodOpen when it is not."""
+    locked = await get_lock(session, plan.facts.plan_id, str(period)) is not None
+    expired = now >= plan.schedule.dates(period).closes_at
+    if not (locked or expired):
+        raise PeriodOpen(f"{period} is still open for writes: there is nothing to reopen.")
+    for exc in await exceptions_of(session, plan.facts.plan_id, str(period)):
+        if scope.item_code is not None:
+            covered = exception_covers(exc, scope.item_code, scope.unit_code, now)
+        else:  # a unit is reopened only by an exception for the whole unit (or the whole period)
+            covered = exc.item_code is None and exception_covers(exc, "", scope.unit_code, now)
+        if covered:
+            raise PeriodOpen(
+                f"{period} is already reopened for this scope until {exc.until.isoformat()}.",
+                extra={"lock_exception_id": exc.id},
+            )
+    return "locked" if locked else "expired"
+
+
+def _snapshot(row: UnlockRequest) -> dict[str, Any]:
+    return {
+        "period": row.period,
+        "item_code": row.item_code,
+        "unit_code": row.unit_code,
+        "reason": row.reason,
+        "status": row.status,
+        "decision_reason": row.decision_reason,
+        "lock_exception_id": row.lock_exception_id,
+    }
+
+
+async def _audit(session: AsyncSession, who: Principal, verb: str, row: UnlockRequest, before: Any) -> None:
+    await record_audit(
+        session,
+        AuditEvent,
+        who,
+        action=f"unlock_request.{verb}",
+        entity_type="unlock_request",
+        entity_id=str(row.id),
+        before=before,
+        after=_snapshot(row),
+    )
+
+
+async def create_unlock_request(
+    app: FastAPI,
+    session: AsyncSession,
+    who: Principal,
+    plan_id: str,
+    *,
+    period: str,
+    item_code: str | None,
+    unit_code: str | None,
+    reason: str,
+) -> UnlockRequest:
+    plan = await _visible_plan(app, session, who, plan_id)
+    scope = _scope(plan, item_code, unit_code)
+    if not who.can({"registrar"}, organisation_of(plan), scope.unit_code):
+        raise Forbidden(f"You may not register for unit {scope.unit_code!r}.")
+    owed = _owed(plan, scope, period)
+    now = clock(app)
+    await _closure(session, plan, scope, owed, now)
+    existing = await pending_for(session, plan_id, str(owed), scope.key)
+    if existing is not None:
+        raise DuplicateUnlockRequest(
+            f"Request {existing.id} for this scope and period is still pending.", extra={"id": existing.id}
+        )
+    row = UnlockRequest(
+        plan_id=plan_id,
+        period=str(owed),
+        item_code=scope.item_code,
+        unit_code=scope.unit_code,
+        scope_key=scope.key,
+        reason=reason,
+        status=UnlockStatus.PENDING.value,
+        open_mark=PENDING_MARK,
+        requested_at=now,
+        requested_by=who.sub,
+    )
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent twin won the unique (plan, period, scope, pending) slot
+        raise DuplicateUnlockRequest("A request for this scope and period was made concurrently.") from exc
+    await _audit(session, who, "create", row, None)
+    return row
+
+
+async def list_unlock_requests(
+    app: FastAPI,
+    session: AsyncSession,
+    who: Principal,
+    plan_id: str,
+    *,
+    status: UnlockStatus | None,
+    period: str | None,
+    after_id: int | None,
+    limit: int,
+) -> UnlockRequestPage:
+    plan = await _visible_plan(app, session, who, plan_id)
+    org = organisation_of(plan)
+    units: frozenset[str] | None = None
+    if not who.can(QUEUE_READERS, org):
+        scope = who.units_for({"registrar"}, org)
+        units = None if scope is ALL else frozenset(scope)
+    rows = await page_unlock_requests(
+        session,
+        plan_id,
+        status=status.value if status else None,
+        period=period,
+        units=units,
+        after_id=after_id,
+        limit=limit,
+    )
+    return UnlockRequestPage(rows[:limit], len(rows) > limit)
+
+
+async def get_visible_unlock_request(
+    app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, request_id: int
+) -> UnlockRequest:
+    plan = await _visible_plan(app, session, who, plan_id)
+    row = await get_unlock_request(session, plan_id, request_id)
+    org = organisation_of(plan)
+    if row is None or not (who.can(QUEUE_READERS, org) or who.can({"registrar"}, org, row.unit_code)):
+        raise NotFound(f"No unlock request {request_id} in plan {plan_id!r}.")
+    return row
+
+
+async def _decide(
+    app: FastAPI,
+    session: AsyncSession,
+    who: Principal,
+    plan_id: str,
+    request_id: int,
+    decision: UnlockDecision,
+) -> tuple[UnlockRequest, dict[str, Any], datetime]:
+    plan = await _visible_plan(app, session, who, plan_id)
+    row = await get_unlock_request(session, plan_id, request_id)
+    if row is None:
+        raise NotFound(f"No unlock request {request_id} in plan {plan_id!r}.")
+    if not who.can({"planner"}, organisation_of(plan)):
+        raise Forbidden("Only a planner of the plan's organisation decides unlock requests.")
+    before = _snapshot(row)
+    try:
+        row.status = decide(UnlockStatus(row.status), decision).value
+    except AlreadyDecided as exc:
+        raise UnlockRequestDecided(f"Unlock request {row.id}: {exc}.", extra={"status": row.status}) from exc
+    now = clock(app)
+    row.open_mark = None
+    row.decided_by = who.sub
+    row.decided_at = now
+    return row, before, now
+
+
+async def _flush_decision(session: AsyncSession, row_id: int) -> None:
+    try:
+        await session.flush()
+    except StaleDataError as exc:  # another planner decided it between our read and our write
+        raise UnlockRequestDecided(f"Unlock request {row_id} was decided concurrently; read it again.") from exc
+
+
+async def grant_unlock_request(
+    app: FastAPI,
+    session: AsyncSession,
+    who: Principal,
+    plan_id: str,
+    request_id: int,
+    *,
+    until: datetime,
+    note: str | None,
+) -> UnlockRequest:
+    row, before, now = await _decide(app, session, who, plan_id, request_id, UnlockDecision.GRANT)
+    if until <= now:
+        raise ValidationFailed([{"path": "until", "message": "until must be in the future"}])
+    row.decision_reason = note
+    await _flush_decision(session, row.id)  # the decision first: of two concurrent deciders one stops here
+    exception = LockException(
+        plan_id=plan_id,
+        period=row.period,
+        item_code=row.item_code,
+        unit_code=row.unit_code,
+        until=until,
+        reason=f"Unlock request {row.id}: {row.reason}",
+        created_at=now,
+        created_by=who.sub,
+    )
+    session.add(exception)
+    await session.flush()
+    row.lock_exception_id = exception.id
+    await session.flush()
+    await record_audit(
+        session,
+        AuditEvent,
+        who,
+        action="lock_exception.create",
+        entity_type="lock_exception",
+        entity_id=str(exception.id),
+        after={
+            "period": row.period,
+            "item_code": row.item_code,
+            "unit_code": row.unit_code,
+            "until": until.isoformat(),
+            "reason": exception.reason,
+            "unlock_request_id": row.id,
+        },
+    )
+    await _audit(session, who, "grant", row, before)
+    return row
+
+
+async def refuse_unlock_request(
+    app: FastAPI,
+    session: AsyncSession,
+    who: Principal,
+    plan_id: str,
+    request_id: int,
+    *,
+    reason: str,
+) -> UnlockRequest:
+    row, before, _now = await _decide(app, session, who, plan_id, request_id, UnlockDecision.REFUSE)
+    row.decision_reason = reason
+    await _flush_decision(session, row.id)
+    await _audit(session, who, "refuse", row, before)
+    return row

@@ -12,7 +12,7 @@ from metas_kit.migrations import alembic_config
 from metas_kit.testing import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("planning", "execution", "scoring", "budget")
+SERVICES = ("planning", "execution", "scoring", "budget", "accounts")
 
 
 @pytest.mark.parametrize("service", SERVICES)

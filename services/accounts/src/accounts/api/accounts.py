@@ -1,0 +1,97 @@
+"""Account administration: /v1/accounts (installation-wide admins); every change audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from accounts.api.schemas import AccountCreate, AccountOut, AccountPage, AccountPatch, GrantsPut, PasswordReset
+from accounts.application import accounts as app
+from accounts.db.models import Account
+from accounts.deps import Admin, ContextDep, PageDep, SessionDep
+from accounts.domain.accounts import USERNAME_PATTERN
+from metas_kit.errors import PROBLEM_RESPONSES
+from metas_kit.pagination import InvalidCursor, encode_cursor
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+UsernamePath = Annotated[str, Path(pattern=USERNAME_PATTERN, max_length=64)]
+
+
+def out(account: Account) -> AccountOut:
+    return AccountOut.model_validate(app.account_view(account))
+
+
+def after_of(cursor: dict[str, Any] | None, field: str = "username") -> str | None:
+    if cursor is None:
+        return None
+    value = cursor.get(field)
+    if not isinstance(value, str) or len(value) > 64:
+        raise InvalidCursor("The cursor is not one this service issued.")
+    return value
+
+
+@router.get("", summary="List accounts", responses=PROBLEM_RESPONSES)
+async def list_accounts(
+    session: SessionDep, who: Admin, page: PageDep, active: Annotated[bool | None, Query()] = None
+) -> AccountPage:
+    rows = await app.list_accounts(session, who, after=after_of(page.cursor), limit=page.limit + 1, active=active)
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    nxt = encode_cursor({"username": rows[-1].username}) if more and rows else None
+    return AccountPage(items=[out(r) for r in rows], next_cursor=nxt)
+
+
+@router.post("", status_code=201, summary="Create an account", responses=PROBLEM_RESPONSES)
+async def create_account(
+    body: AccountCreate, session: SessionDep, who: Admin, ctx: ContextDep, response: Response
+) -> AccountOut:
+    new = app.NewAccount(
+        username=body.username,
+        display_name=body.display_name,
+        email=body.email,
+        locale=body.locale,
+        password=body.password,
+        grants=tuple(g.to_grant() for g in body.grants),
+        active=body.active,
+    )
+    account = await app.create_account(session, who, ctx, new)
+    response.headers["Location"] = f"/v1/accounts/{account.username}"
+    return out(account)
+
+
+@router.get("/{username}", summary="One account", responses=PROBLEM_RESPONSES)
+async def get_account(username: UsernamePath, session: SessionDep, who: Admin) -> AccountOut:
+    return out(await app.get_account(session, who, username))
+
+
+@router.patch(
+    "/{username}",
+    summary="Change name, e-mail, locale; disable or enable (disabling ends its sessions)",
+    responses=PROBLEM_RESPONSES,
+)
+async def update_account(username: UsernamePath, body: AccountPatch, session: SessionDep, who: Admin) -> AccountOut:
+    changes = body.model_dump(exclude_unset=True)
+    return out(await app.update_account(session, who, username, changes))
+
+
+@router.put(
+    "/{username}/grants",
+    summary="Replace the account's grants (roles, organisations, units)",
+    responses=PROBLEM_RESPONSES,
+)
+async def set_grants(username: UsernamePath, body: GrantsPut, session: SessionDep, who: Admin) -> AccountOut:
+    return out(await app.set_grants(session, who, username, [g.to_grant() for g in body.grants]))
+
+
+@router.post(
+    "/{username}/password",
+    status_code=204,
+    summary="Set a new password (ends the account's sessions)",
+    responses=PROBLEM_RESPONSES,
+)
+async def reset_password(
+    username: UsernamePath, body: PasswordReset, session: SessionDep, who: Admin, ctx: ContextDep
+) -> Response:
+    await app.reset_password(session, who, ctx, username, body.password)
+    return Response(status_code=204)

@@ -1,0 +1,21 @@
+"""Declarative base of the accounts database, with the kit's audit and idempotency tables."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from metas_kit.audit import AuditEventMixin
+from metas_kit.db import new_metadata
+from metas_kit.idempotency import IdempotencyRecordMixin
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class AuditEvent(AuditEventMixin, Base):
+    pass
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    pass

@@ -62,4 +62,4 @@ console-messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F console/babel.cfg -k N_ -k ngettext:1,2 --no-location --omit-header --sort-output \
 		-o console/src/console/locales/messages.pot console/src/console
 	$(VENV)/bin/pybabel update -i console/src/console/locales/messages.pot -d console/src/console/locales \
-		--no-location --omit-header --no-fuzzy-matching
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date

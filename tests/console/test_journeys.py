@@ -211,3 +211,37 @@ def test_plan_text_is_shown_as_text(stack: Stack, open_page: Callable[..., Any])
     expect(page.locator(".item-title")).to_have_text(hostile)
     assert dialogs == []
     assert re.search(r"&lt;script&gt;alert", page.content())
+
+
+def test_bulk_entry_is_all_or_nothing_with_bad_rows_in_place(stack: Stack, open_page: Callable[..., Any]) -> None:
+    period = "2014-05"
+    grant_exception(stack, period)
+    page = open_page()
+    # Import is open to admins (and services) in the execution API; the page is the same for any importer.
+    page.goto(f"{stack.console('admin')}/plans/{PLAN}/bulk?unit=DS&period={period}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bulk entry")
+    check_accessibility(page)
+    page.get_by_label("New value of DS-I2").fill("41000")
+    page.get_by_label("New value of DS-I1").fill("abc")
+    page.get_by_label("New value of DS-I3").fill("1.2.3")
+    page.get_by_role("button", name="Send all").click()
+
+    expect(page.get_by_test_id("problem")).to_contain_text("Some values need fixing; nothing was saved.")
+    bad = page.locator('[data-testid="bulk-row"].bad-row')
+    expect(bad).to_have_count(2)
+    expect(page.locator('[data-testid="bulk-row"][data-item="DS-I1"] [data-testid="row-error"]')).to_have_text(
+        "This is not a number."
+    )
+    expect(page.locator('[data-testid="bulk-row"][data-item="DS-I3"] [data-testid="row-error"]')).to_be_visible()
+    # What was typed stays, and the good row was not written either.
+    expect(page.get_by_label("New value of DS-I2")).to_have_value("41000")
+    check_accessibility(page)
+    screenshot(page, "bulk-entry-errors")
+    with stack.api("certifier") as api:
+        assert api.get(f"/api/execution/v1/plans/{PLAN}/registrations/DS-I2/{period}").status_code == 404
+
+    page.get_by_label("New value of DS-I1").fill("")
+    page.get_by_label("New value of DS-I3").fill("")
+    page.get_by_role("button", name="Send all").click()
+    expect(page.get_by_test_id("notice")).to_have_text("1 registration imported.")
+    expect(page.locator('[data-testid="bulk-row"][data-item="DS-I2"]')).to_contain_text("41,000")

@@ -117,6 +117,9 @@ class Page:
     def gettext(self, message: str, **params: Any) -> str:
         return gettext_for(self.request.app.state.catalogs, self.lang)[0](message, **params)
 
+    def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
+        return gettext_for(self.request.app.state.catalogs, self.lang)[1](singular, plural, n, **params)
+
     def check_csrf(self, form: Any) -> None:
         sent = str(form.get(CSRF_FIELD) or "")
         if not sent or not self.request.cookies.get(CSRF_COOKIE) or not hmac.compare_digest(sent, self.csrf):

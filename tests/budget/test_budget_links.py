@@ -11,12 +11,14 @@ from typing import Any
 import httpx
 import pytest
 import respx
+import yaml
 from fastapi import FastAPI
 
 from budget.clients.planning import PlanningClient
 from metas_kit.http import make_client
 
 PLANS = Path(__file__).resolve().parents[2] / "data" / "plans"
+OTHER_PLAN = "sedese-2024-quar"
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,12 @@ async def planning_app(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('planning') / 'planning.db'}"
     await asyncio.to_thread(upgrade_head, ALEMBIC_INI, url)
     await load(PLANS, url)
+    # the II plan under another organisation: the same initiative codes, not the budget's organisation
+    other = tmp_path_factory.mktemp("other-plans")
+    doc = yaml.safe_load((PLANS / "ii-2024-quar.yaml").read_text(encoding="utf-8"))
+    doc["organisation"]["code"], doc["plan"]["id"] = "sedese", OTHER_PLAN
+    (other / "copy.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    await load(other, url)
     app = create_app(Settings(database_url=url, jwt_secret=jwt_secret, log_json=False, log_level="WARNING"))
     async with app.router.lifespan_context(app):
         yield app
@@ -100,11 +108,33 @@ async def test_unknown_initiative_refused(linked_api: httpx.AsyncClient, writer:
     assert resp.json()["errors"][0]["path"] == "initiative_code"
 
 
+async def test_an_initiative_of_another_organisations_plan_is_not_linked(
+    linked_api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str]
+) -> None:
+    # planning is read with the service identity, which sees every plan; the link still must not cross
+    # from the budget's organisation (ii) to another's, even by a budget officer with installation-wide rights
+    resp = await linked_api.post(
+        "/v1/budget/subinvestments/1.1.3/initiatives",
+        json={"plan_id": OTHER_PLAN, "initiative_code": "DAD-01"},
+        headers=writer,
+    )
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["errors"][0]["path"] == "initiative_code"
+    links = await linked_api.get("/v1/budget/initiative-links", params={"plan_id": OTHER_PLAN}, headers=reader)
+    assert links.json()["items"] == []
+    same = await linked_api.post(
+        "/v1/budget/subinvestments/1.1.3/initiatives",
+        json={"plan_id": "ii-2024-quar", "initiative_code": "DAD-01"},
+        headers=writer,
+    )
+    assert same.status_code == 201, same.text
+
+
 async def test_planning_unreachable_is_503_and_nothing_stored(
     api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str]
 ) -> None:
     with respx.mock(base_url="http://planning.test", assert_all_called=True) as mock:
-        mock.get("/v1/plans/ii-2024-quar/initiatives/DAD-02").mock(side_effect=httpx.ConnectError("refused"))
+        mock.get("/v1/plans/ii-2024-quar").mock(side_effect=httpx.ConnectError("refused"))
         resp = await api.post(
             "/v1/budget/subinvestments/1.2.1/initiatives",
             json={"plan_id": "ii-2024-quar", "initiative_code": "DAD-02"},
@@ -118,7 +148,7 @@ async def test_planning_unreachable_is_503_and_nothing_stored(
 
 async def test_planning_error_is_502(api: httpx.AsyncClient, writer: dict[str, str]) -> None:
     with respx.mock(base_url="http://planning.test", assert_all_called=True) as mock:
-        mock.get("/v1/plans/ii-2024-quar/initiatives/DAD-03").mock(return_value=httpx.Response(500))
+        mock.get("/v1/plans/ii-2024-quar").mock(return_value=httpx.Response(500))
         resp = await api.post(
             "/v1/budget/subinvestments/1.2.1/initiatives",
             json={"plan_id": "ii-2024-quar", "initiative_code": "DAD-03"},

@@ -1,4 +1,4 @@
-"""The reconciliation must reproduce exactly the mismatches of ../shared/data/README.md items 14-18
+"""The reconciliation must reproduce exactly the mismatches of data/README.md items 14-18
 (errors) and 20 (informative) — figures below are typed from that README, not from the code."""
 
 from decimal import Decimal

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from metas_kit.auth import Auditor, Principal
+from metas_kit.auth import ALL, AUDIT_READERS, Auditor, Principal
 from metas_kit.context import current_request_id
 from metas_kit.db import SessionDep, utcnow
 from metas_kit.errors import PROBLEM_RESPONSES
@@ -55,10 +55,19 @@ async def record_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
+    organisation: str | None = None,
 ) -> None:
-    """Adds the audit row to the request's transaction: the write and its audit commit together or not at all."""
+    """Adds the audit row to the request's transaction: the write and its audit commit together or not at all.
+
+    ``organisation`` (the organisation the written entity belongs to) is stored when the service's AuditEvent
+    declares an ``organisation_code`` column (see ``audit_router``); None marks an installation-level event.
+    """
+    extra: dict[str, Any] = {}
+    if hasattr(model, "organisation_code"):
+        extra["organisation_code"] = organisation
     session.add(
         cast(Any, model)(
+            **extra,
             actor=principal.sub,
             roles=sorted(principal.roles),
             action=action,
@@ -81,6 +90,7 @@ class AuditEventRead(BaseModel):
     entity_id: str
     request_id: str | None
     changes: dict[str, Any]
+    organisation_code: str | None = None
 
 
 class AuditPage(BaseModel):
@@ -94,7 +104,7 @@ def audit_router(model: type[AuditEventMixin]) -> APIRouter:
     @router.get("", summary="Audit trail of writes", response_model=AuditPage, responses=PROBLEM_RESPONSES)
     async def list_audit(
         session: SessionDep,
-        _who: Auditor,
+        who: Auditor,
         page: PageDep,
         entity_type: Annotated[str | None, Query(max_length=60)] = None,
         entity_id: Annotated[str | None, Query(max_length=200)] = None,
@@ -103,6 +113,13 @@ def audit_router(model: type[AuditEventMixin]) -> APIRouter:
     ) -> AuditPage:
         cols: Any = model
         stmt = select(model).order_by(cols.id.desc()).limit(page.limit + 1)
+        # An auditor of some organisations sees their events only; installation-level events (no organisation)
+        # and a service that records no organisation are for installation-wide auditors alone.
+        scope = who.orgs_for(AUDIT_READERS)
+        if scope is not ALL:
+            if not hasattr(model, "organisation_code"):
+                return AuditPage(items=[], next_cursor=None)
+            stmt = stmt.where(cols.organisation_code.in_(sorted(scope)))
         if entity_type:
             stmt = stmt.where(cols.entity_type == entity_type)
         if entity_id:

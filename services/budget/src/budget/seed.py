@@ -48,8 +48,15 @@ def _read_yaml(path: Path) -> tuple[bytes, dict[str, Any]]:
     return raw, doc
 
 
-async def load_seed(session: AsyncSession, data_dir: Path) -> SeedResult:
-    """Load code tables and the published budget into the session's transaction (caller commits)."""
+async def load_seed(session: AsyncSession, data_dir: Path, organisation: str | None = None) -> SeedResult:
+    """Load code tables and the published budget into the session's transaction (caller commits).
+
+    The published budget belongs to ``organisation`` (default: the setting METAS_BUDGET_ORGANISATION); the code
+    tables are the national classification, installation-level."""
+    if organisation is None:
+        from budget.settings import get_settings
+
+        organisation = get_settings().organisation
     _raw, codes_doc = _read_yaml(data_dir / CODES_FILE)
     added = []
     for table in load_code_tables(codes_doc):
@@ -95,6 +102,7 @@ async def load_seed(session: AsyncSession, data_dir: Path) -> SeedResult:
         session,
         m.AuditEvent,
         SEED_PRINCIPAL,
+        organisation=organisation,
         action="published_budget.load",
         entity_type="published_budget",
         entity_id=str(row.id),

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from budget.api.common import BudgetWriter, StateDep
+from budget.api.common import StateDep
 from budget.application import amounts
 from budget.db.base import IdempotencyRecord
 from budget.domain.amounts import AmountInput
-from metas_kit.auth import Reader
+from metas_kit.auth import BudgetOfficer, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.etag import not_modified
@@ -107,7 +107,7 @@ def _read(row: Any) -> AmountRead:
 
 @router.post("", status_code=201, summary="Record an amount (split into net and VAT)", response_model=AmountRead)
 async def create_amount(
-    body: AmountCreate, request: Request, response: Response, who: BudgetWriter, session: SessionDep, state: StateDep
+    body: AmountCreate, request: Request, response: Response, who: BudgetOfficer, session: SessionDep, state: StateDep
 ) -> Any:
     payload = body.model_dump(mode="json")
     replayed = await replay(session, IdempotencyRecord, request, who, payload)
@@ -180,7 +180,7 @@ async def patch_amount(
     amount_id: AmountId,
     body: AmountPatch,
     response: Response,
-    who: BudgetWriter,
+    who: BudgetOfficer,
     session: SessionDep,
     state: StateDep,
     if_match: Annotated[str | None, Header()] = None,
@@ -194,7 +194,7 @@ async def patch_amount(
 async def delete_amount(
     amount_id: AmountId,
     session: SessionDep,
-    who: BudgetWriter,
+    who: BudgetOfficer,
     state: StateDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:

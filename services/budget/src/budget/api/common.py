@@ -14,10 +14,7 @@ from fastapi.responses import Response
 from budget.application.scope import BudgetState
 from budget.clients.planning import PlanningClient
 from budget.domain.money import format_money
-from metas_kit.auth import Principal, require_roles
 from metas_kit.http import make_client
-
-BudgetWriter = Annotated[Principal, Depends(require_roles("budget"))]
 
 
 async def budget_state(request: Request) -> BudgetState:

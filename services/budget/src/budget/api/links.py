@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from budget.api.common import BudgetWriter, PlanningDep, StateDep
+from budget.api.common import PlanningDep, StateDep
 from budget.application import links
-from metas_kit.auth import Reader
+from metas_kit.auth import BudgetOfficer, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 
@@ -71,7 +71,7 @@ async def create_link(
     code: str,
     body: LinkCreate,
     response: Response,
-    who: BudgetWriter,
+    who: BudgetOfficer,
     session: SessionDep,
     state: StateDep,
     planning: PlanningDep,
@@ -88,7 +88,7 @@ async def delete_link(
     code: str,
     plan_id: Annotated[str, Path(max_length=ID_MAX_LENGTH, pattern=PLAN_ID)],
     initiative_code: Annotated[str, Path(max_length=ID_MAX_LENGTH, pattern=CODE)],
-    who: BudgetWriter,
+    who: BudgetOfficer,
     session: SessionDep,
     state: StateDep,
 ) -> Response:

@@ -66,7 +66,12 @@ async def create(
     existing = await repo.find_link(session, sub, plan_id, initiative_code)
     if existing is not None:
         return existing, False
-    initiative = await planning.initiative(plan_id, initiative_code)
+    # Planning is read with the service's identity, which sees every organisation: the link is refused unless
+    # the plan belongs to the budget's organisation, so nothing the user asks crosses organisations.
+    plan = await planning.plan(plan_id)
+    initiative = None
+    if plan is not None and plan.get("organisation_code") == state.organisation:
+        initiative = await planning.initiative(plan_id, initiative_code)
     if initiative is None:
         raise field_error("initiative_code", f"Planning has no initiative {initiative_code!r} in plan {plan_id!r}.")
     name = initiative.get("name")
@@ -84,6 +89,7 @@ async def create(
         session,
         m.AuditEvent,
         who,
+        organisation=state.organisation,
         action=f"{ENTITY}.create",
         entity_type=ENTITY,
         entity_id=f"{sub}:{plan_id}:{initiative_code}",
@@ -107,6 +113,7 @@ async def delete(
         session,
         m.AuditEvent,
         who,
+        organisation=state.organisation,
         action=f"{ENTITY}.delete",
         entity_type=ENTITY,
         entity_id=f"{sub}:{plan_id}:{initiative_code}",

@@ -1,4 +1,4 @@
-"""Client of the planning service: looks up initiatives by plan and code (only when a link is made)."""
+"""Client of the planning service: looks up a plan and an initiative (only when a link is made)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,15 @@ class PlanningClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
+    async def plan(self, plan_id: str) -> dict[str, Any] | None:
+        """The plan's summary (with its ``organisation_code``), or None when planning says 404."""
+        return await self._get(f"/v1/plans/{quote(plan_id, safe='')}")
+
     async def initiative(self, plan_id: str, code: str) -> dict[str, Any] | None:
         """The initiative as planning serves it, or None when planning says 404 (plan or initiative unknown)."""
-        path = f"/v1/plans/{quote(plan_id, safe='')}/initiatives/{quote(code, safe='')}"
+        return await self._get(f"/v1/plans/{quote(plan_id, safe='')}/initiatives/{quote(code, safe='')}")
+
+    async def _get(self, path: str) -> dict[str, Any] | None:
         try:
             resp = await self.http.get(path)
         except httpx.TimeoutException as exc:
@@ -32,5 +38,5 @@ class PlanningClient:
         except ValueError as exc:
             raise UpstreamError("The planning service sent a body that is not JSON.") from exc
         if not isinstance(body, dict):
-            raise UpstreamError("The planning service sent an unexpected initiative shape.")
+            raise UpstreamError(f"The planning service sent an unexpected shape for {path}.")
         return body

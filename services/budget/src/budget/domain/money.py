@@ -32,7 +32,7 @@ class MoneyError(ValueError):
 
 
 def q2(value: Decimal) -> Decimal:
-    """Round half up to cents (docs/domain.md); never Python's banker's ``round``."""
+    """Round half up to cents (docs/domain.md §1); never Python's banker's ``round``."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

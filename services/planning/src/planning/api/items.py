@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
+from metas_kit.auth import Planner, Reader
+from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
-from metas_kit.pagination import encode_cursor
+from metas_kit.pagination import PageDep, encode_cursor
 from planning.api.params import ItemCode, PlanId, VersionQuery
 from planning.api.plans import version_headers, with_version_headers
 from planning.api.schemas import ItemPage
 from planning.application import reads, versions
-from planning.deps import PageDep, Planner, Reader, SessionDep
 
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["plan items"])
 Collection = Literal["units", "objectives", "parameters", "indicators", "products", "initiatives"]

@@ -9,10 +9,12 @@ import yaml
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from metas_kit.auth import Planner, Reader
+from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, AppError
 from metas_kit.etag import not_modified
 from metas_kit.idempotency import remember, replay
-from metas_kit.pagination import encode_cursor
+from metas_kit.pagination import PageDep, encode_cursor
 from planning.api.params import OrganisationCode, PlanId, VersionNumber, VersionQuery
 from planning.api.schemas import (
     ImportOut,
@@ -25,7 +27,6 @@ from planning.api.schemas import (
 )
 from planning.application import reads, versions
 from planning.db.models import IdempotencyRecord, PlanVersion
-from planning.deps import PageDep, Planner, Reader, SessionDep
 from planning.domain.document import PlanDocument
 
 router = APIRouter(prefix="/v1", tags=["plans"])

@@ -1,4 +1,6 @@
-"""Reads of plans, versions and items; every one is checked against the caller's grants first."""
+"""Reads of plans, versions and items, and the guard every use case starts with: a plan, its versions and its
+items belong to the plan's organisation, and only a grant for that organisation (or an installation-wide one)
+sees them. Another organisation's plan is a 404, exactly as a plan that does not exist, so ids do not leak."""
 
 from __future__ import annotations
 
@@ -7,17 +9,33 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metas_kit.auth import Principal
-from metas_kit.errors import NotFound
+from metas_kit.auth import READ_ROLES, Principal, Scope
+from metas_kit.errors import Forbidden, NotFound
 from planning.db import repositories as repo
 from planning.db.models import Organisation, Plan, PlanItem, PlanVersion
 from planning.domain.items import kinds_of
 
+PLANNERS = frozenset({"planner"})
 
-async def get_plan_or_404(session: AsyncSession, plan_id: str) -> Plan:
-    plan = await repo.get_plan(session, plan_id)
-    if plan is None:
+
+def readable_orgs(who: Principal) -> Scope:
+    return who.orgs_for(READ_ROLES)
+
+
+async def visible_plan(session: AsyncSession, who: Principal, plan_id: str, *, for_update: bool = False) -> Plan:
+    """The plan when the caller may read its organisation, else 404 (whether or not it exists)."""
+    plan = await repo.get_plan(session, plan_id, for_update=for_update)
+    if plan is None or not who.can(READ_ROLES, plan.organisation_code):
         raise NotFound(f"No plan {plan_id!r}.")
+    return plan
+
+
+async def plan_for_planning(session: AsyncSession, who: Principal, plan_id: str) -> Plan:
+    """The plan, locked for the write (PostgreSQL), when the caller plans for its organisation: 404 when they
+    cannot see it, 403 when they see it without planning for it."""
+    plan = await visible_plan(session, who, plan_id, for_update=True)
+    if not who.can(PLANNERS, plan.organisation_code):
+        raise Forbidden(f"Planning plans of {plan.organisation_code!r} needs the planner role for it.")
     return plan
 
 
@@ -28,9 +46,9 @@ async def get_version_or_404(session: AsyncSession, plan_id: str, number: int) -
     return version
 
 
-async def tree_version(session: AsyncSession, plan_id: str, number: int | None) -> PlanVersion:
+async def tree_version(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> PlanVersion:
     """The version a reader gets: the one asked for, else the approved one, else the latest draft."""
-    plan = await get_plan_or_404(session, plan_id)
+    plan = await visible_plan(session, who, plan_id)
     if number is None:
         number = plan.current_version or plan.latest_version
     return await get_version_or_404(session, plan_id, number)
@@ -39,12 +57,12 @@ async def tree_version(session: AsyncSession, plan_id: str, number: int | None) 
 async def list_organisations(
     session: AsyncSession, who: Principal, *, after: str | None, limit: int
 ) -> list[Organisation]:
-    return await repo.list_organisations(session, after=after, limit=limit)
+    return await repo.list_organisations(session, after=after, limit=limit, among=readable_orgs(who))
 
 
 async def get_organisation(session: AsyncSession, who: Principal, code: str) -> Organisation:
     row = await repo.get_organisation(session, code)
-    if row is None:
+    if row is None or not who.can(READ_ROLES, code):
         raise NotFound(f"No organisation {code!r}.")
     return row
 
@@ -60,12 +78,18 @@ async def list_plans(
     organisation: str | None,
 ) -> list[Plan]:
     return await repo.list_plans(
-        session, after=after, limit=limit, framework=framework, cycle_year=cycle_year, organisation=organisation
+        session,
+        after=after,
+        limit=limit,
+        framework=framework,
+        cycle_year=cycle_year,
+        organisation=organisation,
+        among=readable_orgs(who),
     )
 
 
 async def get_plan(session: AsyncSession, who: Principal, plan_id: str) -> Plan:
-    return await get_plan_or_404(session, plan_id)
+    return await visible_plan(session, who, plan_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +103,7 @@ class VersionHead:
 
 async def tree_head(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> VersionHead | None:
     """The ETag and status of the version a reader gets (None when it does not exist)."""
-    plan = await get_plan_or_404(session, plan_id)
+    plan = await visible_plan(session, who, plan_id)
     number = number or plan.current_version or plan.latest_version
     head = await repo.version_head(session, plan_id, number)
     return None if head is None else VersionHead(number, *head)
@@ -87,16 +111,16 @@ async def tree_head(session: AsyncSession, who: Principal, plan_id: str, number:
 
 async def read_version(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> PlanVersion:
     """The version asked for, else the approved one, else the latest draft."""
-    return await tree_version(session, plan_id, number)
+    return await tree_version(session, who, plan_id, number)
 
 
 async def list_versions(session: AsyncSession, who: Principal, plan_id: str) -> list[PlanVersion]:
-    await get_plan_or_404(session, plan_id)
+    await visible_plan(session, who, plan_id)
     return await repo.list_versions(session, plan_id)
 
 
 async def get_version(session: AsyncSession, who: Principal, plan_id: str, number: int) -> PlanVersion:
-    await get_plan_or_404(session, plan_id)
+    await visible_plan(session, who, plan_id)
     return await get_version_or_404(session, plan_id, number)
 
 
@@ -130,7 +154,7 @@ async def list_items(
     limit: int,
     filters: ItemFilter,
 ) -> tuple[PlanVersion, list[PlanItem]]:
-    version = await tree_version(session, plan_id, number)
+    version = await tree_version(session, who, plan_id, number)
     items = await repo.list_items(
         session,
         plan_id,
@@ -148,7 +172,7 @@ async def list_items(
 async def get_item(
     session: AsyncSession, who: Principal, plan_id: str, collection: str, code: str, *, number: int | None
 ) -> tuple[PlanVersion, PlanItem]:
-    version = await tree_version(session, plan_id, number)
+    version = await tree_version(session, who, plan_id, number)
     item = await repo.get_item(session, plan_id, version.number, kinds_of(collection), code)
     if item is None:
         raise NotFound(f"No {collection[:-1]} {code!r} in version {version.number} of {plan_id!r}.")

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
-from metas_kit.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
-from planning.application.reads import get_version_or_404
+from metas_kit.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
+from planning.application.reads import PLANNERS, get_version_or_404, plan_for_planning
 from planning.db import repositories as repo
 from planning.db.models import AuditEvent, Plan, PlanVersion
 from planning.db.repositories import APPROVED, DRAFT
@@ -113,13 +113,15 @@ AUDIT_ACTIONS = {
 
 
 async def _audit(
-    session: AsyncSession, who: Principal, action: str, plan_id: str, number: int, changes: dict[str, Any]
+    session: AsyncSession, who: Principal, action: str, plan: Plan, number: int, changes: dict[str, Any]
 ) -> None:
+    plan_id = plan.id
     PLAN_WRITES.labels(plan_id, str(changes.get("action", action))).inc()
     await record_audit(
         session,
         AuditEvent,
         who,
+        organisation=plan.organisation_code,
         action=AUDIT_ACTIONS[action],
         entity_type="plan_version",
         entity_id=f"{plan_id}/v{number}",
@@ -139,8 +141,14 @@ async def import_document(
     dumped = dump_document(doc)
     digest = content_hash(doc)
     plan_id = doc.plan.id
+    organisation = doc.organisation.code
+    if not who.can(PLANNERS, organisation):
+        raise Forbidden(f"Importing a plan of {organisation!r} needs the planner role for that organisation.")
     plan = await repo.get_plan(session, plan_id, for_update=not dry_run)
     counts = summary(dumped)
+    if plan is not None and plan.organisation_code != organisation:
+        # Plan ids are unique across the installation; a plan never changes organisation (tenancy follows it).
+        raise Conflict(f"Plan id {plan_id!r} is taken by a plan of another organisation; choose another id.")
 
     if plan is None:
         action: Action = "create"
@@ -172,6 +180,7 @@ async def import_document(
             session,
             AuditEvent,
             who,
+            organisation=org.code,
             action="organisation.create" if org_before == {} else "organisation.update",
             entity_type="organisation",
             entity_id=org.code,
@@ -223,18 +232,16 @@ async def import_document(
         plan.latest_version = number
         plan.title = doc.plan.title
         plan.cycle_year = doc.plan.cycle_year
-        plan.organisation_code = doc.organisation.code
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"Plan {plan_id} was changed by a concurrent import; import again.") from exc
-    await _audit(session, who, "import", plan_id, number, {"action": action, "content_hash": digest, "counts": counts})
+    await _audit(session, who, "import", plan, number, {"action": action, "content_hash": digest, "counts": counts})
     return result
 
 
-async def _draft_for_edit(session: AsyncSession, plan_id: str, number: int | None) -> PlanVersion:
+async def _draft_for_edit(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> PlanVersion:
     # Lock the plan row first (PostgreSQL), as approve/revise/import do: one lock order, no deadlock.
-    if await repo.get_plan(session, plan_id, for_update=True) is None:
-        raise NotFound(f"No plan {plan_id!r}.")
+    await plan_for_planning(session, who, plan_id)
     if number is None:
         draft = await repo.latest_draft(session, plan_id)
         if draft is None:
@@ -266,6 +273,8 @@ async def _write_draft(
     assert plan is not None
     if doc.plan.framework.value != plan.framework:
         raise PlanInvalid([{"path": "plan.framework", "code": "framework_mismatch", "message": "cannot change"}])
+    if doc.organisation.code != plan.organisation_code:  # a plan never changes tenant
+        raise PlanInvalid([{"path": "organisation.code", "code": "organisation_mismatch", "message": "cannot change"}])
     digest = content_hash(doc)
     if digest == version.content_hash:
         # Nothing changed (e.g. a PATCH with the values already there): no write, no audit event, same ETag.
@@ -288,7 +297,7 @@ async def _write_draft(
         session,
         who,
         action,
-        version.plan_id,
+        plan,
         version.number,
         {**changes, "content_hash": [version.content_hash, digest]},
     )
@@ -299,7 +308,7 @@ async def _write_draft(
 async def replace_document(
     session: AsyncSession, plan_id: str, number: int, data: Any, who: Principal, *, if_match: str | None
 ) -> PlanVersion:
-    version = await _draft_for_edit(session, plan_id, number)
+    version = await _draft_for_edit(session, who, plan_id, number)
     return await _write_draft(session, version, data, who, if_match=if_match, action="replace", changes={})
 
 
@@ -314,7 +323,7 @@ async def patch_document_item(
     number: int | None,
     if_match: str | None,
 ) -> tuple[PlanVersion, dict[str, Any]]:
-    version = await _draft_for_edit(session, plan_id, number)
+    version = await _draft_for_edit(session, who, plan_id, number)
     if "code" in patch and patch["code"] != code:
         raise PlanInvalid([{"path": "code", "code": "immutable", "message": "an item's code cannot change"}])
     patched = patch_item(version.document, collection, code, patch)
@@ -341,7 +350,7 @@ async def add_document_item(
     number: int | None,
     if_match: str | None,
 ) -> PlanVersion:
-    version = await _draft_for_edit(session, plan_id, number)
+    version = await _draft_for_edit(session, who, plan_id, number)
     try:
         document, _key = add_item(version.document, collection, item)
     except KeyError as exc:
@@ -362,7 +371,7 @@ async def remove_document_item(
     number: int | None,
     if_match: str | None,
 ) -> PlanVersion:
-    version = await _draft_for_edit(session, plan_id, number)
+    version = await _draft_for_edit(session, who, plan_id, number)
     removed = remove_item(version.document, collection, code)
     if removed is None:
         raise NotFound(f"No {collection[:-1]} {code!r} in version {version.number} of {plan_id!r}.")
@@ -374,9 +383,7 @@ async def remove_document_item(
 async def approve(
     session: AsyncSession, plan_id: str, number: int, who: Principal, *, if_match: str | None
 ) -> PlanVersion:
-    plan = await repo.get_plan(session, plan_id, for_update=True)
-    if plan is None:
-        raise NotFound(f"No plan {plan_id!r}.")
+    plan = await plan_for_planning(session, who, plan_id)
     version = await get_version_or_404(session, plan_id, number)
     if version.status != DRAFT:
         raise Conflict(f"Version {number} of {plan_id!r} is {version.status}, not a draft.")
@@ -390,15 +397,13 @@ async def approve(
         await repo.supersede(session, plan_id, previous)
     plan.current_version = number
     await session.flush()
-    await _audit(session, who, "approve", plan_id, number, {"status": [DRAFT, APPROVED], "superseded": previous})
+    await _audit(session, who, "approve", plan, number, {"status": [DRAFT, APPROVED], "superseded": previous})
     await repo.refresh(session, version)
     return version
 
 
 async def revise(session: AsyncSession, plan_id: str, number: int, who: Principal) -> PlanVersion:
-    plan = await repo.get_plan(session, plan_id, for_update=True)
-    if plan is None:
-        raise NotFound(f"No plan {plan_id!r}.")
+    plan = await plan_for_planning(session, who, plan_id)
     source = await get_version_or_404(session, plan_id, number)
     if source.status != APPROVED:
         raise Conflict(f"Only the approved version can be revised; version {number} is {source.status}.")
@@ -421,5 +426,5 @@ async def revise(session: AsyncSession, plan_id: str, number: int, who: Principa
     )
     plan.latest_version = new_number
     await session.flush()
-    await _audit(session, who, "revise", plan_id, new_number, {"based_on": number})
+    await _audit(session, who, "revise", plan, new_number, {"based_on": number})
     return draft

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from metas_kit.auth import ALL, Scope
 from metas_kit.db import utcnow
 from planning.db.models import Organisation, Plan, PlanItem, PlanVersion
 from planning.domain.items import index_items
@@ -22,10 +23,15 @@ async def get_organisation(session: AsyncSession, code: str) -> Organisation | N
     return await session.get(Organisation, code)
 
 
-async def list_organisations(session: AsyncSession, *, after: str | None, limit: int) -> list[Organisation]:
+async def list_organisations(
+    session: AsyncSession, *, after: str | None, limit: int, among: Scope = ALL
+) -> list[Organisation]:
+    """Organisations by code, only those in ``among`` (the caller's organisations)."""
     stmt = select(Organisation).order_by(Organisation.code).limit(limit)
     if after is not None:
         stmt = stmt.where(Organisation.code > after)
+    if among is not ALL:
+        stmt = stmt.where(Organisation.code.in_(sorted(among)))
     return list((await session.scalars(stmt)).all())
 
 
@@ -67,8 +73,13 @@ async def list_plans(
     framework: str | None = None,
     cycle_year: int | None = None,
     organisation: str | None = None,
+    among: Scope = ALL,
 ) -> list[Plan]:
+    """Plans by id, only those of the organisations in ``among`` (the caller's): no page or cursor shows
+    another organisation's plan."""
     stmt = select(Plan).order_by(Plan.id).limit(limit)
+    if among is not ALL:
+        stmt = stmt.where(Plan.organisation_code.in_(sorted(among)))
     if after is not None:
         stmt = stmt.where(Plan.id > after)
     if framework:

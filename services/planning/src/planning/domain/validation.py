@@ -85,7 +85,7 @@ def validate(doc: PlanDocument) -> ValidationReport:
 
 
 def computed_relevant_objectives(doc: PlanDocument) -> list[str]:
-    """QUAR relevant objectives (docs/domain.md): by global weight (parameter × objective weight)
+    """QUAR relevant objectives (docs/domain.md §3.4): by global weight (parameter × objective weight)
     descending, taken until the cumulative weight exceeds the threshold (50 %) and at least half of
     the objectives are taken. Seed 000: OP1, OP4 (10.5), OP5 (10.0), OP10, OP14 (8.8), OP2 (8.4),
     OP11 (6.4) = 63.4 %."""

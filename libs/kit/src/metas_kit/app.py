@@ -18,8 +18,9 @@ from metas_kit.errors import install_error_handlers
 from metas_kit.health import ReadinessCheck, database_check, health_router
 from metas_kit.logging import configure_logging
 from metas_kit.metrics import metrics_router
-from metas_kit.middleware import RequestContextMiddleware
+from metas_kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from metas_kit.migrations import upgrade_head
+from metas_kit.pagination import derive_cursor_key
 from metas_kit.settings import ServiceSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -96,7 +97,14 @@ def create_service_app(
     app.state.jwt_secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     app.state.jwt_issuer = settings.jwt_issuer
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=name)
+    # Added first, so it runs inside the request context (its 413/408/414 carry the request id and are counted).
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
+        max_query_bytes=settings.max_query_bytes,
+    )
+    app.add_middleware(RequestContextMiddleware, service=name, cursor_key=derive_cursor_key(app.state.jwt_secret, name))
     checks: dict[str, ReadinessCheck] = {"database": database_check, **(readiness or {})}
     app.include_router(health_router(checks))
     app.include_router(metrics_router())

@@ -271,6 +271,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         404: "Not found",
         409: "Conflict",
         412: "Precondition failed",
+        413: "Payload too large",
         422: "Validation failed",
         428: "Precondition required",
     }.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -11,8 +12,9 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from metas_kit.context import auth_header_var, request_id_var
-from metas_kit.errors import internal_error_problem
+from metas_kit.errors import PROBLEM_JSON, TYPE_BASE, internal_error_problem
 from metas_kit.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
+from metas_kit.pagination import cursor_key_var
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_RID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -26,9 +28,10 @@ class RequestContextMiddleware:
     """Takes X-Request-ID from the caller (or makes one), exposes it to logs and outbound calls,
     echoes it on the response, records metrics labelled by route template and logs one line per request."""
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    def __init__(self, app: ASGIApp, service: str, cursor_key: bytes | None = None) -> None:
         self.app = app
         self.service = service
+        self.cursor_key = cursor_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,6 +43,7 @@ class RequestContextMiddleware:
         auth = headers.get(b"authorization")
         rid_token = request_id_var.set(rid)
         auth_token = auth_header_var.set(auth.decode("latin-1") if auth else None)
+        key_token = cursor_key_var.set(self.cursor_key)
         status = 500
         start = time.perf_counter()
         method = scope["method"]
@@ -99,3 +103,125 @@ class RequestContextMiddleware:
                 )
             request_id_var.reset(rid_token)
             auth_header_var.reset(auth_token)
+            cursor_key_var.reset(key_token)
+
+
+class BodyLimitMiddleware:
+    """Every service bounds what a caller may send, not only the gateway: a body larger than ``max_bytes`` is a
+    413, a body that does not arrive within ``timeout_seconds`` (a slow or stalled client) a 408, a query string
+    longer than ``max_query_bytes`` a 414 — all problem+json, before the application sees the request.
+
+    The body is read here (it is bounded) and handed to the application in one message; later ``receive`` calls
+    (disconnect detection) go to the server as before."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float, max_query_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
+        self.max_query_bytes = max_query_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string") or b"") > self.max_query_bytes:
+            await _problem(
+                send,
+                scope,
+                414,
+                "uri-too-long",
+                "URI too long",
+                f"The query string exceeds {self.max_query_bytes} bytes.",
+            )
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await _problem(
+                send,
+                scope,
+                413,
+                "payload-too-large",
+                "Payload too large",
+                f"The request body exceeds {self.max_bytes} bytes.",
+            )
+            return
+        chunks: list[bytes] = []
+        size = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_seconds
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                await _problem(
+                    send,
+                    scope,
+                    408,
+                    "request-timeout",
+                    "Request timeout",
+                    f"The request body did not arrive within {self.timeout_seconds:g} seconds.",
+                    close=True,
+                )
+                return
+            if message["type"] != "http.request":
+                # The client went away before sending everything: let the application see the disconnect.
+                first: Message = message
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await _problem(
+                    send,
+                    scope,
+                    413,
+                    "payload-too-large",
+                    "Payload too large",
+                    f"The request body exceeds {self.max_bytes} bytes.",
+                    close=True,
+                )
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                first = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                break
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return first
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers") or []:
+        if key.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _problem(
+    send: Send, scope: Scope, status: int, slug: str, title: str, detail: str, *, close: bool = False
+) -> None:
+    body_obj: dict[str, object] = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path", ""),
+    }
+    rid = request_id_var.get()
+    if rid:
+        body_obj["request_id"] = rid
+    body = json.dumps(body_obj).encode()
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+    if close:
+        # The rest of the body is not read: the connection cannot carry another request.
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

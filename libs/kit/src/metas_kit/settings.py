@@ -25,6 +25,11 @@ class ServiceSettings(BaseSettings):
     jwt_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("METAS_JWT_SECRET", "jwt_secret"))
     jwt_issuer: str = Field(default="metas", validation_alias=AliasChoices("METAS_JWT_ISSUER", "jwt_issuer"))
     upstream_timeout_seconds: float = 5.0
+    # Every service bounds requests itself (a service reached directly has no gateway in front of it): bodies
+    # over max_body_bytes are 413, bodies not received within body_timeout_seconds 408, longer queries 414.
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_query_bytes: int = Field(default=8 * 1024, ge=1)
     docs_enabled: bool = True
     # Gauges computed from the database are recomputed this often (0 disables the background refresh).
     metrics_refresh_seconds: float = 30.0

@@ -36,7 +36,7 @@ from metas_kit.errors import AppError
 T = TypeVar("T")
 MAX_LIMIT = 500
 # A cursor is a short position: anything longer was not issued here (and is refused before any decoding).
-MAX_CURSOR_LENGTH = 1024
+MAX_CURSOR_LENGTH = 2048
 MAX_FIELDS = 8
 MAX_TEXT = 512
 _INT_BOUND = 2**63 - 1
@@ -98,8 +98,13 @@ def _scalar(value: Any) -> Any:
 
 def encode_cursor(position: dict[str, Any]) -> str:
     """A signed cursor for ``position`` (a flat object of strings, integers, booleans or nulls)."""
-    payload = _b64(json.dumps({k: _scalar(v) for k, v in position.items()}, separators=(",", ":")).encode())
-    return f"{payload}.{_sign(payload)}"
+    raw = json.dumps({k: _scalar(v) for k, v in position.items()}, separators=(",", ":"), ensure_ascii=False)
+    payload = _b64(raw.encode())
+    cursor = f"{payload}.{_sign(payload)}"
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        # Never hand out a cursor decode_cursor would refuse: key columns this long are a design error.
+        raise ValueError(f"a cursor position of {len(raw)} characters is too long to page on")
+    return cursor
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:

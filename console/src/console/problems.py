@@ -68,7 +68,7 @@ def field_of(path: str, message: str) -> str:
             if re.search(rf"\b{name}\b", message):
                 return name
         return "value" if tail == "payload" else ""
-    return tail.split(".")[0].split("[")[0]
+    return tail.split(".")[0].split("[")[0]  # "grants[0].org" → grants, "until" → until
 
 
 def field_message(gettext: Gettext, message: str) -> str:

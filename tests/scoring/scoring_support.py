@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import yaml
 from fastapi import FastAPI
+from pypdf import PdfReader
 
 from metas_kit.auth import Grant, Principal, issue_token
 
@@ -124,3 +126,8 @@ async def certify(http: httpx.AsyncClient, plan_id: str, item_code: str, period:
     assert current.status_code == 200, current.text
     done = await http.post(url + ":certify", headers={**CERTIFIER, "if-match": current.headers["etag"]})
     assert done.status_code == 200, done.text
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of every page, whitespace collapsed (table cells wrap long texts over lines)."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())

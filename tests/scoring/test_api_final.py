@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from scoring_support import ADMIN, FINAL, PLANNER, QUAR, VIEWER, Service
+from scoring_support import ADMIN, FINAL, PLANNER, QUAR, VIEWER, Service, pdf_text
 
 BODY: dict[str, Any] = {"plan_id": FINAL, "n1": "90"}
 
@@ -66,6 +66,11 @@ async def test_the_final_grade_counts_missing_items_as_zero(service: Service, ex
     assert {r["locked_by"] for r in rows} == {"service:scoring"}
     again = await service.http.post(f"/v1/evaluations/{run['id']}:reproduce", headers=VIEWER)
     assert again.json()["identical"] is True
+    report = await service.http.get(f"/v1/evaluations/{run['id']}/report", headers=VIEWER)
+    text = pdf_text(report.content)
+    assert f"Evaluation {run['id']} — Final" in text
+    assert "Team grade (N2): 6.67" in text
+    assert "Productivity: 65.00" in text
 
 
 async def test_one_final_per_version_and_an_audited_revision(service: Service) -> None:

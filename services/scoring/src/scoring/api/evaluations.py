@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -25,7 +25,8 @@ from scoring.api.schemas import (
     ItemScore,
     ReproduceResult,
 )
-from scoring.application import evaluations
+from scoring.application import documents, evaluations
+from scoring.application.documents import MEDIA_TYPES, Format
 from scoring.application.upstreams import upstreams
 from scoring.db.models import IdempotencyRecord
 
@@ -167,4 +168,30 @@ async def reproduce(evaluation_id: str, session: SessionDep, who: Reader) -> Rep
         identical=again.recomputed_sha256 == again.run.results_sha256,
         results_sha256=again.run.results_sha256,
         recomputed_sha256=again.recomputed_sha256,
+    )
+
+
+REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    200: {
+        "description": "The document: PDF, XLSX or CSV (the QUAR table or the Acordo items)",
+        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()},
+    },
+}
+
+
+@router.get(
+    "/{evaluation_id}/report",
+    response_class=Response,
+    responses=REPORT_RESPONSES,
+    summary="The official document of the evaluation (QUAR table / Acordo report per team), from its snapshot",
+)
+async def get_report(
+    evaluation_id: str, session: SessionDep, who: Reader, format: Annotated[Format, Query()] = "pdf"
+) -> Response:
+    document = await documents.report(session, who, evaluation_id, format)
+    return Response(
+        document.content,
+        media_type=document.media_type,
+        headers={"content-disposition": f'attachment; filename="{document.filename}"'},
     )

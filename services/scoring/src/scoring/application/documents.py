@@ -1,0 +1,71 @@
+"""The official documents of a stored evaluation (QUAR table or Acordo report) as PDF, XLSX or CSV.
+
+Built from the evaluation's snapshot only, never from the current plan or registrations: a second download
+gives the same figures (and the same bytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metas_kit.auth import Principal
+from scoring.application.evaluations import get
+from scoring.db.models import EvaluationRun
+from scoring.documents.render import to_csv, to_pdf, to_xlsx
+from scoring.domain.report import Report, build_report
+
+Format = Literal["pdf", "xlsx", "csv"]
+MEDIA_TYPES: dict[str, str] = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def created_at(run: EvaluationRun) -> datetime:
+    # SQLite gives the stored UTC instant back without its offset.
+    at = run.created_at
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def run_header(run: EvaluationRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "revision": run.revision,
+        "plan_version": run.plan_version,
+        "created_at": created_at(run).isoformat(),
+        "created_by": run.created_by,
+        "period_to": run.period_to,
+        "rules_version": run.rules_version,
+        "engine_version": run.engine_version,
+        "results_sha256": run.results_sha256,
+    }
+
+
+def render_report(report: Report, fmt: Format, created: datetime) -> bytes:
+    if fmt == "pdf":
+        return to_pdf(report)
+    if fmt == "xlsx":
+        return to_xlsx(report, created)
+    return to_csv(report)
+
+
+async def report(session: AsyncSession, who: Principal, evaluation_id: str, fmt: Format) -> Document:
+    run = await get(session, who, evaluation_id)
+    built = build_report(run_header(run), run.inputs, run.results)
+    content = await asyncio.to_thread(render_report, built, fmt, created_at(run))
+    kind = "quar" if run.framework == "quar" else "acordo"
+    return Document(content, MEDIA_TYPES[fmt], f"{run.plan_id}-{kind}-{run.id[:8]}.{fmt}")

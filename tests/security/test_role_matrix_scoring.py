@@ -37,6 +37,7 @@ def reads(evaluation_id: str) -> list[Op]:
         op("GET", "/v1/evaluations/{evaluation_id}/inputs", EVERY_ROLE, path=f"{ev}/inputs"),
         op("GET", "/v1/evaluations/{evaluation_id}/items/{item_code}", EVERY_ROLE, path=f"{ev}/items/Ind.4"),
         op("POST", "/v1/evaluations/{evaluation_id}:reproduce", EVERY_ROLE, path=f"{ev}:reproduce"),
+        op("GET", "/v1/evaluations/{evaluation_id}/report", EVERY_ROLE, path=f"{ev}/report?format=csv"),
         op("POST", "/v1/simulations", EVERY_ROLE, body={"plan_id": IPSM, "results": {"DS-I2": {"value": "52000"}}}),
         op(
             "POST",

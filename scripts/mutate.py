@@ -12,7 +12,7 @@ wrapped here — the same file names, the same module names the tests import.
 The report counts, per file, killed / total mutants in three classes:
 - logic: the mutant changes what the code computes or decides (anything not in the two classes below);
 - trace: every change lies inside an explanation step a person reads (`trace.add(...)`, `Step(...)`, `describe()`);
-- message: every change lies inside an error message or a `reason=` text.
+- message: every change lies inside an error message, a `reason=` text or a reconciliation check's description.
 A timeout counts as killed (the test run did not pass); mutants no test reaches count as survivors.
 """
 
@@ -35,6 +35,8 @@ TRACE_CALLS = {"Step"}
 TRACE_RECEIVERS = {"trace", "tr"}
 MESSAGE_KEYWORDS = {"reason"}
 MESSAGE_CALLS = {"_Impossible", "_Always", "_Pending", "_Missing"}
+# (receiver, method) → index of the positional argument that is human text (a reconciliation check's description)
+TEXT_ARGUMENTS = {("c", "amount"): 3, ("c", "text"): 3}
 TEXT_FUNCTIONS = {"describe"}
 
 
@@ -63,6 +65,7 @@ def _install_src_layout_naming() -> None:
 
 def run(jobs: int) -> int:
     os.chdir(ROOT)
+    os.environ.setdefault("METAS_HYPOTHESIS_PROFILE", "mutate")  # tests/rules/conftest.py
     _install_src_layout_naming()
     import mutmut.__main__ as main
 
@@ -125,6 +128,15 @@ def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
     return parents
 
 
+def _within(node: ast.AST, ancestor: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    current: ast.AST | None = node
+    while current is not None:
+        if current is ancestor:
+            return True
+        current = parents.get(current)
+    return False
+
+
 def _context(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str:
     """`trace`, `message` or `logic` for one changed node of the original function."""
     current: ast.AST | None = node
@@ -137,6 +149,10 @@ def _context(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str:
                 receiver = func.value
                 if isinstance(receiver, ast.Name) and receiver.id in TRACE_RECEIVERS:
                     return "trace"
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                index = TEXT_ARGUMENTS.get((func.value.id, func.attr))
+                if index is not None and len(current.args) > index and _within(node, current.args[index], parents):
+                    return "message"
             if isinstance(func, ast.Name) and (func.id.endswith("Error") or func.id in MESSAGE_CALLS):
                 return "message"  # raise SomethingError("…"): the text of an error
         if isinstance(current, ast.keyword) and current.arg in MESSAGE_KEYWORDS:

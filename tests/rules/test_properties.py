@@ -33,7 +33,7 @@ def facts(rule: dict[str, str], polarity: str, meta: Decimal, v0: Decimal | None
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.sampled_from(RULES), polarities, values, st.none() | values, values)
 def test_scores_stay_in_range_with_two_places(
     rule: dict[str, str], polarity: str, meta: Decimal, v0: Decimal | None, result: Decimal
@@ -47,7 +47,7 @@ def test_scores_stay_in_range_with_two_places(
     assert s.steps  # every score carries an explanation
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.sampled_from(RULES[:2]), polarities, values, st.none() | values, values, values)
 def test_general_rule_moves_with_polarity(
     rule: dict[str, str], polarity: str, meta: Decimal, v0: Decimal | None, r1: Decimal, r2: Decimal
@@ -73,7 +73,7 @@ quar_inputs = st.tuples(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(quar_inputs, polarities, values, values)
 def test_quar_rate_is_monotone_and_capped(
     mtv: tuple[Decimal, Decimal, Decimal], polarity: str, r1: Decimal, r2: Decimal
@@ -89,7 +89,7 @@ def test_quar_rate_is_monotone_and_capped(
     assert (b >= a) if polarity == "higher_is_better" else (b <= a)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(quar_inputs, polarities, st.decimals(min_value=Decimal("1"), max_value=Decimal("125"), places=2))
 def test_quar_inverse_reaches_the_target(mtv: tuple[Decimal, Decimal, Decimal], polarity: str, target: Decimal) -> None:
     m, t, gap = mtv
@@ -109,7 +109,7 @@ def test_quar_inverse_reaches_the_target(mtv: tuple[Decimal, Decimal, Decimal], 
     assert answer.achieved >= target
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(
     st.lists(st.tuples(st.integers(1, 50), st.decimals(min_value=0, max_value=100, places=2)), min_size=1, max_size=8)
 )
@@ -120,7 +120,7 @@ def test_team_score_is_within_its_goal_scores(parts: list[tuple[int, Decimal]]) 
     assert min(v for _, v in parts) <= grade <= max(v for _, v in parts)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     st.sampled_from(RULES[:4]),
     polarities,

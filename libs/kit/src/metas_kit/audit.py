@@ -16,6 +16,7 @@ from metas_kit.context import current_request_id
 from metas_kit.db import SessionDep, utcnow
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.timestamps import UtcDateTime
 
 
 class AuditEventMixin:
@@ -82,7 +83,7 @@ async def record_audit(
 class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    at: datetime
+    at: UtcDateTime  # RFC 3339 with an offset on both backends (SQLite reads back naive UTC)
     actor: str
     roles: list[str]
     action: str

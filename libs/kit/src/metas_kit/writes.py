@@ -1,0 +1,239 @@
+"""The write envelope: every write route goes through the same steps, in this order, in the request's one
+transaction (docs/architecture.md, "Writes"):
+
+1. **replay** — a request carrying an ``Idempotency-Key`` already answered for this caller gets the first
+   response again (status, body, headers, ``Idempotent-Replayed: true``) and writes nothing; the same key with
+   another body (or route) is a 422;
+2. **preconditions** — ``If-Match`` compares strongly against the resource's current ETag (428 when the route
+   requires it and it is missing, 412 when stale or weak; ``*`` only where the route allows it);
+   ``If-None-Match: *`` makes a create-only write (412 when the resource exists);
+3. **the application call** — one function of the service's ``application`` package, given a ``WriteContext``;
+4. **audit** — the application records what changed with ``ctx.audit(entity, id, verb, ...)``: the action is
+   always ``entity.verb`` (``registration.submit``, ``plan.approve``, ``lock.create``); a write that changed
+   nothing says ``ctx.unchanged()`` and records nothing;
+5. **remember** — the response is stored for the key in the same transaction (the write, its audit and its replay
+   record commit together or not at all);
+6. **ETag** — the new representation's ETag goes out in the ``ETag`` header.
+
+In a router::
+
+    @router.put("/{code}", response_model=ThingOut, responses=PROBLEM_RESPONSES)
+    async def put_thing(code: Code, body: ThingIn, write: Write, who: Planner) -> Any:
+        return await write(
+            lambda ctx: things.put(ctx, code, body),
+            payload=body,
+            current_etag=lambda: things.current_etag(write.session, code),
+            etag=lambda out: out.etag,
+        )
+
+The application function does the transaction's work and ``await ctx.audit("thing", code, "update",
+before=..., after=...)``; the router returns its model (FastAPI checks it against ``response_model``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metas_kit.audit import AuditEventMixin, record_audit
+from metas_kit.auth import CurrentPrincipal, Principal
+from metas_kit.db import SessionDep
+from metas_kit.errors import PreconditionFailed, PreconditionRequired
+from metas_kit.etag import if_match_passes, none_match
+from metas_kit.idempotency import IdempotencyRecordMixin, remember, replay
+
+T = TypeVar("T")
+_VERB = "abcdefghijklmnopqrstuvwxyz_"
+
+
+@dataclass(frozen=True)
+class WriteModels:
+    """The service's own tables the envelope writes to (each service maps the kit's mixins into its Base)."""
+
+    audit: type[AuditEventMixin]
+    idempotency: type[IdempotencyRecordMixin]
+
+
+def configure_writes(app: FastAPI, *, audit: type[AuditEventMixin], idempotency: type[IdempotencyRecordMixin]) -> None:
+    """Tell the envelope which tables are the service's audit trail and idempotency records (in create_app)."""
+    app.state.write_models = WriteModels(audit, idempotency)
+
+
+class AuditMissing(RuntimeError):
+    """A write went through without recording an audit event or saying it changed nothing: a bug."""
+
+
+@dataclass
+class WriteContext:
+    """What an application function gets: the transaction, the caller, and the audit/headers of the write."""
+
+    session: AsyncSession
+    principal: Principal
+    request: Request
+    models: WriteModels
+    headers: dict[str, str] = field(default_factory=dict)
+    actions: list[str] = field(default_factory=list)
+    no_change: bool = False
+
+    async def audit(
+        self,
+        entity: str,
+        entity_id: object,
+        verb: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        changes: dict[str, Any] | None = None,
+        organisation: str | None = None,
+    ) -> None:
+        """Record ``entity.verb`` on ``entity``/``entity_id`` in this transaction (``organisation``: the owning
+        organisation's code, so that organisation's auditors see it)."""
+        if not entity or not verb or not set(verb) <= set(_VERB) or not set(entity) <= set(_VERB):
+            raise ValueError(f"audit actions are entity.verb in lower case, got {entity!r}.{verb!r}")
+        action = f"{entity}.{verb}"
+        await record_audit(
+            self.session,
+            self.models.audit,
+            self.principal,
+            action=action,
+            entity_type=entity,
+            entity_id=str(entity_id),
+            before=before,
+            after=after,
+            changes=changes,
+            organisation=organisation,
+        )
+        self.actions.append(action)
+
+    def unchanged(self) -> None:
+        """The write changed nothing (a no-op PATCH): no audit event, and the ETag stays valid."""
+        self.no_change = True
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return jsonable_encoder(value)
+
+
+@dataclass
+class WriteEnvelope(Generic[T]):
+    request: Request
+    response: Response
+    session: AsyncSession
+    principal: Principal
+    models: WriteModels
+
+    async def __call__(
+        self,
+        apply: Callable[[WriteContext], Awaitable[T]],
+        *,
+        payload: Any,
+        current_etag: Callable[[], Awaitable[str | None]] | None = None,
+        if_match: Literal["required", "optional"] = "optional",
+        allow_any: bool = False,
+        status_code: int = 200,
+        etag: Callable[[T], str | None] | None = None,
+    ) -> T | JSONResponse:
+        """Run one write through the envelope (see the module's docstring).
+
+        ``payload`` is what identifies the request for ``Idempotency-Key`` (the parsed body; a model or any JSON-
+        able value). ``current_etag`` reads the resource's current strong ETag (None when it does not exist yet)
+        for the preconditions; ``if_match="required"`` makes a missing If-Match a 428. ``status_code`` and
+        ``etag(result)`` shape the response; the result itself is returned for FastAPI to check and serialise.
+        """
+        body = _as_json(payload)
+        replayed = await replay(self.session, self.models.idempotency, self.request, self.principal, body)
+        if replayed is not None:
+            return replayed
+        await self._preconditions(current_etag, if_match, allow_any)
+        ctx = WriteContext(self.session, self.principal, self.request, self.models)
+        result = await apply(ctx)
+        if not ctx.actions and not ctx.no_change:
+            raise AuditMissing(f"{self.request.method} {self.request.url.path} wrote without an audit event")
+        headers = dict(ctx.headers)
+        tag = etag(result) if etag is not None else None
+        if tag:
+            headers["ETag"] = tag
+        self.response.status_code = status_code
+        for name, value in headers.items():
+            self.response.headers[name] = value
+        remember(
+            self.session,
+            self.models.idempotency,
+            self.request,
+            self.principal,
+            body,
+            status_code=status_code,
+            body=_as_json(result),
+            headers=headers,
+        )
+        return result
+
+    async def _preconditions(
+        self,
+        current_etag: Callable[[], Awaitable[str | None]] | None,
+        if_match: Literal["required", "optional"],
+        allow_any: bool,
+    ) -> None:
+        match_header = self.request.headers.get("if-match")
+        none_header = self.request.headers.get("if-none-match")
+        if match_header is None and if_match == "required":
+            raise PreconditionRequired(
+                "Send If-Match with the ETag you read, so concurrent edits cannot overwrite each other."
+            )
+        if match_header is None and none_header is None:
+            return
+        if current_etag is None:
+            # The route has no representation to compare with: a precondition cannot be honoured, so it is refused
+            # rather than ignored (RFC 9110 §13.2.1 lets a server answer 412 then).
+            raise PreconditionFailed("This write does not support If-Match / If-None-Match.")
+        current = await current_etag()
+        if match_header is not None:
+            if current is None:
+                raise PreconditionFailed("The resource does not exist, so If-Match cannot match.")
+            if not if_match_passes(match_header, current, allow_any=allow_any):
+                raise PreconditionFailed(
+                    "The resource changed since you read it (or the tag is weak); read it again and reapply it.",
+                    extra={"current_etag": current},
+                )
+        if none_header is not None and none_match(none_header, current):
+            raise PreconditionFailed(
+                "The resource already exists in the state named by If-None-Match; nothing was changed.",
+                extra={"current_etag": current} if current else None,
+            )
+
+
+async def write_envelope(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    # Declared here so every write route documents them in the OpenAPI.
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="Retry-safe writes: the same key (per caller) replays the first response.",
+        ),
+    ] = None,
+    if_match: Annotated[str | None, Header(alias="If-Match", description="The strong ETag you read.")] = None,
+    if_none_match: Annotated[
+        str | None, Header(alias="If-None-Match", description="'*' to create only when absent.")
+    ] = None,
+) -> WriteEnvelope[Any]:
+    models = getattr(request.app.state, "write_models", None)
+    if not isinstance(models, WriteModels):
+        raise RuntimeError("configure_writes(app, audit=..., idempotency=...) was not called in create_app")
+    return WriteEnvelope(request, response, session, principal, models)
+
+
+Write = Annotated[WriteEnvelope[Any], Depends(write_envelope)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from metas_kit.auth import Principal, issue_token
+from metas_kit.auth import ANY_ORG, Grant, Principal, issue_token
 from metas_kit.context import current_request_id
 
 
@@ -29,7 +29,7 @@ def make_client(
             request.headers["x-request-id"] = rid
         if jwt_secret and "authorization" not in request.headers:
             token = issue_token(
-                Principal(sub=f"service:{service_name}", roles=frozenset({"service"})),
+                Principal(f"service:{service_name}", grants=[Grant("service", ANY_ORG)]),
                 jwt_secret,
                 ttl_seconds=300,
             )

@@ -121,6 +121,31 @@ WRITES: list[Op] = [
         path=f"/v1/plans/{QUAR}/unlock-requests/999999:refuse",
         body={"reason": "matrix"},
     ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}/evidence",
+        ("registrar",),
+        path=f"{REGS}/DAS-02/2024-01/evidence?name=matrix.pdf",
+    ),
+    op(
+        "DELETE",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}/evidence/{evidence_id}",
+        ("registrar",),
+        path=f"{REGS}/DAS-02/2024-01/evidence/999999",
+    ),
+    op(
+        "PUT",
+        "/v1/plans/{plan_id}/evidence-requirements/{item_code}",
+        ("planner",),
+        path=f"/v1/plans/{QUAR}/evidence-requirements/NO-SUCH-ITEM",
+        body={"source": "matrix"},
+    ),
+    op(
+        "DELETE",
+        "/v1/plans/{plan_id}/evidence-requirements/{item_code}",
+        ("planner",),
+        path=f"/v1/plans/{QUAR}/evidence-requirements/NO-SUCH-ITEM",
+    ),
 ]
 
 # Reads of a record that does not exist: every role passes authorisation and gets the 404.
@@ -130,6 +155,18 @@ MISSING_RECORD_READS: list[Op] = [
         "/v1/plans/{plan_id}/unlock-requests/{request_id}",
         EVERY_ROLE,
         path=f"/v1/plans/{QUAR}/unlock-requests/999999",
+    ),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}/evidence/{evidence_id}",
+        EVERY_ROLE,
+        path=f"{REGS}/DAS-02/2024-01/evidence/999999",
+    ),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}/evidence/{evidence_id}/content",
+        EVERY_ROLE,
+        path=f"{REGS}/DAS-02/2024-01/evidence/999999/content",
     ),
 ]
 
@@ -176,6 +213,18 @@ READS: list[Op] = [
     op("GET", "/v1/organisations/{org_code}/closures", EVERY_ROLE, path="/v1/organisations/ii/closures"),
     op("GET", "/v1/plans/{plan_id}/registration-settings", EVERY_ROLE, path=f"/v1/plans/{QUAR}/registration-settings"),
     op("GET", "/v1/plans/{plan_id}/unlock-requests", EVERY_ROLE, path=f"/v1/plans/{QUAR}/unlock-requests"),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}/evidence",
+        EVERY_ROLE,
+        path=f"{REGS}/DAS-02/2024-01/evidence",
+    ),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/evidence-requirements",
+        EVERY_ROLE,
+        path=f"/v1/plans/{QUAR}/evidence-requirements",
+    ),
 ]
 
 AUDIT = op("GET", "/v1/audit", ("auditor",))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from execution.application.evidence_guard import require_evidence_to_certify
 from execution.db.base import AuditEvent
 from execution.db.models import LockException, Registration, RegistrationVersion
 from execution.db.repositories import exception_covers, exceptions_of, get_lock
@@ -226,6 +227,8 @@ async def decide(
     refusal = await WriteGuard(session, schedule).refusal(item, period, at, certified=False, check_window=False)
     if refusal is not None:
         raise refuse(refusal, schedule, item, period)
+    if action is CertificationAction.CERTIFY:
+        await require_evidence_to_certify(session, reg)
     before = snapshot(reg)
     reg.certification = step.after.value
     if action is CertificationAction.CERTIFY:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from execution.application.access import organisation_of, visible_plan
 from execution.db.base import AuditEvent
 from execution.db.models import LockException
 from execution.db.repositories import exception_covers, exceptions_of, get_lock
@@ -30,9 +31,9 @@ from execution.db.unlock_requests import (
 from execution.domain.errors import InvalidPeriod
 from execution.domain.periods import Period
 from execution.domain.unlock_requests import AlreadyDecided, UnlockDecision, UnlockScope, UnlockStatus, decide
-from execution.plans import LoadedPlan, clock, load_plan_for_app
+from execution.plans import LoadedPlan, clock
 from metas_kit.audit import record_audit
-from metas_kit.auth import ALL, ANY_ORG, READ_ROLES, Principal
+from metas_kit.auth import ALL, READ_ROLES, Principal
 from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 
 # Who sees every request of a plan (the registrar sees those of the units it registers for).
@@ -55,18 +56,6 @@ class DuplicateUnlockRequest(Conflict):
 class UnlockRequestPage:
     rows: list[UnlockRequest]
     more: bool
-
-
-def organisation_of(plan: LoadedPlan) -> str:
-    """A plan without an organisation is reachable only with installation-wide grants."""
-    return plan.organisation_code or ANY_ORG
-
-
-async def _visible_plan(app: FastAPI, session: AsyncSession, who: Principal, plan_id: str) -> LoadedPlan:
-    plan = await load_plan_for_app(app, session, plan_id)
-    if not who.can(READ_ROLES, organisation_of(plan)):
-        raise NotFound(f"Plan {plan_id!r} not found.")  # another organisation's plan is not disclosed
-    return plan
 
 
 def _scope(plan: LoadedPlan, item_code: str | None, unit_code: str | None) -> UnlockScope:
@@ -154,7 +143,7 @@ async def create_unlock_request(
     unit_code: str | None,
     reason: str,
 ) -> UnlockRequest:
-    plan = await _visible_plan(app, session, who, plan_id)
+    plan = await visible_plan(app, session, who, plan_id)
     scope = _scope(plan, item_code, unit_code)
     if not who.can({"registrar"}, organisation_of(plan), scope.unit_code):
         raise Forbidden(f"You may not register for unit {scope.unit_code!r}.")
@@ -198,7 +187,7 @@ async def list_unlock_requests(
     after_id: int | None,
     limit: int,
 ) -> UnlockRequestPage:
-    plan = await _visible_plan(app, session, who, plan_id)
+    plan = await visible_plan(app, session, who, plan_id)
     org = organisation_of(plan)
     units: frozenset[str] | None = None
     if not who.can(QUEUE_READERS, org):
@@ -219,7 +208,7 @@ async def list_unlock_requests(
 async def get_visible_unlock_request(
     app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, request_id: int
 ) -> UnlockRequest:
-    plan = await _visible_plan(app, session, who, plan_id)
+    plan = await visible_plan(app, session, who, plan_id)
     row = await get_unlock_request(session, plan_id, request_id)
     org = organisation_of(plan)
     if row is None or not (who.can(QUEUE_READERS, org) or who.can({"registrar"}, org, row.unit_code)):
@@ -235,7 +224,7 @@ async def _decide(
     request_id: int,
     decision: UnlockDecision,
 ) -> tuple[UnlockRequest, dict[str, Any], datetime]:
-    plan = await _visible_plan(app, session, who, plan_id)
+    plan = await visible_plan(app, session, who, plan_id)
     row = await get_unlock_request(session, plan_id, request_id)
     if row is None:
         raise NotFound(f"No unlock request {request_id} in plan {plan_id!r}.")

@@ -352,3 +352,11 @@ async def test_locked_period_takes_no_files(reg: Service) -> None:
     refused = await upload(svc, PDF, T["pdf"])
     assert (refused.status_code, refused.json()["reason"]) == (409, "locked")
     assert await stored_counts(svc) == (0, 0)
+
+
+def test_the_service_body_limit_makes_room_for_the_evidence_limit() -> None:
+    from execution.settings import Settings
+
+    assert Settings().max_body_bytes == 20 * MiB  # the kit's 8 MiB grows to the evidence limit
+    assert Settings(evidence_max_bytes=MiB).max_body_bytes == 8 * MiB  # never shrinks
+    assert Settings(max_body_bytes=4 * MiB).max_body_bytes == 4 * MiB  # an explicit setting wins

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from metas_kit.settings import ServiceSettings, service_config
 
@@ -22,6 +22,14 @@ class Settings(ServiceSettings):
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     evidence_max_files: int = Field(default=50, ge=1)
     evidence_store: Literal["database"] = "database"
+
+    @model_validator(mode="after")
+    def _room_for_evidence(self) -> Settings:
+        """An evidence upload's body is the file: unless the body limit is set explicitly, the kit's limit (8 MiB)
+        grows to the evidence limit, so the file's own check (413 naming the limit) is the one that answers."""
+        if "max_body_bytes" not in self.model_fields_set:
+            self.max_body_bytes = max(self.max_body_bytes, self.evidence_max_bytes)
+        return self
 
 
 @lru_cache

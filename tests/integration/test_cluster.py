@@ -50,7 +50,7 @@ def test_gateway_readiness_and_merged_openapi(cluster: Cluster) -> None:
     gw = cluster.config.url("gateway")
     ready = httpx.get(f"{gw}/readyz", timeout=10).json()
     assert ready["status"] == "ready"
-    assert set(ready["checks"]) == {"planning", "execution", "scoring", "budget"}
+    assert set(ready["checks"]) == {"planning", "execution", "scoring", "budget", "accounts"}
     spec = httpx.get(f"{gw}/openapi.json", timeout=10).json()
     for name in SERVICES:
         assert f"/api/{name}/v1/audit" in spec["paths"]

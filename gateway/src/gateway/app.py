@@ -16,12 +16,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from gateway.auth import AuthGuard, auth_router
 from gateway.breaker import CircuitBreaker
 from gateway.identity import ApiKeyStore, authenticate
 from gateway.metrics import LATENCY, RATE_LIMITED, REQUESTS, UPSTREAM_UP
 from gateway.openapi import fetch_specs, merge
-from gateway.proxy import Upstream, forward_headers, read_body, send, upstream_path
+from gateway.proxy import Upstream, console_headers, forward_headers, raw_path, read_body, send, upstream_path
 from gateway.ratelimit import RateLimiter
+from gateway.sessions import Sessions
 from gateway.settings import UPSTREAMS, GatewaySettings, get_settings
 from gateway.transport import AiohttpTransport
 from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_handlers
@@ -49,9 +51,9 @@ def route_label(upstream: str, path: str, status: int) -> str:
     return f"/api/{upstream}/<other>"
 
 
-def make_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
+def make_upstreams(settings: GatewaySettings, urls: dict[str, str] | None = None) -> dict[str, Upstream]:
     out: dict[str, Upstream] = {}
-    for name, url in settings.upstream_urls().items():
+    for name, url in (urls if urls is not None else settings.upstream_urls()).items():
         client = httpx.AsyncClient(
             base_url=url,
             timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds),
@@ -84,11 +86,25 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     keys = ApiKeyStore.load(settings.api_keys, settings.api_keys_file)
     limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    trusted = frozenset(settings.trusted_proxies)
+    guard = AuthGuard(RateLimiter(1.0 / settings.auth_failure_refill_seconds, settings.auth_failure_burst), trusted)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("gateway", settings.log_level, settings.log_json)
         app.state.upstreams = make_upstreams(settings)
+        consoles = make_upstreams(settings, {"console": settings.console_url}) if settings.console_enabled else {}
+        app.state.console = consoles.get("console")
+        app.state.sessions = (
+            Sessions(
+                app.state.upstreams["accounts"],
+                secret,
+                settings.jwt_issuer,
+                cache_seconds=settings.session_cache_seconds,
+            )
+            if secret
+            else None
+        )
         probe = asyncio.create_task(probe_forever(app.state.upstreams))
         gc.freeze()  # start-up objects live as long as the process: keep them out of full collections
         try:
@@ -97,7 +113,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             probe.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await probe
-            for up in app.state.upstreams.values():
+            for up in [*app.state.upstreams.values(), *consoles.values()]:
                 await up.client.aclose()
 
     app = FastAPI(
@@ -108,6 +124,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.auth_guard = guard
+    app.state.jwt_secret = secret
+    app.state.jwt_issuer = settings.jwt_issuer
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, service="gateway")
     if settings.cors_origins:
@@ -123,6 +142,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 "idempotency-key",
                 "x-request-id",
                 "x-api-key",
+                "x-csrf-token",
             ],
             expose_headers=["etag", "x-request-id", "location", "retry-after"],
             max_age=600,
@@ -150,6 +170,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             doc["info"]["x-missing-services"] = missing
         return JSONResponse(doc)
 
+    app.include_router(auth_router(absolute_seconds=settings.session_absolute_seconds))
+
     @app.api_route("/api/{upstream}/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
     async def proxy(upstream: str, path: str, request: Request) -> Response:
         up = request.app.state.upstreams.get(upstream)
@@ -160,7 +182,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             if not secret:
                 raise GatewayMisconfigured("The gateway has no JWT secret configured; it refuses every call.")
-            caller = authenticate(request, secret, settings.jwt_issuer, keys)
+            key = guard.check(request)
+            try:
+                caller = await authenticate(request, secret, settings.jwt_issuer, keys, request.app.state.sessions)
+            except AppError as exc:
+                if exc.status == 401:  # a refusal by accounts (an ended session) counts like a bad token
+                    guard.failed(key)
+                raise
             wait = limiter.take(caller.principal.sub)
             if wait > 0:
                 RATE_LIMITED.inc()
@@ -179,5 +207,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         finally:
             REQUESTS.labels(upstream, route_label(upstream, path, status), request.method, str(status)).inc()
             LATENCY.labels(upstream, request.method).observe(time.perf_counter() - start)
+
+    # Last: every path that is not the API (nor health, metrics, docs) is the web console's.
+    @app.api_route("/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
+    async def console(path: str, request: Request) -> Response:
+        up = request.app.state.console
+        if up is None or path == "api" or path.startswith("api/"):
+            raise NotFound("Nothing here: the API is under /api/<service>/…")
+        body = await read_body(request, settings.max_body_bytes)
+        return await send(up, request.method, raw_path(request), request.url.query, console_headers(request), body)
 
     return app

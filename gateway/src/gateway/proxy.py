@@ -96,6 +96,30 @@ def forward_headers(request: Request, authorization: str) -> dict[str, str]:
     return headers
 
 
+def relay(resp: httpx.Response) -> Response:
+    """The upstream's response as the gateway's, every header kept as sent (two Set-Cookie stay two)."""
+    out = Response(resp.content, status_code=resp.status_code)
+    kept = [(k.lower(), v) for k, v in resp.headers.raw if k.lower().decode("latin-1") not in RESPONSE_DROP]
+    out.raw_headers = [h for h in out.raw_headers if h[0] == b"content-length"] + kept
+    return out
+
+
+def console_headers(request: Request) -> dict[str, str]:
+    """What the console is told: the browser's headers (cookies included) and who the browser is; never an
+    Authorization or API key (the console authenticates people by their session cookie)."""
+    headers = forward_headers(request, "")
+    headers.pop("authorization", None)
+    headers["x-forwarded-host"] = request.headers.get("host", "")
+    return headers
+
+
+def raw_path(request: Request) -> str:
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes):
+        return quote_from_bytes(raw, safe=PATH_SAFE)
+    return quote_from_bytes(request.url.path.encode(), safe=PATH_SAFE.replace("%", ""))
+
+
 def may_retry(method: str, headers: dict[str, str]) -> bool:
     return method in SAFE_METHODS or "idempotency-key" in {k.lower() for k in headers}
 
@@ -159,8 +183,7 @@ async def send(
             else:
                 breaker.record_success()
             CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
-            out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in RESPONSE_DROP}
-            return Response(resp.content, status_code=resp.status_code, headers=out_headers)
+            return relay(resp)
         breaker.record_failure()
         CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
         UPSTREAM_ERRORS.labels(upstream.name, kind).inc()

@@ -22,6 +22,13 @@ class RateLimiter:
         self.clock = clock
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
+    def wait(self, client: str) -> float:
+        """What ``take`` would answer, without taking: 0.0 while a token is left."""
+        now = self.clock()
+        tokens, last = self.buckets.get(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def take(self, client: str) -> float:
         """0.0 when the request may go; otherwise the seconds to wait before the next token."""
         now = self.clock()

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from metas_kit.settings import ServiceSettings, service_config
 
-UPSTREAMS = ("planning", "execution", "scoring", "budget")
+UPSTREAMS = ("planning", "execution", "scoring", "budget", "accounts")
 
 
 class GatewaySettings(ServiceSettings):
@@ -18,6 +18,10 @@ class GatewaySettings(ServiceSettings):
     execution_url: str = "http://127.0.0.1:8002"
     scoring_url: str = "http://127.0.0.1:8003"
     budget_url: str = "http://127.0.0.1:8004"
+    accounts_url: str = "http://127.0.0.1:8005"
+    # Every path outside /api/ goes to the web console; with console_enabled false those paths are 404.
+    console_url: str = "http://127.0.0.1:8006"
+    console_enabled: bool = True
     # Whole-request budget per upstream call; connect is kept short so a dead upstream fails fast.
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 1.0
@@ -34,6 +38,16 @@ class GatewaySettings(ServiceSettings):
     # JSON object {"<sha256 of key>": {"sub": ..., "roles": [...], "units": [...]}}; keys are never stored plain.
     api_keys: dict[str, dict[str, object]] = Field(default_factory=dict)
     api_keys_file: str | None = None
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the console, a load balancer): the client
+    # address used for throttling is then the one they name.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Session checks are cached this long (sign-out is immediate; a disable elsewhere takes effect within it).
+    session_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Lifetime of the session cookie: accounts' absolute session lifetime (METAS_ACCOUNTS_SESSION_ABSOLUTE_SECONDS).
+    session_absolute_seconds: int = 12 * 3600
+    # Failed authentications per client address: a bucket of this many, refilled one per refill period.
+    auth_failure_burst: int = Field(default=20, ge=1)
+    auth_failure_refill_seconds: float = Field(default=15.0, gt=0)
 
     def upstream_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url") for name in UPSTREAMS}

@@ -1,4 +1,5 @@
-"""Start, watch and stop the five processes of the cluster (uvicorn each), on loopback."""
+"""Start, watch and stop the processes of the cluster (uvicorn each), on loopback: the five services, the
+gateway, and the web console when the configuration gives it a port."""
 
 from __future__ import annotations
 
@@ -8,19 +9,29 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-SERVICES = ("planning", "execution", "scoring", "budget")
-DEFAULT_PORTS = {"gateway": 8000, "planning": 8001, "execution": 8002, "scoring": 8003, "budget": 8004}
+SERVICES = ("planning", "execution", "scoring", "budget", "accounts")
+DEFAULT_PORTS = {
+    "gateway": 8000,
+    "planning": 8001,
+    "execution": 8002,
+    "scoring": 8003,
+    "budget": 8004,
+    "accounts": 8005,
+    "console": 8006,
+}
 # Upstreams of each service: the env var it reads and the service it points at.
 UPSTREAM_ENV = {
     "execution": {"PLANNING_URL": "planning"},
     "scoring": {"PLANNING_URL": "planning", "EXECUTION_URL": "execution"},
     "budget": {"PLANNING_URL": "planning"},
     "gateway": {f"{s.upper()}_URL": s for s in SERVICES},
+    "console": {"GATEWAY_URL": "gateway"},
 }
 
 
@@ -59,6 +70,10 @@ class ClusterConfig:
             env[prefix + var] = self.url(target)
         if name == "gateway":
             env[prefix + "UPSTREAM_TIMEOUT_SECONDS"] = str(self.upstream_timeout_seconds)
+            if "console" in self.ports:
+                env[prefix + "CONSOLE_URL"] = self.url("console")
+            else:
+                env[prefix + "CONSOLE_ENABLED"] = "false"
             if self.api_keys_file:
                 env[prefix + "API_KEYS_FILE"] = str(self.api_keys_file)
         env.update(self.extra_env.get(name, {}))
@@ -66,11 +81,12 @@ class ClusterConfig:
 
 
 class Cluster:
-    """Five real uvicorn processes. Services start first so migrations finish before the gateway probes them."""
+    """Real uvicorn processes. Services start first so migrations finish before the gateway probes them."""
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.started_at: dict[str, float] = {}
 
     def start_one(self, name: str) -> None:
         cfg = self.config
@@ -93,14 +109,21 @@ class Cluster:
         self.procs[name] = subprocess.Popen(
             cmd, env=cfg.env_for(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self.started_at[name] = time.monotonic()
         log.close()
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """In start order: the services (migrations done before the gateway probes them), the gateway, then
+        the console (its readiness is the gateway's)."""
+        return (*SERVICES, "gateway", *(("console",) if "console" in self.config.ports else ()))
+
     def start(self) -> None:
-        for name in (*SERVICES, "gateway"):
+        for name in self.names:
             self.start_one(name)
 
     def wait_ready(self, names: tuple[str, ...] | None = None, timeout: float = 60.0) -> None:
-        names = names or (*SERVICES, "gateway")
+        names = names or self.names
         deadline = time.monotonic() + timeout
         pending = list(names)
         while pending:
@@ -133,5 +156,39 @@ class Cluster:
         self.stop_one(name, signal.SIGKILL)
 
     def stop(self) -> None:
-        for name in ("gateway", *reversed(SERVICES)):
+        for name in reversed(self.names):
             self.stop_one(name)
+
+
+@dataclass
+class Restarts:
+    """Keeps the cluster up when one process dies: restarts it after a back-off that doubles with each quick
+    death (1 s, 2 s, 4 s … up to ``max_backoff``) and starts again from 1 s once a run has lasted ``stable``."""
+
+    cluster: Cluster
+    log: Callable[[str], None]
+    max_backoff: float = 30.0
+    stable: float = 60.0
+    backoff: dict[str, float] = field(default_factory=dict)
+    due: dict[str, float] = field(default_factory=dict)
+    count: dict[str, int] = field(default_factory=dict)
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        for name, proc in list(self.cluster.procs.items()):
+            if name in self.due or proc.poll() is None:
+                continue
+            lasted = now - self.cluster.started_at.get(name, now)
+            delay = 1.0 if lasted >= self.stable else min(self.max_backoff, self.backoff.get(name, 0.5) * 2)
+            self.backoff[name] = delay
+            self.due[name] = now + delay
+            self.count[name] = self.count.get(name, 0) + 1
+            self.log(
+                f"metas: {name} exited with {proc.returncode}; restarting it in {delay:g} s "
+                f"(restart {self.count[name]}; see {self.cluster.config.log_dir / name}.log)"
+            )
+        for name, at in list(self.due.items()):
+            if now >= at:
+                del self.due[name]
+                self.cluster.start_one(name)
+                self.log(f"metas: {name} restarted (pid {self.cluster.procs[name].pid})")

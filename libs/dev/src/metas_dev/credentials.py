@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -20,7 +20,7 @@ def _write_private(path: Path, text: str) -> None:
 def jwt_secret(var: Path) -> str:
     path = var / "jwt-secret"
     if not path.exists():
-        _write_private(path, secrets.token_urlsafe(48))
+        write_private(path, secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -29,10 +29,10 @@ def admin_api_key(var: Path) -> tuple[str, Path]:
     key_path = var / "admin-api-key"
     keys_file = var / "api-keys.json"
     if not key_path.exists():
-        _write_private(key_path, "metas_" + secrets.token_urlsafe(32))
+        write_private(key_path, "metas_" + secrets.token_urlsafe(32))
     key = key_path.read_text().strip()
     digest = hashlib.sha256(key.encode()).hexdigest()
     entries = json.loads(keys_file.read_text()) if keys_file.exists() else {}
     entries[digest] = {"sub": "local-admin", "roles": ["admin"], "units": []}
-    _write_private(keys_file, json.dumps(entries, indent=2))
+    write_private(keys_file, json.dumps(entries, indent=2))
     return key, keys_file

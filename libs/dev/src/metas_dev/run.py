@@ -1,7 +1,8 @@
 """`make run`: the whole cluster on loopback with embedded SQLite and the seed data loaded.
 
-Migrates every database, starts the four services and the gateway, loads the seeds, prints the URLs and a
-local admin credential, and stops every child cleanly on Ctrl-C or SIGTERM."""
+Migrates every database, starts the five services, the gateway and the web console, loads the seeds, makes
+the local accounts (an admin and one per role of the seed plans), prints the URLs and the passwords made, keeps
+every process up (a process that dies is restarted with back-off) and stops them all on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from metas_dev.cluster import DEFAULT_PORTS, SERVICES, Cluster, ClusterConfig, free_port
+from metas_dev.accounts import PEOPLE, ensure_people
+from metas_dev.cluster import DEFAULT_PORTS, SERVICES, Cluster, ClusterConfig, Restarts, free_port
 from metas_dev.credentials import admin_api_key, jwt_secret
-from metas_kit.auth import Principal, issue_token
 
 # Seed loaders of the services that have seed data, and the data each reads.
 SEEDS = {"planning": "data/plans", "execution": "data/execution", "budget": "data/budget"}
@@ -36,17 +37,26 @@ def load_seeds(cluster: Cluster) -> None:
             print(f"  seeded {service} from {data}: {line}")
 
 
+def has_console() -> bool:
+    return importlib.util.find_spec("console.app") is not None
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--var", type=Path, default=Path("var"))
     parser.add_argument("--no-seed", action="store_true")
-    parser.add_argument("--random-ports", action="store_true", help="ephemeral ports instead of 8000-8004")
+    parser.add_argument("--random-ports", action="store_true", help="ephemeral ports instead of 8000-8006")
     args = parser.parse_args()
     var: Path = args.var.resolve()
     secret = jwt_secret(var)
     key, keys_file = admin_api_key(var)
+    names = [n for n in DEFAULT_PORTS if n != "console" or has_console()]
     config = ClusterConfig(
-        ports={n: free_port() for n in DEFAULT_PORTS} if args.random_ports else dict(DEFAULT_PORTS),
+        ports={n: free_port() if args.random_ports else DEFAULT_PORTS[n] for n in names},
         database_urls={s: f"sqlite+aiosqlite:///{var}/{s}.db" for s in SERVICES},
         jwt_secret=secret,
         log_dir=var / "logs",
@@ -61,43 +71,50 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print("metas: migrating and starting planning, execution, scoring, budget and the gateway …")
+    print(f"metas: migrating and starting {', '.join(cluster.names)} …", flush=True)
     try:
         cluster.start()
         cluster.wait_ready(timeout=90)
         if not args.no_seed:
             load_seeds(cluster)
-        token = issue_token(Principal("local-admin", frozenset({"admin"})), secret, ttl_seconds=12 * 3600)
+        made = ensure_people(config.url("accounts"), secret, var)
+        gateway = config.url("gateway")
+        console = f"{gateway}/  (the web console)" if "console" in config.ports else "(no console package installed)"
+        if made:
+            people = "\n".join(f"  {name:<15} {password}" for name, password in made.items())
+            accounts = f"Accounts made now (passwords shown this once; kept in {var}/local-accounts.json):\n{people}"
+        else:
+            accounts = f"Accounts: {', '.join(p.username for p in PEOPLE)} (passwords in {var}/local-accounts.json)"
         print(
             f"""
 metas is running.
-  gateway      {config.url("gateway")}     (API under /api/<service>/v1/…, docs at /docs, merged spec /openapi.json)
+  console      {console}
+  gateway      {gateway}     (API under /api/<service>/v1/…, sign-in at /api/auth/sign-in, docs at /docs)
   services     {", ".join(f"{s} {config.url(s)}" for s in SERVICES)}
-  metrics      {config.url("gateway")}/metrics and each service's /metrics
+  metrics      each service's /metrics (Prometheus scrapes them directly)
   logs         {config.log_dir}/
 
-Local admin credential (made for this machine, kept in {var}/admin-api-key):
-  X-API-Key: {key}
-  or Authorization: Bearer {token}
-  (other roles: python -m metas_dev.token --roles registrar --units DAS)
+{accounts}
 
-Ctrl-C stops everything.""",
+Local admin API key (made for this machine, kept in {var}/admin-api-key):
+  X-API-Key: {key}
+  (tokens for other roles: python -m metas_dev.token --roles registrar --org ipsm --units DS)
+
+A process that stops is restarted; Ctrl-C stops everything.""",
             flush=True,
         )
+        restarts = Restarts(cluster, log)
         while not stopping:
-            for name, proc in list(cluster.procs.items()):
-                if proc.poll() is not None:
-                    print(f"metas: {name} exited with {proc.returncode}; stopping the cluster", file=sys.stderr)
-                    stopping = True
-            time.sleep(0.5)
+            restarts.tick()
+            time.sleep(0.2)
         return 0
     except (RuntimeError, TimeoutError) as exc:
-        print(f"metas: {exc}", file=sys.stderr)
+        log(f"metas: {exc}")
         return 1
     finally:
         print("metas: stopping …", flush=True)
         cluster.stop()
-        print("metas: stopped.")
+        print("metas: stopped.", flush=True)
 
 
 if __name__ == "__main__":

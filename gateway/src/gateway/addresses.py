@@ -1,0 +1,40 @@
+"""The client's address as the gateway believes it: the peer, unless the peer is a trusted proxy (the console,
+a load balancer), in which case the nearest address in X-Forwarded-For that is not itself trusted. Trusting the
+header from anyone would let a caller pick a fresh address for every guess and escape per-address throttling."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from starlette.requests import Request
+
+MAX_FORWARDED_HOPS = 16
+
+
+def _is_trusted(host: str, trusted: frozenset[str]) -> bool:
+    try:
+        return str(ipaddress.ip_address(host.strip())) in trusted
+    except ValueError:
+        return False
+
+
+def client_address(request: Request, trusted: frozenset[str]) -> str:
+    peer = request.client.host if request.client else ""
+    if not _is_trusted(peer, trusted):
+        return peer
+    forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for host in reversed(forwarded[-MAX_FORWARDED_HOPS:]):
+        if not _is_trusted(host, trusted):
+            try:
+                return str(ipaddress.ip_address(host))
+            except ValueError:
+                return peer  # a forged or garbled entry: count it against the proxy that sent it
+    return peer
+
+
+def is_https(request: Request, trusted: frozenset[str]) -> bool:
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else ""
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return proto == "https" and _is_trusted(peer, trusted)

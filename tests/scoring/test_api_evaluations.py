@@ -4,6 +4,8 @@ Expected grades are computed by hand from docs/domain.md §2–3 (arithmetic in 
 
 from __future__ import annotations
 
+import base64
+import json
 from decimal import Decimal as D
 from typing import Any
 
@@ -193,3 +195,20 @@ async def test_a_past_grade_survives_later_registrations(service: Service, execu
         assert again.json()["identical"] is True
     finally:
         await register("85", "2025-01-08T12:00:00Z")
+
+
+async def test_timestamps_carry_their_offset_and_forged_cursors_are_refused(service: Service) -> None:
+    await _evaluate(service, {"plan_id": QUAR, "period_to": "2024-12"})
+    run = await _evaluate(service, {"plan_id": QUAR, "period_to": "2024-12"})
+    # RFC 3339 with an offset on both backends (SQLite hands the stored UTC instant back naive)
+    assert run["created_at"].endswith("Z")
+    listed = (await service.http.get("/v1/evaluations", params={"limit": 1}, headers=VIEWER)).json()
+    assert listed["items"][0]["created_at"].endswith("Z")
+    forged = [
+        base64.urlsafe_b64encode(json.dumps(c).encode()).decode().rstrip("=")
+        for c in ({"seq": "abc"}, {"seq": None}, {"seq": 2**70}, {"id": [1]})
+    ]
+    for cursor in [*forged, listed["next_cursor"][:-2] + "xx", "[" * 2000]:
+        response = await service.http.get("/v1/evaluations", params={"cursor": cursor}, headers=VIEWER)
+        assert response.status_code == 400, (cursor[:40], response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")

@@ -74,3 +74,18 @@ async def test_a_final_of_another_organisation_locks_nothing(service: Service, e
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=execution_app), base_url="http://x") as http:
         locks = (await http.get(f"/v1/plans/{OTHER}/locks", headers=ADMIN)).json()
     assert (locks["items"] if isinstance(locks, dict) else locks) == []
+
+
+async def test_the_audit_trail_of_one_organisation_is_invisible_to_the_other(service: Service) -> None:
+    mine = await service.http.post("/v1/evaluations", json={"plan_id": IPSM, **BODY}, headers=IPSM_PLANNER)
+    theirs = await service.http.post("/v1/evaluations", json={"plan_id": OTHER, **BODY}, headers=OTHER_PLANNER)
+    auditor = org_token(("auditor", "ipsm"), sub="aurora")
+    seen = (await service.http.get("/v1/audit", params={"limit": "500"}, headers=auditor)).json()["items"]
+    ids = {e["entity_id"] for e in seen}
+    assert mine.json()["id"] in ids
+    assert theirs.json()["id"] not in ids
+    assert {e["organisation_code"] for e in seen} == {"ipsm"}
+    direct = await service.http.get("/v1/audit", params={"entity_id": theirs.json()["id"]}, headers=auditor)
+    assert direct.json()["items"] == []
+    everyone = await service.http.get("/v1/audit", params={"entity_id": theirs.json()["id"]}, headers=ADMIN)
+    assert [e["organisation_code"] for e in everyone.json()["items"]] == ["outra"]

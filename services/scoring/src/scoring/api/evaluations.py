@@ -11,7 +11,7 @@ from metas_kit.auth import PlannerOrCertifier, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.idempotency import remember, replay
-from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.pagination import PageDep
 from scoring.api.schemas import (
     ID_MAX_LENGTH,
     ITEM_CODE_PATTERN,
@@ -106,18 +106,10 @@ async def list_evaluations(
     plan_id: PlanIdFilter = None,
     kind: Annotated[Literal["provisional", "final"] | None, Query()] = None,
 ) -> EvaluationPage:
-    before = page.cursor.get("seq") if page.cursor else None
-    found = await evaluations.page(
-        session,
-        who,
-        limit=page.limit,
-        before_seq=before if isinstance(before, int) else None,
-        plan_id=plan_id,
-        kind=kind,
-    )
-    cursor = encode_cursor({"seq": found.rows[-1].seq}) if found.more and found.rows else None
+    found = await evaluations.page(session, who, page, plan_id=plan_id, kind=kind)
     return EvaluationPage(
-        items=[EvaluationSummary.model_validate(r, from_attributes=True) for r in found.rows], next_cursor=cursor
+        items=[EvaluationSummary.model_validate(r, from_attributes=True) for r in found.items],
+        next_cursor=found.next_cursor,
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from metas_kit.timestamps import UtcDateTime
 
 # The formats of planning's and execution's identifiers (docs/api/planning.md): a value outside them is a 422
 # here instead of a request upstream that planning or execution would refuse (and we would report as 502).
@@ -76,7 +78,7 @@ class EvaluationSummary(BaseModel):
     plan_version: int | None
     framework: str
     period_to: str | None
-    created_at: datetime
+    created_at: UtcDateTime
     created_by: str
     rules_version: str
     engine_version: str

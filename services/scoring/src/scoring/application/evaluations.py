@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.errors import AppError, Conflict, NotFound, ValidationFailed
+from metas_kit.pagination import PageParams, PageResult
 from scoring.application.access import may_read, organisation_of, readable_organisations, require_evaluator
 from scoring.application.upstreams import Upstreams
 from scoring.clients.upstreams import PlanTree
@@ -85,6 +86,7 @@ async def create(
         action="evaluation.create",
         entity_type="evaluation",
         entity_id=run.id,
+        organisation=run.organisation_code,
         changes={"plan_id": run.plan_id, "plan_version": run.plan_version, "summary": run.summary},
     )
     EVALUATIONS.labels(plan=run.plan_id).inc()
@@ -169,6 +171,7 @@ async def finalize(
         action="evaluation.finalize" if current is None else "evaluation.revise",
         entity_type="evaluation",
         entity_id=run.id,
+        organisation=run.organisation_code,
         changes={
             "plan_id": run.plan_id,
             "plan_version": run.plan_version,
@@ -226,31 +229,11 @@ async def _store(
     return run
 
 
-@dataclass(frozen=True, slots=True)
-class RunPage:
-    rows: list[EvaluationRun]
-    more: bool
-
-
 async def page(
-    session: AsyncSession,
-    who: Principal,
-    *,
-    limit: int,
-    before_seq: int | None,
-    plan_id: str | None,
-    kind: str | None = None,
-) -> RunPage:
+    session: AsyncSession, who: Principal, params: PageParams, *, plan_id: str | None, kind: str | None = None
+) -> PageResult[EvaluationRun]:
     """Only the runs of organisations the caller may read: no row, count or cursor of another one."""
-    rows = await repository.page(
-        session,
-        limit=limit,
-        before_seq=before_seq,
-        plan_id=plan_id,
-        kind=kind,
-        organisations=readable_organisations(who),
-    )
-    return RunPage(rows[:limit], len(rows) > limit)
+    return await repository.page(session, params, plan_id=plan_id, kind=kind, organisations=readable_organisations(who))
 
 
 async def item(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import desc, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from metas_kit.pagination import PageParams, PageResult, paginate
 from scoring.db.models import EvaluationRun, FinalEvaluation
 
 
@@ -27,24 +28,21 @@ async def get(session: AsyncSession, run_id: str) -> EvaluationRun | None:
 
 async def page(
     session: AsyncSession,
+    params: PageParams,
     *,
-    limit: int,
-    before_seq: int | None,
     plan_id: str | None,
     kind: str | None = None,
     organisations: Collection[str] | None = None,
-) -> list[EvaluationRun]:
-    """``organisations`` None: every run; otherwise only the runs of those organisations."""
-    stmt = select(EvaluationRun).order_by(EvaluationRun.seq.desc()).limit(limit + 1)
+) -> PageResult[EvaluationRun]:
+    """Newest first. ``organisations`` None: every run; otherwise only the runs of those organisations."""
+    stmt = select(EvaluationRun)
     if plan_id:
         stmt = stmt.where(EvaluationRun.plan_id == plan_id)
     if kind:
         stmt = stmt.where(EvaluationRun.kind == kind)
     if organisations is not None:
         stmt = stmt.where(EvaluationRun.organisation_code.in_(sorted(organisations)))
-    if before_seq is not None:
-        stmt = stmt.where(EvaluationRun.seq < before_seq)
-    return list((await session.scalars(stmt)).all())
+    return await paginate(session, stmt, [desc(EvaluationRun.seq)], params)
 
 
 async def latest_per_plan(session: AsyncSession) -> list[EvaluationRun]:

@@ -35,7 +35,18 @@ import httpx
 
 from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
 from metas_kit.auth import Principal, issue_token
-from metas_kit.testing import create_pg_database
+
+
+def _fresh_pg_database(dbname: str) -> str:
+    """Drop and create ``dbname`` on the local PostgreSQL (METAS_TEST_PG_DSN); its asyncpg URL."""
+    import psycopg
+
+    admin = os.environ.get("METAS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    return admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + dbname
+
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_FILE = ROOT / "data" / "plans" / "ipsm-2014-acordo.yaml"
@@ -270,7 +281,7 @@ def main() -> int:
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     config = ClusterConfig(
         ports=ports,
-        database_urls={"planning": create_pg_database("metas_bench_planning")},
+        database_urls={"planning": _fresh_pg_database("metas_bench_planning")},
         jwt_secret=secret,
         log_dir=tmp / "logs",
         extra_env={

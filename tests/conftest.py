@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from harness.databases import BACKENDS, create_pg_database, drop_test_databases, fresh_database, made_pg_databases
 from harness.tokens import GrantSpec, principal_for
 
 from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
 from metas_kit.auth import ANY_ORG, issue_token
-from metas_kit.testing import BACKENDS, create_pg_database, drop_test_databases, fresh_database, made_pg_databases
 
 TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from accounts_support import make_app, serve
 from fastapi import FastAPI
+from harness.databases import drop_pg_database, fresh_database_async
 
 from accounts.app import ALEMBIC_INI
-from metas_kit.testing import drop_pg_database, fresh_database_async
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
+from harness.databases import drop_pg_database, fresh_database_async
 
 from budget.app import ALEMBIC_INI, create_app
 from budget.domain.economic_codes import CodeTable, load_code_tables
@@ -20,7 +21,6 @@ from budget.seed import load_seed
 from budget.settings import Settings
 from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
-from metas_kit.testing import drop_pg_database, fresh_database_async
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "budget"
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from harness.databases import fresh_database_async
 
 from metas_clients.planning import PlanningClient
 from metas_kit.errors import NotFound, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from metas_kit.http import make_client
-from metas_kit.testing import fresh_database_async
 from metas_kit.upstream import RevalidationCache, Upstream
 
 ROOT = Path(__file__).resolve().parents[2]

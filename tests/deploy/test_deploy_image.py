@@ -20,8 +20,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from deploy_support import DB_SERVICES, REPO
-
-from metas_kit.testing import PG_ADMIN_DSN, create_pg_database, drop_pg_database
+from harness.databases import PG_ADMIN_DSN, create_pg_database, drop_pg_database
 
 ENTRYPOINT = REPO / "deploy" / "docker" / "metas.sh"
 VENV_BIN = Path(sys.executable).parent

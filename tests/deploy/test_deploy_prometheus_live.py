@@ -16,12 +16,12 @@ import httpx
 import pytest
 import yaml
 from deploy_support import DEPLOY, PORTS, REPO, SERVICES, require_tool
+from harness.databases import create_pg_database, drop_pg_database
 from prometheus_client.parser import text_string_to_metric_families
 from test_deploy_grafana import DASHBOARDS, as_promql, load, metric_names, panel_exprs, variable_selectors
 
 from metas_dev.cluster import Cluster, ClusterConfig, free_port
 from metas_kit.auth import Principal, issue_token
-from metas_kit.testing import create_pg_database, drop_pg_database
 
 JWT_SECRET = "deploy-live-test-secret-0123456789abcdef"
 SEED_PLANS = {"ii-2024-quar", "ipsm-2014-acordo"}

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from execution_support import IPSM, PLANS, QUAR, SECRET, Clock, Service, fresh_database, planning_client_for
 from fastapi import FastAPI
+from harness.databases import fresh_database_async
 from sqlalchemy import delete
 
 from execution.app import create_app
@@ -28,7 +29,6 @@ from execution.db.models import (
     RegistrationVersion,
 )
 from execution.settings import Settings
-from metas_kit.testing import fresh_database_async
 
 # ---- planning: the real service with the seed plans -------------------------------------------
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from harness.databases import fresh_database_async
 
 from execution.app import ALEMBIC_INI
 from execution.clients.planning import PlanningClient
 from metas_kit.auth import Principal, issue_token
 from metas_kit.http import make_client
-from metas_kit.testing import fresh_database_async
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "data" / "plans"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from harness.databases import fresh_database
 
 from metas_kit.migrations import alembic_config
-from metas_kit.testing import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("planning", "execution", "scoring", "budget", "accounts")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from harness.databases import fresh_database_async
 from sqlalchemy import text
 
 from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
-from metas_kit.testing import fresh_database_async
 from planning.app import ALEMBIC_INI
 from planning.settings import Settings
 

@@ -8,12 +8,12 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from harness.databases import create_pg_database, drop_pg_database
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from metas_kit.errors import is_transient_db_error, is_unstorable_input
-from metas_kit.testing import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.integration
 

@@ -23,9 +23,8 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from harness.databases import PG_ADMIN_DSN, create_pg_database, drop_pg_database
 from rel_support import FaultCluster, ensure_pg_running, pg_ctl, start_fault_cluster
-
-from metas_kit.testing import PG_ADMIN_DSN, create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.integration
 

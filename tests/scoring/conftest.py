@@ -14,6 +14,7 @@ import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
+from harness.databases import fresh_database_async
 from scoring_support import (
     ADMIN,
     FINAL,
@@ -30,7 +31,6 @@ from scoring_support import (
 )
 
 from metas_kit.http import make_client
-from metas_kit.testing import fresh_database_async
 from scoring.app import ALEMBIC_INI, create_app
 from scoring.clients.upstreams import ExecutionClient, PlanningClient
 from scoring.settings import Settings

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from harness.databases import drop_pg_database, fresh_database
 
 from metas_kit.db import Database
 from metas_kit.http import make_client
-from metas_kit.testing import drop_pg_database, fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "data" / "plans"

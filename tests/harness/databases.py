@@ -1,4 +1,4 @@
-"""Test helpers: fresh migrated databases on PostgreSQL and SQLite, for the suites of every service."""
+"""Fresh migrated databases on PostgreSQL and SQLite for the suites of every service (test harness: not shipped)."""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "execution_bench.py": ["--writes", "50"],
     "bench_import.py": ["--repeat", "1"],
     "bench_gateway.py": ["--duration", "3"],
+    "bench_console.py": ["--requests", "20"],
 }
 
 

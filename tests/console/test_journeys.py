@@ -67,10 +67,12 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
     expect(registrar.get_by_role("heading", level=1)).to_have_text(words["home"])
     row = owed_row(registrar, "DS-I2", period)
     expect(row).to_be_visible()
+    # One organisation in the grants: no switcher.
+    expect(registrar.get_by_label("Organisation")).to_have_count(0)
     check_accessibility(registrar)
     if lang == "en":
         registrar.goto(f"{home}/")
-        screenshot(registrar, "home")
+        screenshot(registrar, "home", full_page=False)
         registrar.goto(f"{home}/?plan={PLAN}&period={period}")
 
     row.get_by_role("link", name="DS-I2").click()
@@ -245,3 +247,54 @@ def test_bulk_entry_is_all_or_nothing_with_bad_rows_in_place(stack: Stack, open_
     page.get_by_role("button", name="Send all").click()
     expect(page.get_by_test_id("notice")).to_have_text("1 registration imported.")
     expect(page.locator('[data-testid="bulk-row"][data-item="DS-I2"]')).to_contain_text("41,000")
+
+
+def test_planner_reads_the_tree_and_grants_then_revokes_an_exception(
+    stack: Stack, open_page: Callable[..., Any]
+) -> None:
+    page = open_page()
+    console = stack.console("planner")
+    page.goto(f"{console}/plans")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Plans")
+    # Grants in two organisations: one at a time, with a switcher (issue 16).
+    expect(page.get_by_role("link", name="QUAR 2024 – Instituto de Informática, I.P.", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("IPSM"))).to_have_count(0)
+    page.get_by_label("Organisation").select_option("ipsm")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("link", name=re.compile("QUAR 2024"))).to_have_count(0)
+    check_accessibility(page)
+    screenshot(page, "plans")
+    page.get_by_role("link", name="Acordo de Resultados – 2ª etapa – 2014 – IPSM", exact=True).click()
+    expect(page.get_by_role("heading", level=2, name=re.compile(r"^DS — "))).to_be_visible()
+    # DS-I2's meta as the plan writes it (53000), grouped per locale; its weight in the team.
+    ds_i2 = page.get_by_role("row", name=re.compile(r"^DS-I2 "))
+    expect(ds_i2).to_contain_text("53,000")
+    expect(ds_i2).to_contain_text("10 %")
+    check_accessibility(page)
+    screenshot(page, "plan-tree")
+
+    page.goto(f"{console}/plans/{PLAN}/locks")
+    # 2014's write window closed on the last business day of January 2015 (closing_month 1).
+    expect(page.get_by_test_id("locks").get_by_role("row", name=re.compile("^November 2014"))).to_contain_text(
+        "Closed since Jan 30, 2015"
+    )
+    form = page.get_by_test_id("grant-form")
+    form.get_by_label("Period").select_option("2014-04")
+    form.get_by_label("Unit (empty: every unit)").select_option("DP")
+    form.get_by_label("Until (plan's local time)").fill("2030-01-31T18:00")
+    form.get_by_label("Reason").fill("Late onboarding of the DP team")
+    form.get_by_role("button", name="Grant").click()
+    expect(page.get_by_test_id("notice")).to_have_text("Exception granted for 2014-04.")
+    row = page.get_by_test_id("exceptions").get_by_role("row").filter(has_text="Late onboarding of the DP team")
+    # 18:00 in São Paulo (the plan's time zone) is 21:00 UTC; shown back in the plan's time.
+    expect(row).to_contain_text("Jan 31, 2030, 6:00:00")
+    check_accessibility(page)
+    screenshot(page, "locks")
+    with stack.api("planner") as api:
+        stored = api.get(f"/api/execution/v1/plans/{PLAN}/locks/2014-04/exceptions").json()
+    mine = [e for e in stored if e["reason"] == "Late onboarding of the DP team"]
+    assert [(e["unit_code"], e["until"][:19]) for e in mine] == [("DP", "2030-01-31T21:00:00")]
+
+    row.get_by_role("button", name=re.compile("^Revoke")).click()
+    expect(page.get_by_test_id("notice")).to_have_text("Exception revoked.")
+    expect(row).to_contain_text("Revoked")

@@ -73,11 +73,25 @@ async def locks_data(page: Page, plan_id: str) -> dict[str, Any]:
     year = int(index.plan.get("cycle_year") or datetime.now(UTC).year)
     periods = [f"{year}-{m:02d}" for m in range(1, 13)]
     base = f"/api/execution/v1/plans/{plan_id}/locks"
-    results = await asyncio.gather(page.api.get(base), *(page.api.get(f"{base}/{p}/exceptions") for p in periods))
+    results = await asyncio.gather(
+        page.api.get(base),
+        page.api.get(f"/api/execution/v1/plans/{plan_id}/deadlines", params={"year": year}),
+        *(page.api.get(f"{base}/{p}/exceptions") for p in periods),
+    )
     locks = {lock["period"]: lock for lock in results[0]}
-    exceptions = [e for found in results[1:] for e in found]
+    # A period not locked may still be closed: its write window ended on its closing date.
+    closing = {d["period"]: d["closing_date"] for d in results[1].get("periods") or []}
+    exceptions = [e for found in results[2:] for e in found]
     exceptions.sort(key=lambda e: (e["period"], e["id"]))
-    return {"index": index, "periods": periods, "locks": locks, "exceptions": exceptions}
+    today = datetime.now(ZoneInfo(index.timezone)).date().isoformat()
+    return {
+        "index": index,
+        "periods": periods,
+        "locks": locks,
+        "exceptions": exceptions,
+        "closing": closing,
+        "today": today,
+    }
 
 
 async def render_locks(

@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 CRD_STAMP := tests/deploy/crd/node_modules/.installed
 # axe-core from npm, injected by the console's browser tests into every page.
 AXE_STAMP := tests/console/node_modules/.installed
+# A real OpenID Connect provider (npm oidc-provider), started by the gateway's OIDC sign-in tests.
+OIDC_STAMP := tests/gateway/oidc/node_modules/.installed
 
 .PHONY: run test lint typecheck fmt pytest bench mutate clean console-messages
 
@@ -31,6 +33,10 @@ $(AXE_STAMP): tests/console/package.json
 	npm install --prefix tests/console --no-audit --no-fund --no-package-lock --silent
 	touch $(AXE_STAMP)
 
+$(OIDC_STAMP): tests/gateway/oidc/package.json
+	npm install --prefix tests/gateway/oidc --no-audit --no-fund --no-package-lock --silent
+	touch $(OIDC_STAMP)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -38,7 +44,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy libs services gateway console
 
-pytest: $(STAMP) $(CRD_STAMP) $(AXE_STAMP)
+pytest: $(STAMP) $(CRD_STAMP) $(AXE_STAMP) $(OIDC_STAMP)
 	$(PY) -m pytest
 
 fmt: $(STAMP)

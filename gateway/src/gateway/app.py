@@ -20,6 +20,7 @@ from gateway.auth import AuthGuard, auth_router
 from gateway.breaker import CircuitBreaker
 from gateway.identity import ApiKeyStore, authenticate
 from gateway.metrics import LATENCY, RATE_LIMITED, REQUESTS, UPSTREAM_UP
+from gateway.oidc import Oidc, OidcConfig, parse_grant_map
 from gateway.openapi import fetch_specs, merge
 from gateway.proxy import Upstream, console_headers, forward_headers, raw_path, read_body, send, upstream_path
 from gateway.ratelimit import RateLimiter
@@ -81,12 +82,34 @@ async def probe_forever(upstreams: dict[str, Upstream]) -> None:
         await asyncio.sleep(PROBE_INTERVAL_SECONDS)
 
 
+def make_oidc_config(settings: GatewaySettings) -> OidcConfig | None:
+    if not settings.oidc_issuer:
+        return None
+    client_id, secret, redirect = settings.oidc_client_id, settings.oidc_client_secret, settings.oidc_redirect_url
+    if not client_id or secret is None or not redirect:
+        raise ValueError(
+            "OpenID Connect sign-in needs METAS_GATEWAY_OIDC_CLIENT_ID, _OIDC_CLIENT_SECRET and _OIDC_REDIRECT_URL"
+        )
+    return OidcConfig(
+        issuer=settings.oidc_issuer,
+        client_id=client_id,
+        client_secret=secret.get_secret_value(),
+        redirect_url=redirect,
+        scopes=settings.oidc_scopes,
+        username_claim=settings.oidc_username_claim,
+        grants_claim=settings.oidc_grants_claim,
+        grant_map=parse_grant_map(settings.oidc_grant_map),
+        algorithms=tuple(settings.oidc_algorithms),
+    )
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     keys = ApiKeyStore.load(settings.api_keys, settings.api_keys_file)
     limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     trusted = frozenset(settings.trusted_proxies)
+    oidc_config = make_oidc_config(settings)
     guard = AuthGuard(RateLimiter(1.0 / settings.auth_failure_refill_seconds, settings.auth_failure_burst), trusted)
 
     @asynccontextmanager
@@ -106,6 +129,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             else None
         )
         probe = asyncio.create_task(probe_forever(app.state.upstreams))
+        app.state.oidc = Oidc(oidc_config, secret) if oidc_config is not None and secret else None
         gc.freeze()  # start-up objects live as long as the process: keep them out of full collections
         try:
             yield
@@ -115,6 +139,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 await probe
             for up in [*app.state.upstreams.values(), *consoles.values()]:
                 await up.client.aclose()
+            if app.state.oidc is not None:
+                await app.state.oidc.aclose()
 
     app = FastAPI(
         title="metas gateway",

@@ -11,17 +11,18 @@ import json
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from gateway.addresses import client_address, is_https
 from gateway.identity import CSRF_COOKIE, SESSION_COOKIE, check_csrf, resolve_session, session_token
 from gateway.metrics import RATE_LIMITED
+from gateway.oidc import FLOW_COOKIE, FLOW_PATH, FLOW_SECONDS, Oidc, OidcFlowInvalid, OidcRefused
 from gateway.ratelimit import RateLimiter
 from gateway.sessions import Relayed, Sessions, public_account
 from metas_kit.auth import decode_token
-from metas_kit.errors import AppError, TooManyRequests, Unauthorized, ValidationFailed
+from metas_kit.errors import AppError, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 
 MAX_SIGN_IN_BYTES = 4096
 
@@ -169,5 +170,58 @@ def auth_router(*, absolute_seconds: int) -> APIRouter:
             },
             headers={"Cache-Control": "no-store"},
         )
+
+    def oidc_of(request: Request) -> Oidc:
+        oidc: Oidc | None = request.app.state.oidc
+        if oidc is None:
+            raise NotFound("OpenID Connect sign-in is not configured on this gateway.")
+        return oidc
+
+    @router.get("/oidc/start")
+    async def oidc_start(request: Request, next: Annotated[str, Query(max_length=2000)] = "/") -> Response:
+        _sessions, _guard, trusted = state(request)
+        url, flow = await oidc_of(request).start(next)
+        response = RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+        # Lax: the provider sends the browser back with a top-level GET, which carries Lax cookies.
+        response.set_cookie(
+            FLOW_COOKIE,
+            flow,
+            max_age=FLOW_SECONDS,
+            path=FLOW_PATH,
+            httponly=True,
+            samesite="lax",
+            secure=is_https(request, trusted),
+        )
+        return response
+
+    @router.get("/oidc/callback")
+    async def oidc_callback(
+        request: Request,
+        code: Annotated[str | None, Query(max_length=2048)] = None,
+        state_: Annotated[str | None, Query(alias="state", max_length=200)] = None,
+        error: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> Response:
+        sessions, guard, trusted = state(request)
+        oidc = oidc_of(request)
+        key = guard.check(request)
+        try:
+            flow = oidc.read_flow(request.cookies.get(FLOW_COOKIE), state_)
+            if error:
+                raise OidcRefused(f"The sign-in provider refused the sign-in ({error[:60]}).")
+            if not code:
+                raise OidcFlowInvalid("The provider's answer carries no authorization code.")
+            tokens = await oidc.exchange(code, str(flow["verifier"]))
+            claims = await oidc.verify_id_token(tokens["id_token"], str(flow["nonce"]))
+            claims = {**claims, **await oidc.userinfo(tokens["access_token"], str(claims["sub"]))}
+            person = oidc.person(claims)
+        except (OidcFlowInvalid, Unauthorized, Forbidden):
+            guard.failed(key)
+            raise
+        opened = await sessions.sign_in_external(person)
+        secure = is_https(request, trusted)
+        response = RedirectResponse(str(flow["next"]), status_code=303, headers={"Cache-Control": "no-store"})
+        session_cookies(response, opened["token"], max_age=absolute_seconds, secure=secure)
+        response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH, httponly=True, samesite="lax", secure=secure)
+        return response
 
     return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from metas_kit.settings import ServiceSettings, service_config
 
@@ -48,6 +48,19 @@ class GatewaySettings(ServiceSettings):
     # Failed authentications per client address: a bucket of this many, refilled one per refill period.
     auth_failure_burst: int = Field(default=20, ge=1)
     auth_failure_refill_seconds: float = Field(default=15.0, gt=0)
+
+    # OpenID Connect sign-in (off unless an issuer is set): the client registered at the provider, the
+    # callback URL registered with it (https://<host>/api/auth/oidc/callback), the claim naming the person and
+    # the claim whose values map to grants: {"<claim value>": [{"role", "org", "units"}, …]}.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_url: str | None = None
+    oidc_scopes: str = "openid email profile"
+    oidc_username_claim: str = "preferred_username"
+    oidc_grants_claim: str = "groups"
+    oidc_grant_map: dict[str, list[dict[str, object]]] = Field(default_factory=dict)
+    oidc_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "PS256", "ES256", "EdDSA"])
 
     def upstream_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url") for name in UPSTREAMS}

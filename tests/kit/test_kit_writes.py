@@ -148,7 +148,7 @@ async def client(database_url_factory: Callable[..., str], jwt_secret: str) -> A
     app: FastAPI = create_service_app(
         name="writes",
         settings=ServiceSettings(database_url=url, jwt_secret=jwt_secret),
-        routers=[router, audit_router(AuditEvent)],
+        routers=[router, audit_router()],  # the audit table given to configure_writes
     )
     configure_writes(app, audit=AuditEvent, idempotency=IdempotencyRecord)
     async with app.router.lifespan_context(app):

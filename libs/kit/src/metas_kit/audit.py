@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, desc, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,7 +15,7 @@ from metas_kit.auth import ALL, AUDIT_READERS, Auditor, Principal
 from metas_kit.context import current_request_id
 from metas_kit.db import SessionDep, utcnow
 from metas_kit.errors import PROBLEM_RESPONSES
-from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.pagination import PageDep, paginate
 from metas_kit.timestamps import UtcDateTime
 
 
@@ -99,11 +99,14 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
-def audit_router(model: type[AuditEventMixin]) -> APIRouter:
+def audit_router(model: type[AuditEventMixin] | None = None) -> APIRouter:
+    """``GET /v1/audit``. Without ``model``, the service's audit table is the one given to
+    ``metas_kit.writes.configure_writes`` (so the routers need not import the ORM)."""
     router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
     @router.get("", summary="Audit trail of writes", response_model=AuditPage, responses=PROBLEM_RESPONSES)
     async def list_audit(
+        request: Request,
         session: SessionDep,
         who: Auditor,
         page: PageDep,
@@ -112,13 +115,14 @@ def audit_router(model: type[AuditEventMixin]) -> APIRouter:
         actor: Annotated[str | None, Query(max_length=200)] = None,
         request_id: Annotated[str | None, Query(max_length=128)] = None,
     ) -> AuditPage:
-        cols: Any = model
-        stmt = select(model).order_by(cols.id.desc()).limit(page.limit + 1)
+        table = model if model is not None else request.app.state.write_models.audit
+        cols: Any = table
+        stmt = select(table)
         # An auditor of some organisations sees their events only; installation-level events (no organisation)
         # and a service that records no organisation are for installation-wide auditors alone.
         scope = who.orgs_for(AUDIT_READERS)
         if scope is not ALL:
-            if not hasattr(model, "organisation_code"):
+            if not hasattr(table, "organisation_code"):
                 return AuditPage(items=[], next_cursor=None)
             stmt = stmt.where(cols.organisation_code.in_(sorted(scope)))
         if entity_type:
@@ -129,12 +133,7 @@ def audit_router(model: type[AuditEventMixin]) -> APIRouter:
             stmt = stmt.where(cols.actor == actor)
         if request_id:
             stmt = stmt.where(cols.request_id == request_id)
-        if page.cursor and isinstance(page.cursor.get("id"), int):
-            stmt = stmt.where(cols.id < page.cursor["id"])
-        rows = list((await session.scalars(stmt)).all())
-        more = len(rows) > page.limit
-        rows = rows[: page.limit]
-        nxt = encode_cursor({"id": rows[-1].id}) if more and rows else None
-        return AuditPage(items=[AuditEventRead.model_validate(r) for r in rows], next_cursor=nxt)
+        found = await paginate(session, stmt, [desc(cols.id)], page)
+        return AuditPage(items=[AuditEventRead.model_validate(r) for r in found.items], next_cursor=found.next_cursor)
 
     return router

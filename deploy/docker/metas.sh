@@ -29,7 +29,10 @@ case "$cmd" in
         svc="${1:-${METAS_SERVICE:-gateway}}"
         port="${PORT:-$(port_of "$svc")}"
         # One process per container: scale with replicas, not workers (Prometheus counters stay per process).
-        exec uvicorn --factory "${svc}.app:create_app" \
+        # The gateway answers even the requests uvicorn's parser rejects with problem+json (gateway/server.py).
+        http="auto"
+        [ "$svc" = gateway ] && http="gateway.server:HttpProtocol"
+        exec uvicorn --factory "${svc}.app:create_app" --http "$http" \
             --host "${HOST:-0.0.0.0}" --port "$port" \
             --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
             --no-server-header --timeout-graceful-shutdown "${GRACEFUL_SHUTDOWN_SECONDS:-20}" \

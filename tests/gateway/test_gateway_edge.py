@@ -3,6 +3,7 @@ CORS, unknown services, bounded route labels."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,24 +16,35 @@ from gateway.settings import GatewaySettings
 from metas_dev.cluster import free_port
 
 
-@pytest.fixture
-async def gateway(jwt_secret: str) -> AsyncIterator[httpx.AsyncClient]:
+def edge_settings(jwt_secret: str, **overrides: Any) -> GatewaySettings:
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: any upstream call would fail
-    settings = GatewaySettings(
-        jwt_secret=jwt_secret,
-        planning_url=dead,
-        execution_url=dead,
-        scoring_url=dead,
-        budget_url=dead,
-        max_body_bytes=1000,
-        cors_origins=["https://app.example.gov"],
-        api_keys={hash_api_key("sys-key"): {"sub": "system:x", "roles": ["viewer"]}},
-        retries=0,
-    )
+    values: dict[str, Any] = {
+        "jwt_secret": jwt_secret,
+        "planning_url": dead,
+        "execution_url": dead,
+        "scoring_url": dead,
+        "budget_url": dead,
+        "accounts_url": dead,
+        "console_url": dead,
+        "max_body_bytes": 1000,
+        "cors_origins": ["https://app.example.gov"],
+        "api_keys": {hash_api_key("sys-key"): {"sub": "system:x", "roles": ["viewer"]}},
+        "retries": 0,
+    }
+    return GatewaySettings(**{**values, **overrides})
+
+
+async def serve(settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
             yield c
+
+
+@pytest.fixture
+async def gateway(jwt_secret: str) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in serve(edge_settings(jwt_secret)):
+        yield client
 
 
 def problem(resp: httpx.Response, status: int) -> dict[str, Any]:
@@ -99,3 +111,64 @@ def test_route_labels_are_bounded() -> None:
     assert route_label("planning", "v1/plans:import", 201) == "/api/planning/v1/plans"
     assert route_label("planning", "v1/random-junk-123", 404) == "/api/planning/<other>"
     assert route_label("planning", "healthz", 200) == "/api/planning/<other>"
+
+
+async def test_only_the_services_v1_api_is_routed(gateway: httpx.AsyncClient, token_for: Any) -> None:
+    """/metrics, health and per-service docs of the services stay on the internal network."""
+    admin = {"authorization": token_for("admin")}
+    for path in ("metrics", "readyz", "healthz", "openapi.json", "docs", "v2/x", "v1"):
+        body = problem(await gateway.get(f"/api/planning/{path}", headers=admin), 404)
+        assert "/api/planning/v1/" in body["detail"]
+    # A v1 path goes on to the (dead) upstream.
+    problem(await gateway.get("/api/planning/v1/plans", headers=admin), 503)
+
+
+async def test_docs_need_authentication_unless_public_or_switched_off(jwt_secret: str, token_for: Any) -> None:
+    async for gw in serve(edge_settings(jwt_secret)):
+        problem(await gw.get("/openapi.json"), 401)
+        problem(await gw.get("/docs"), 401)
+        docs = await gw.get("/docs", headers={"authorization": token_for("viewer")})
+        assert docs.status_code == 200
+        assert "swagger" in docs.text.lower()
+        spec = await gw.get("/openapi.json", headers={"x-api-key": "sys-key"})
+        assert spec.status_code == 200
+        assert spec.json()["info"]["x-missing-services"]  # every upstream is down here
+    async for gw in serve(edge_settings(jwt_secret, docs_public=True)):
+        assert (await gw.get("/openapi.json")).status_code == 200
+    async for gw in serve(edge_settings(jwt_secret, docs_enabled=False)):
+        problem(await gw.get("/openapi.json", headers={"authorization": token_for("admin")}), 404)
+        problem(await gw.get("/docs", headers={"authorization": token_for("admin")}), 404)
+
+
+async def test_gateway_metrics_only_for_the_internal_network(jwt_secret: str) -> None:
+    async for gw in serve(edge_settings(jwt_secret)):  # the test client is 127.0.0.1: internal by default
+        resp = await gw.get("/metrics")
+        assert resp.status_code == 200
+        assert "metas_gateway_requests_total" in resp.text
+    async for gw in serve(edge_settings(jwt_secret, metrics_networks=["10.0.0.0/8"])):
+        problem(await gw.get("/metrics"), 404)
+
+
+async def test_a_stalled_body_is_a_408_problem(jwt_secret: str, token_for: Any) -> None:
+    async def slow() -> AsyncIterator[bytes]:
+        yield b'{"a":'
+        await asyncio.sleep(1.0)
+        yield b"1}"
+
+    async for gw in serve(edge_settings(jwt_secret, body_timeout_seconds=0.3)):
+        resp = await gw.post("/api/planning/v1/plans", content=slow(), headers={"authorization": token_for("admin")})
+        body = problem(resp, 408)
+        assert "0.3 seconds" in body["detail"]
+
+
+async def test_sign_in_is_refused_cleanly_when_accounts_is_down(gateway: httpx.AsyncClient) -> None:
+    body = problem(await gateway.post("/api/auth/sign-in", json={"username": "a", "password": "b"}), 503)
+    assert body["upstream"] == "accounts"
+    problem(await gateway.get("/api/auth/me", headers={"authorization": "Session " + "A" * 43}), 503)
+    problem(await gateway.get("/api/auth/oidc/start"), 404)  # not configured here
+
+
+async def test_the_console_route_is_a_503_problem_when_the_console_is_down(gateway: httpx.AsyncClient) -> None:
+    body = problem(await gateway.get("/"), 503)
+    assert body["upstream"] == "console"
+    problem(await gateway.get("/api/nothing"), 404)

@@ -3,9 +3,12 @@ console under uvicorn; the other services are left down (nothing here needs them
 
 from __future__ import annotations
 
+import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -38,7 +41,11 @@ def edge(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[
                 "METAS_ACCOUNTS_ARGON2_TIME_COST": "1",
                 "METAS_ACCOUNTS_ARGON2_PARALLELISM": "1",
             },
-            "gateway": {"METAS_GATEWAY_AUTH_FAILURE_BURST": "4", "METAS_GATEWAY_SESSION_CACHE_SECONDS": "0.5"},
+            "gateway": {
+                "METAS_GATEWAY_AUTH_FAILURE_BURST": "4",
+                "METAS_GATEWAY_SESSION_CACHE_SECONDS": "0.5",
+                "METAS_GATEWAY_BODY_TIMEOUT_SECONDS": "1",
+            },
         },
     )
     cluster = Cluster(config)
@@ -270,3 +277,74 @@ def test_make_run_people_grants_are_valid_for_accounts() -> None:
         "viewer",
         "auditor",
     }
+
+
+def raw_exchange(url: str, request: bytes, pause_after: int | None = None, wait: float = 0.0) -> tuple[bytes, float]:
+    """Sends ``request`` on a plain socket (stalling after ``pause_after`` bytes); (the answer, seconds taken)."""
+    parts = urlsplit(url)
+    start = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(request[:pause_after] if pause_after is not None else request)
+        answer = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer, time.monotonic() - start
+
+
+def test_a_body_that_does_not_arrive_in_time_is_a_408_problem(edge: Cluster) -> None:
+    head = (
+        b"POST /api/accounts/v1/accounts HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n"
+    )
+    answer, took = raw_exchange(edge.config.url("gateway"), head + b'{"username":', pause_after=len(head) + 12)
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.startswith(b"HTTP/1.1 408"), answer[:300]
+    assert b"content-type: application/problem+json" in rest.lower()
+    assert 0.9 <= took < 5, took  # the gateway's body timeout is 1 s here
+
+
+def test_an_oversize_query_string_is_a_problem(edge: Cluster) -> None:
+    # 100 KB, as an attacker sends it (httpx itself refuses URLs this long).
+    request = (
+        b"GET /api/accounts/v1/accounts?q=" + b"x" * 100_000 + b" HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n"
+    )
+    answer, _took = raw_exchange(edge.config.url("gateway"), request)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer[:300]  # beyond what uvicorn's parser reads (~64 KB)
+    assert b"content-type: application/problem+json" in head.lower()
+    assert json.loads(body)["status"] == 400
+    # Under the parser's limit, the gateway's own limit answers 414.
+    request = (
+        b"GET /api/accounts/v1/accounts?q=" + b"x" * 20_000 + b" HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n"
+    )
+    answer, _took = raw_exchange(edge.config.url("gateway"), request)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414"), answer[:300]
+    assert b"content-type: application/problem+json" in head.lower()
+    assert json.loads(body)["detail"] == "The query string exceeds 8192 bytes."
+
+
+def test_the_callers_request_id_is_kept_apart_from_the_audit_trails(gw: httpx.Client) -> None:
+    boss = {"authorization": "Session " + sign_in(gw, "boss", address="192.0.2.60").json()["token"]}
+    mine = "client-chosen-id-1"
+    resp = gw.patch(
+        "/api/accounts/v1/accounts/ana", json={"display_name": "Ana R."}, headers={**boss, "x-request-id": mine}
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["x-client-request-id"] == mine
+    ours = resp.headers["x-request-id"]
+    assert ours != mine
+    assert len(ours) == 32
+    events = gw.get("/api/accounts/v1/audit", params={"entity_id": "ana"}, headers=boss).json()["items"]
+    update = next(e for e in events if e["action"] == "account.update")
+    assert update["request_id"] == ours
+    assert gw.get("/api/accounts/v1/audit", params={"request_id": mine}, headers=boss).json()["items"] == []
+    # A malformed or oversize caller id is dropped, not forwarded.
+    odd = gw.get("/api/auth/me", headers={**boss, "x-request-id": "x" * 300})
+    assert "x-client-request-id" not in odd.headers

@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from gateway.auth import AuthGuard, auth_router
 from gateway.breaker import CircuitBreaker
+from gateway.edge import ClientRequestIdMiddleware
 from gateway.identity import ApiKeyStore, authenticate
 from gateway.metrics import LATENCY, RATE_LIMITED, REQUESTS, UPSTREAM_UP
 from gateway.oidc import Oidc, OidcConfig, parse_grant_map
@@ -31,7 +34,7 @@ from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_
 from metas_kit.health import health_router
 from metas_kit.logging import configure_logging
 from metas_kit.metrics import metrics_router
-from metas_kit.middleware import RequestContextMiddleware
+from metas_kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 
 
 class GatewayMisconfigured(AppError):
@@ -146,7 +149,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="metas gateway",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
+        docs_url=None,
         redoc_url=None,
         openapi_url=None,
     )
@@ -154,7 +157,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.jwt_secret = secret
     app.state.jwt_issuer = settings.jwt_issuer
     install_error_handlers(app)
+    # Innermost first: limits run inside the request context (their 408/413/414 carry the gateway's request id),
+    # the client's request id is moved aside before that context takes its own.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
+        max_query_bytes=settings.max_query_bytes,
+    )
     app.add_middleware(RequestContextMiddleware, service="gateway")
+    app.add_middleware(ClientRequestIdMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -185,9 +197,40 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
         checks[name] = check
     app.include_router(health_router(checks))
-    app.include_router(metrics_router())
+    networks = [ipaddress.ip_network(n, strict=False) for n in settings.metrics_networks]
 
-    @app.get("/openapi.json", include_in_schema=False)
+    async def internal_only(request: Request) -> None:
+        # Prometheus scrapes the gateway from the internal network; the public edge does not show its metrics.
+        peer = request.client.host if request.client else ""
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            address = None
+        if address is None or not any(address in n for n in networks):
+            raise NotFound("Not found.")
+
+    app.include_router(metrics_router(), dependencies=[Depends(internal_only)])
+
+    async def docs_reader(request: Request) -> None:
+        if not settings.docs_enabled:
+            raise NotFound("The API documentation is switched off on this gateway.")
+        if settings.docs_public:
+            return
+        if not secret:
+            raise GatewayMisconfigured("The gateway has no JWT secret configured; it refuses every call.")
+        key = guard.check(request)
+        try:
+            await authenticate(request, secret, settings.jwt_issuer, keys, request.app.state.sessions)
+        except AppError as exc:
+            if exc.status == 401:
+                guard.failed(key)
+            raise
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(docs_reader)])
+    async def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="metas API")
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(docs_reader)])
     async def openapi(request: Request) -> JSONResponse:
         clients = {n: u.client for n, u in request.app.state.upstreams.items()}
         specs, missing = await fetch_specs(clients)
@@ -203,6 +246,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         up = request.app.state.upstreams.get(upstream)
         if up is None:
             raise NotFound(f"No service called '{upstream}'; try one of {list(UPSTREAMS)}.")
+        if not path.startswith("v1/"):
+            # Health, metrics and per-service docs are for the internal network, not the public edge.
+            raise NotFound(f"Only the services' API (/api/{upstream}/v1/…) is routed.")
         start = time.perf_counter()
         status = 500
         try:

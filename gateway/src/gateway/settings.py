@@ -62,6 +62,14 @@ class GatewaySettings(ServiceSettings):
     oidc_grant_map: dict[str, list[dict[str, object]]] = Field(default_factory=dict)
     oidc_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "PS256", "ES256", "EdDSA"])
 
+    # The merged OpenAPI document and /docs: for authenticated callers unless made public (or switched off with
+    # METAS_GATEWAY_DOCS_ENABLED=false).
+    docs_public: bool = False
+    # Peers allowed to read the gateway's own /metrics (Prometheus on the internal network).
+    metrics_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    )
+
     def upstream_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url") for name in UPSTREAMS}
 

@@ -106,6 +106,9 @@ class Cluster:
             "--timeout-graceful-shutdown",
             "5",
         ]
+        if name == "gateway":
+            # Requests uvicorn itself rejects still get a problem+json answer at the edge.
+            cmd += ["--http", "gateway.server:HttpProtocol"]
         self.procs[name] = subprocess.Popen(
             cmd, env=cfg.env_for(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import metas_rules
 from metas_kit.auth import Reader
+from metas_kit.bounds import JsonObject
 from metas_kit.errors import PROBLEM_RESPONSES, ValidationFailed
+from metas_kit.numbers import Measure, to_decimal
 from metas_rules import dump_rule, parse_rule, rule_problems
 from metas_rules.rules import rule_json_schema
 
@@ -19,13 +21,17 @@ router = APIRouter(prefix="/v1/rules", tags=["rules"])
 
 class RuleCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rule: dict[str, Any]
+    rule: JsonObject
     item: Literal["indicator", "product"] = "indicator"
     polarity: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
-    meta: Decimal | None = None
-    tolerance: Decimal | None = None
-    critical_value: Decimal | None = None
-    reference_value: Decimal | None = Field(None, description="V0, the previous period's value")
+    meta: Measure | None = None
+    tolerance: Measure | None = None
+    critical_value: Measure | None = None
+    reference_value: Measure | None = Field(None, description="V0, the previous period's value")
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else to_decimal(text)
 
 
 @router.get("/schema", responses=PROBLEM_RESPONSES, summary="JSON Schema of a scoring rule (every kind)")
@@ -43,10 +49,10 @@ async def check(body: RuleCheck, _who: Reader) -> dict[str, Any]:
     problems = rule_problems(
         rule,
         polarity=body.polarity,
-        meta=body.meta,
-        tolerance=body.tolerance,
-        critical_value=body.critical_value,
-        reference_value=body.reference_value,
+        meta=_decimal(body.meta),
+        tolerance=_decimal(body.tolerance),
+        critical_value=_decimal(body.critical_value),
+        reference_value=_decimal(body.reference_value),
         item=body.item,
     )
     return {"rule": dump_rule(rule), "problems": problems, "scorable": not problems}

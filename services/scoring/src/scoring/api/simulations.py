@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from metas_kit.auth import Reader
 from metas_kit.errors import PROBLEM_RESPONSES
+from metas_kit.numbers import to_decimal
 from scoring.api.schemas import InverseCreate, InverseResult, SimulationCreate, SimulationResult
 from scoring.application import simulations
 from scoring.application.upstreams import upstreams
@@ -21,7 +22,7 @@ def _scenario(body: SimulationCreate) -> simulations.Scenario:
         use_registrations=body.use_registrations,
         period_to=body.period_to,
         as_of=None if body.as_of is None else body.as_of.isoformat(),
-        n1=None if body.n1 is None else format(body.n1, "f"),
+        n1=body.n1,
         results={code: r.model_dump(mode="json", exclude_none=True) for code, r in body.results.items()},
     )
 
@@ -50,6 +51,6 @@ async def solve_inverse(body: InverseCreate, request: Request, who: Reader) -> I
         _scenario(body),
         item_code=body.item_code,
         target_kind=body.target.kind,
-        target=body.target.value,
+        target=to_decimal(body.target.value),
     )
     return InverseResult.model_validate(answer)

@@ -36,8 +36,9 @@ from scoring.domain.evaluate import (
 )
 from scoring.metrics import EVALUATION_DURATION, EVALUATIONS, publish_latest
 
-# What the engine raises on a plan document it cannot score (a malformed rule or figure).
-ENGINE_ERRORS = (ValidationError, KeyError, ValueError, TypeError)
+# What the engine raises on a plan document it cannot score (a malformed rule or figure; a figure of an inline
+# plan outside the decimal context, which is an ArithmeticError).
+ENGINE_ERRORS = (ValidationError, KeyError, ValueError, TypeError, ArithmeticError)
 
 
 class FinalTooEarly(AppError):

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 from harness.databases import BACKENDS, create_pg_database, drop_test_databases, fresh_database, made_pg_databases
-from harness.tokens import GrantSpec, principal_for
+from harness.tokens import TEST_JWT_SECRET, GrantSpec, principal_for
 
 from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
 from metas_kit.auth import ANY_ORG, issue_token
-
-TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
 
 
 @pytest.fixture(scope="session", autouse=True)

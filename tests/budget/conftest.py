@@ -13,13 +13,13 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from harness.databases import drop_pg_database, fresh_database_async
+from harness.tokens import TEST_JWT_SECRET, bearer
 
 from budget.app import ALEMBIC_INI, create_app
 from budget.domain.economic_codes import CodeTable, load_code_tables
 from budget.domain.published import PublishedBudget, parse_published
 from budget.seed import load_seed
 from budget.settings import Settings
-from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "budget"
@@ -45,7 +45,7 @@ def codes() -> CodeTable:
 # ---- database-backed fixtures (PostgreSQL and SQLite) -----------------------------------------------
 
 
-SECRET = "test-secret-budget-0123456789abcdef"
+SECRET = TEST_JWT_SECRET
 
 
 async def fresh_database(backend: str, tag: str, tmp: Path) -> str:
@@ -66,18 +66,13 @@ Auth = Callable[..., dict[str, str]]
 
 
 def _token(*roles: str, sub: str = "alice") -> dict[str, str]:
-    return {"authorization": "Bearer " + issue_token(Principal(sub=sub, roles=frozenset(roles)), SECRET)}
+    return bearer(*roles, sub=sub)
 
 
 @pytest.fixture(scope="session")
 def auth() -> Auth:
     """auth("budget") -> headers with a bearer token holding those roles."""
     return _token
-
-
-@pytest.fixture(scope="session")
-def jwt_secret() -> str:
-    return SECRET
 
 
 @pytest.fixture(scope="session")

@@ -9,23 +9,22 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from harness.databases import fresh_database_async
+from harness.tokens import TEST_JWT_SECRET, bearer
 
 from execution.app import ALEMBIC_INI
 from execution.clients.planning import PlanningClient
-from metas_kit.auth import Principal, issue_token
 from metas_kit.http import make_client
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "data" / "plans"
-SECRET = "test-secret-execution-0123456789abcdef"
+SECRET = TEST_JWT_SECRET
 
 IPSM = "ipsm-2014-acordo"
 QUAR = "ii-2024-quar"
 
 
 def token(*roles: str, sub: str = "alice", units: tuple[str, ...] = ()) -> dict[str, str]:
-    principal = Principal(sub=sub, roles=frozenset(roles), units=frozenset(units))
-    return {"authorization": "Bearer " + issue_token(principal, SECRET)}
+    return bearer(*roles, sub=sub, units=units)
 
 
 ADMIN = token("admin", sub="admin")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
-from metas_kit.auth import ANY_ORG, Grant, Principal
+from metas_kit.auth import ANY_ORG, Grant, Principal, issue_token
+
+# One secret for every suite's services and tokens (per test session, so nothing guessable is ever in use).
+TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
 
 # A grant as tests write it: a Grant, (role, org) or (role, org, units).
 GrantSpec = Grant | tuple[str, str] | tuple[str, str, Iterable[str]]
@@ -31,3 +35,16 @@ def principal_for(
     # admin and service grants cover a whole organisation (service: the installation): they name no units.
     made += [Grant(role, org, frozenset(units) if role not in ("admin", "service") else frozenset()) for role in roles]
     return Principal(name, grants=made)
+
+
+def bearer(
+    *roles: str,
+    units: Iterable[str] = (),
+    sub: str | None = None,
+    org: str = ANY_ORG,
+    grants: Iterable[GrantSpec] = (),
+    secret: str = TEST_JWT_SECRET,
+) -> dict[str, str]:
+    """Request headers with a bearer token for that identity (same arguments as `principal_for`)."""
+    principal = principal_for(*roles, units=units, sub=sub, org=org, grants=grants)
+    return {"authorization": "Bearer " + issue_token(principal, secret)}

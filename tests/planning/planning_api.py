@@ -7,16 +7,16 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from harness.databases import fresh_database_async
+from harness.tokens import TEST_JWT_SECRET, bearer
 from sqlalchemy import text
 
-from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
 from planning.app import ALEMBIC_INI
 from planning.settings import Settings
 
 # ---- database-backed fixtures (PostgreSQL and SQLite) -----------------------------------------------
 
-SECRET = "test-secret-planning-0123456789abcdef"
+SECRET = TEST_JWT_SECRET
 TABLES = ("plan_item", "plan_version", "plan", "organisation", "audit_event", "idempotency_record")
 
 
@@ -26,7 +26,7 @@ async def fresh_database(backend: str, tag: str, tmp: Path) -> str:
 
 
 def token(*roles: str, sub: str = "alice") -> dict[str, str]:
-    return {"authorization": "Bearer " + issue_token(Principal(sub=sub, roles=frozenset(roles)), SECRET)}
+    return bearer(*roles, sub=sub)
 
 
 PLANNER = token("planner", sub="paula")

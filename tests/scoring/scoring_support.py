@@ -10,13 +10,12 @@ from typing import Any
 import httpx
 import yaml
 from fastapi import FastAPI
+from harness.tokens import TEST_JWT_SECRET, bearer
 from pypdf import PdfReader
-
-from metas_kit.auth import Grant, Principal, issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "data" / "plans"
-SECRET = "test-secret-scoring-0123456789abcdef"
+SECRET = TEST_JWT_SECRET
 IPSM = "ipsm-2014-acordo"
 QUAR = "ii-2024-quar"
 FINAL = "ipsm-2014-final"  # a copy of the IPSM plan whose only certified result is DS-I2 = 52 000
@@ -24,13 +23,12 @@ OTHER = "outra-2014-acordo"  # the IPSM plan under another organisation (`outra`
 
 
 def token(*roles: str, sub: str = "alice") -> dict[str, str]:
-    return {"authorization": "Bearer " + issue_token(Principal(sub=sub, roles=frozenset(roles)), SECRET)}
+    return bearer(*roles, sub=sub)
 
 
 def org_token(*grants: tuple[str, str], sub: str = "olga") -> dict[str, str]:
     """A token with (role, organisation) grants."""
-    principal = Principal(sub=sub, grants=[Grant(role, org) for role, org in grants])
-    return {"authorization": "Bearer " + issue_token(principal, SECRET)}
+    return bearer(sub=sub, grants=grants)
 
 
 ADMIN = token("admin", sub="admin")

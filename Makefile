@@ -10,7 +10,7 @@ AXE_STAMP := tests/console/node_modules/.installed
 # A real OpenID Connect provider (npm oidc-provider), started by the gateway's OIDC sign-in tests.
 OIDC_STAMP := tests/gateway/oidc/node_modules/.installed
 
-.PHONY: run test lint typecheck fmt pytest bench mutate clean console-messages
+.PHONY: run test lint typecheck fmt pytest bench mutate clean console-messages execution-messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,10 @@ console-messages: $(STAMP)
 		-o console/src/console/locales/messages.pot console/src/console
 	$(VENV)/bin/pybabel update -i console/src/console/locales/messages.pot -d console/src/console/locales \
 		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+
+## execution-messages: extract the reminder mails' messages and merge them into execution's catalogs (then translate).
+execution-messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F services/execution/babel.cfg -k ngettext:1,2 --no-location --omit-header \
+		--sort-output -o services/execution/src/execution/locales/messages.pot services/execution/src/execution
+	$(VENV)/bin/pybabel update -i services/execution/src/execution/locales/messages.pot \
+		-d services/execution/src/execution/locales --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date

@@ -146,6 +146,15 @@ WRITES: list[Op] = [
         ("planner",),
         path=f"/v1/plans/{QUAR}/evidence-requirements/NO-SUCH-ITEM",
     ),
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/reminder-digests",
+        ("planner", "auditor"),
+        path=f"/v1/plans/{QUAR}/reminder-digests",
+    ),
+    # Every reader mutes (and unmutes) the digests addressed to itself.
+    op("PUT", "/v1/plans/{plan_id}/reminder-mute", EVERY_ROLE, path=f"/v1/plans/{QUAR}/reminder-mute"),
+    op("DELETE", "/v1/plans/{plan_id}/reminder-mute", EVERY_ROLE, path=f"/v1/plans/{QUAR}/reminder-mute"),
 ]
 
 # Reads of a record that does not exist: every role passes authorisation and gets the 404.
@@ -225,6 +234,7 @@ READS: list[Op] = [
         EVERY_ROLE,
         path=f"/v1/plans/{QUAR}/evidence-requirements",
     ),
+    op("GET", "/v1/reminder-mutes", EVERY_ROLE),
 ]
 
 AUDIT = op("GET", "/v1/audit", ("auditor",))

@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 
 from execution.api.routers import all_routers
+from execution.application.reminder_job import reminder_hooks
+from execution.clients.accounts import AccountsClient
 from execution.clients.planning import PlanningClient
 from execution.metrics import COLLECTOR, Snapshot, refresh
 from execution.settings import Settings, get_settings
@@ -25,9 +27,12 @@ async def _planning_ready(request: Request) -> None:
         raise UpstreamUnavailable(f"planning /healthz answered {response.status_code}")
 
 
-def create_app(settings: Settings | None = None, planning: PlanningClient | None = None) -> FastAPI:
-    """``planning`` lets a caller (tests, an embedded runner) supply its own planning client."""
+def create_app(
+    settings: Settings | None = None, planning: PlanningClient | None = None, accounts: AccountsClient | None = None
+) -> FastAPI:
+    """``planning`` and ``accounts`` let a caller (tests, an embedded runner) supply its own upstream clients."""
     settings = settings or get_settings()
+    start_reminders, stop_reminders = reminder_hooks(settings, accounts)
     # The snapshot keeps its last good state when a refresh fails; its timestamp gauge shows the staleness.
     compliance_gauges = Periodic("compliance-gauges", settings.metrics_refresh_seconds, refresh)
 
@@ -57,7 +62,7 @@ def create_app(settings: Settings | None = None, planning: PlanningClient | None
         routers=all_routers(),
         alembic_ini=ALEMBIC_INI,
         readiness={"planning": _planning_ready},
-        on_startup=[start],
-        on_shutdown=[stop],
+        on_startup=[start, start_reminders],
+        on_shutdown=[stop_reminders, stop],
         description="Monthly execution registrations, deadlines, certification and compliance.",
     )

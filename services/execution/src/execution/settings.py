@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 
 from metas_kit.settings import ServiceSettings, service_config
 
@@ -22,6 +22,22 @@ class Settings(ServiceSettings):
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     evidence_max_files: int = Field(default=50, ge=1)
     evidence_store: Literal["database"] = "database"
+    # Reminder digests (docs/api/execution.md#reminders). Nothing is sent while smtp_host is unset.
+    accounts_url: str = "http://127.0.0.1:8005"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "metas <metas@localhost>"
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0)
+    reminders_interval_seconds: float = 300.0  # how often the job looks for digests to send; 0 disables it
+    reminder_lead_business_days: int = Field(default=3, ge=1, le=20)
+    # A digest whose claim or send did not complete is retried after this long, at most max_attempts times.
+    reminders_retry_after_seconds: float = Field(default=900.0, ge=0)
+    reminders_max_attempts: int = Field(default=5, ge=1)
+    # Work out the digests as of this instant instead of now (replaying a day the job missed; tests).
+    reminders_as_of: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _room_for_evidence(self) -> Settings:

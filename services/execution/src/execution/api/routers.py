@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from execution.api import evidence, locks, registrations, reports, settings, unlock_requests
+from execution.api import evidence, locks, registrations, reminders, reports, settings, unlock_requests
 from execution.db.base import AuditEvent
 from metas_kit.audit import audit_router
 
@@ -17,5 +17,6 @@ def all_routers() -> list[APIRouter]:
         settings.router,
         unlock_requests.router,
         evidence.router,
+        reminders.router,
         audit_router(AuditEvent),
     ]

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
 import yaml
 from execution_support import PLANS, SECRET, Clock, planning_client_for
 from fastapi import FastAPI
+from harness.databases import fresh_database_async
 from prometheus_client import REGISTRY
 from reminder_support import PEOPLE, Mailbox, start_smtp
 from sqlalchemy import delete, select
@@ -34,7 +34,6 @@ from execution.db.reminders import ReminderDigest, ReminderMute
 from execution.settings import Settings
 from metas_kit.auth import Grant, Principal, issue_token
 from metas_kit.http import make_client
-from metas_kit.testing import fresh_database_async
 
 IPSM = "ipsm-2014-acordo"
 REGS = f"/v1/plans/{IPSM}/registrations"
@@ -328,7 +327,3 @@ async def test_mutes(st: Stack) -> None:
     assert len(st.mailbox.to("ana@example.org")) == 1
     events = (await st.http.get("/v1/audit", params={"entity_type": "reminder_mute"}, headers=ADMIN)).json()
     assert [e["action"] for e in events["items"]] == ["reminder_mute.delete", "reminder_mute.create"]
-
-
-def _unused(*_: Any) -> None:  # keeps fresh_database_async imported for the module's readers
-    return None

@@ -12,7 +12,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from metas_kit.bounds import JsonTooLarge
 from metas_kit.context import current_request_id
+from metas_kit.numbers import InvalidNumber
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://metas.dev/problems/"
@@ -135,6 +137,15 @@ def _loc_to_path(loc: Sequence[Any]) -> str:
     return "".join(parts)
 
 
+async def _invalid_value(request: Request, exc: Exception) -> JSONResponse:
+    # A value refused by the kit's pure parsers (number grammar, JSON bounds) outside a pydantic model, e.g. in a
+    # free-form payload: the field it names, as any other validation error.
+    assert isinstance(exc, InvalidNumber | JsonTooLarge)
+    path = getattr(exc, "field", "") or ""
+    message = getattr(exc, "reason", None) or str(exc)
+    return problem_response(422, ValidationFailed([{"path": path, "message": message}]).to_problem(request.url.path))
+
+
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return problem_response(exc.status, exc.to_problem(request.url.path), exc.headers)
@@ -254,6 +265,8 @@ def install_error_handlers(app: FastAPI) -> None:
     # bugs of ours and stay 500s rather than being blamed on the database.
     app.add_exception_handler(ConnectionError, _database_unavailable)
     app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(InvalidNumber, _invalid_value)
+    app.add_exception_handler(JsonTooLarge, _invalid_value)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)

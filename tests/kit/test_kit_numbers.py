@@ -169,3 +169,15 @@ def test_the_extremes_of_the_bounds_compute() -> None:
 def test_every_valid_money_text_round_trips(text: str) -> None:
     assert decimal_text(text, MONEY) == text
     assert Body.model_validate({"amount": text, "value": "0"}).amount == text
+
+
+def test_yaml_floats_keep_the_digits_written() -> None:
+    from metas_kit.numbers import load_yaml
+
+    doc = load_yaml("meta: 12.50\nweight: 0.70\ncount: 3\nbig: 1e3\nodd: .nan\nname: DS\n")
+    assert doc == {"meta": "12.50", "weight": "0.70", "count": 3, "big": "1e3", "odd": ".nan", "name": "DS"}
+    assert decimal_text(doc["meta"], MEASURE) == "12.50"
+    assert decimal_text(doc["count"], COUNT) == "3"
+    for refused in ("big", "odd"):
+        with pytest.raises(InvalidNumber):
+            decimal_text(doc[refused], MEASURE)

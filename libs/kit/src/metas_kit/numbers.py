@@ -16,7 +16,10 @@ the largest product of two measures (10^10 × 10^10), a quotient by the smallest
 times 100, or a sum of a million amounts, quantised to 0.000001, stays within 28 digits — so ``quantize`` never
 raises ``InvalidOperation`` (tests/kit/test_kit_numbers.py checks it with hypothesis).
 
-This module is pure (standard library and pydantic only): domain code may import it.
+YAML documents (plan files, seeds) have the same problem as JSON floats: ``12.50`` becomes the float 12.5. Load them
+with ``load_yaml``, which keeps every YAML float as the text written, so the grammar sees the digits as sent.
+
+This module is pure (standard library, pydantic and PyYAML; no HTTP or SQL): domain code may import it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
+import yaml
 from pydantic import BeforeValidator, WithJsonSchema
 
 
@@ -164,3 +168,19 @@ Score = Annotated[str, _validator(SCORE), _schema(SCORE), _out_schema(SCORE)]
 Measure = Annotated[str, _validator(MEASURE), _schema(MEASURE), _out_schema(MEASURE)]
 Count = Annotated[str, _validator(COUNT), _schema(COUNT), _out_schema(COUNT)]
 Rate = Annotated[str, _validator(RATE), _schema(RATE), _out_schema(RATE)]
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """SafeLoader that keeps floats as their source text (``12.50`` → ``"12.50"``, ``1e3`` → ``"1e3"``)."""
+
+
+def _float_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _float_as_text)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with every float kept as the text written (then checked by the grammar where used)."""
+    return yaml.load(text, Loader=_ExactLoader)

@@ -3,7 +3,6 @@ chromium driven by Playwright, axe-core checking every page."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,10 +17,12 @@ from metas_dev.run import load_seeds
 def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("console-stack")
     config = ClusterConfig(
-        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        ports={name: free_port() for name in (*SERVICES, "gateway", "console")},
         database_urls={s: f"sqlite+aiosqlite:///{tmp}/{s}.db" for s in SERVICES},
         jwt_secret=jwt_secret,
         log_dir=tmp / "logs",
+        # argon2id at its production cost would make every sign-in of the suite take ~0.3 s of CPU.
+        extra_env={"accounts": {"METAS_ACCOUNTS_ARGON2_TIME_COST": "1", "METAS_ACCOUNTS_ARGON2_MEMORY_KIB": "8192"}},
     )
     cluster = Cluster(config)
     cluster.start()
@@ -29,14 +30,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
     try:
         cluster.wait_ready(timeout=90)
         load_seeds(cluster)
+        running.create_accounts()
         yield running
     finally:
-        for proc in running.procs:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         cluster.stop()
 
 
@@ -55,7 +51,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
+def open_page(browser: Any, stack: Stack) -> Iterator[Callable[..., Any]]:
     """`open_page(locale="pt-PT")` → a new page in a fresh context (its own cookies), closed after the test.
     Every page records the CSP violations the browser reports."""
     contexts: list[Any] = []
@@ -65,6 +61,7 @@ def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
         contexts.append(context)
         page = context.new_page()
         page.csp_violations = []
+        page.stack_url = stack.url
         page.on(
             "console",
             lambda msg: page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +10,7 @@ from typing import Any
 import httpx
 from harness.tokens import principal_for
 
-from metas_dev.cluster import Cluster, free_port
+from metas_dev.cluster import Cluster
 from metas_kit.auth import issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,26 +25,29 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# The people of the journeys: who they are in the seed plans' organisation (IPSM) and what they may do.
+# The people of the journeys: accounts in the seed plans' organisations, each with the language of its account.
+PASSWORD = "correct horse battery staple 2014"
 PEOPLE: dict[str, dict[str, Any]] = {
-    "registrar_ds": {"sub": "maria", "grants": [("registrar", "ipsm", ["DS"])]},
-    "registrar_dp": {"sub": "rui", "grants": [("registrar", "ipsm", ["DP"])]},
-    "certifier": {"sub": "carla", "grants": [("certifier", "ipsm")]},
-    "planner": {"sub": "paula", "grants": [("planner", "ipsm"), ("planner", "ii")]},
-    "admin": {"sub": "admin", "grants": [("admin", "*")]},
+    "registrar_ds": {"sub": "maria", "locale": "en", "grants": [("registrar", "ipsm", ["DS"])]},
+    "registrar_ds_pt": {"sub": "mariana", "locale": "pt-PT", "grants": [("registrar", "ipsm", ["DS"])]},
+    "registrar_ds_br": {"sub": "marcia", "locale": "pt-BR", "grants": [("registrar", "ipsm", ["DS"])]},
+    "registrar_dp": {"sub": "rui", "locale": "en", "grants": [("registrar", "ipsm", ["DP"])]},
+    "certifier": {"sub": "carla", "locale": "en", "grants": [("certifier", "ipsm")]},
+    "planner": {"sub": "paula", "locale": "en", "grants": [("planner", "ipsm"), ("planner", "ii")]},
+    "admin": {"sub": "ana", "locale": "en", "grants": [("admin", "*")]},
 }
 
 
 @dataclass
 class Stack:
+    """The cluster with the console behind the gateway: browsers use the gateway's address only."""
+
     cluster: Cluster
     tmp: Path
     secret: str
-    consoles: dict[str, str] = field(default_factory=dict)
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
-    def gateway(self) -> str:
+    def url(self) -> str:
         return self.cluster.config.url("gateway")
 
     def token(self, who: str) -> str:
@@ -55,27 +55,33 @@ class Stack:
         return issue_token(principal_for(sub=person["sub"], grants=person["grants"]), self.secret, ttl_seconds=3 * 3600)
 
     def api(self, who: str) -> httpx.Client:
-        return httpx.Client(base_url=self.gateway, headers={"authorization": f"Bearer {self.token(who)}"}, timeout=20)
+        return httpx.Client(base_url=self.url, headers={"authorization": f"Bearer {self.token(who)}"}, timeout=20)
 
-    def console(self, who: str) -> str:
-        """The console acting as `who` (development identity until sign-in reaches the test cluster)."""
-        if who not in self.consoles:
-            port = free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("METAS_")}
-            env.update(
-                METAS_CONSOLE_GATEWAY_URL=self.gateway,
-                METAS_CONSOLE_DEV_TOKEN=self.token(who),
-                METAS_CONSOLE_LOG_JSON="false",
-                METAS_CONSOLE_LOG_LEVEL="WARNING",
-            )
-            log = open(self.tmp / f"console-{who}.log", "ab")
-            cmd = [sys.executable, "-m", "uvicorn", "--factory", "console.app:create_app", "--port", str(port)]
-            self.procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
-            log.close()
-            url = f"http://127.0.0.1:{port}"
-            wait_ready(url)
-            self.consoles[who] = url
-        return self.consoles[who]
+    def create_accounts(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            admin = {"authorization": "Bearer " + issue_token(principal_for("admin"), self.secret)}
+            for person in PEOPLE.values():
+                body = {
+                    "username": person["sub"],
+                    "display_name": person["sub"].capitalize(),
+                    "email": f"{person['sub']}@example.org",
+                    "locale": person["locale"],
+                    "password": PASSWORD,
+                    "grants": [
+                        {"role": g[0], "org": g[1], "units": list(g[2]) if len(g) > 2 else []} for g in person["grants"]
+                    ],
+                }
+                answer = client.post("/api/accounts/v1/accounts", json=body, headers=admin)
+                assert answer.status_code == 201, answer.text
+
+
+def sign_in(page: Any, who: str, *, path: str = "/") -> None:
+    """Sign in through the console's form (labels in English: the browsers of these tests ask for English)."""
+    page.goto(page.stack_url + "/sign-in?next=" + path.replace("/", "%2F").replace("?", "%3F").replace("&", "%26"))
+    page.get_by_label("Username").fill(PEOPLE[who]["sub"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/sign-in" not in url)
 
 
 def wait_ready(url: str, timeout: float = 30.0) -> None:

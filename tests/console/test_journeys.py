@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from console_support import PLAN, Stack, check_accessibility, grant_exception, screenshot
+from console_support import PLAN, Stack, check_accessibility, grant_exception, screenshot, sign_in
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 # What each language shows (the catalogs' words), and a period of its own so the three journeys never meet.
 LANGUAGES: dict[str, dict[str, str]] = {
     "en": {
+        "who": "registrar_ds",
         "period": "2014-11",
         "home": "To register",
         "value": "Value",
@@ -28,6 +29,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
         "number": "52,000",
     },
     "pt-PT": {
+        "who": "registrar_ds_pt",
         "period": "2014-10",
         "home": "A registar",
         "value": "Valor",
@@ -39,6 +41,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
         "number": "52.000",
     },
     "pt-BR": {
+        "who": "registrar_ds_br",
         "period": "2014-09",
         "home": "A registrar",
         "value": "Valor",
@@ -61,8 +64,10 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
     words = LANGUAGES[lang]
     period = words["period"]
     grant_exception(stack, period)
-    registrar = open_page(locale=lang)
-    home = stack.console("registrar_ds")
+    # The browser asks for English; after sign-in the account's own language wins.
+    registrar = open_page()
+    home = stack.url
+    sign_in(registrar, words["who"])
     registrar.goto(f"{home}/?plan={PLAN}&period={period}")
     expect(registrar.get_by_role("heading", level=1)).to_have_text(words["home"])
     row = owed_row(registrar, "DS-I2", period)
@@ -70,10 +75,6 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
     # One organisation in the grants: no switcher.
     expect(registrar.get_by_label("Organisation")).to_have_count(0)
     check_accessibility(registrar)
-    if lang == "en":
-        registrar.goto(f"{home}/")
-        screenshot(registrar, "home", full_page=False)
-        registrar.goto(f"{home}/?plan={PLAN}&period={period}")
 
     row.get_by_role("link", name="DS-I2").click()
     expect(registrar.get_by_test_id("item-code")).to_have_text("DS-I2")
@@ -90,7 +91,8 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
         screenshot(registrar, "registration-form")
 
     certifier = open_page()
-    certifier.goto(f"{stack.console('certifier')}/certify?plan={PLAN}&unit=DS&period={period}")
+    sign_in(certifier, "certifier")
+    certifier.goto(f"{stack.url}/certify?plan={PLAN}&unit=DS&period={period}")
     queue_row = certifier.get_by_test_id("queue-row").and_(
         certifier.locator(f'[data-item="DS-I2"][data-period="{period}"]')
     )
@@ -106,13 +108,16 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
     registrar.goto(f"{home}/?plan={PLAN}&period={period}")
     expect(owed_row(registrar, "DS-I2", period)).to_contain_text(words["certified"])
     expect(owed_row(registrar, "DS-I2", period)).to_contain_text(words["number"])
+    if lang == "en":
+        screenshot(registrar, "home", full_page=False)
 
 
 def test_registrar_of_another_unit_neither_sees_nor_posts_ds_items(stack: Stack, open_page: Callable[..., Any]) -> None:
     period = "2014-08"
     grant_exception(stack, period, unit="DS")
     other = open_page()
-    console = stack.console("registrar_dp")
+    console = stack.url
+    sign_in(other, "registrar_dp")
     other.goto(f"{console}/?plan={PLAN}&period={period}")
     expect(other.get_by_role("heading", level=1)).to_have_text("To register")
     expect(other.get_by_test_id("owed-row").first).to_be_visible()
@@ -126,7 +131,7 @@ def test_registrar_of_another_unit_neither_sees_nor_posts_ds_items(stack: Stack,
     check_accessibility(other)
 
     # A crafted post with this browser's own form token: the API refuses it and the page says so.
-    other.goto(f"{console}/sign-in")
+    other.goto(f"{console}/")
     token = other.locator('input[name="csrf_token"]').first.get_attribute("value")
     answer = other.request.post(
         f"{console}/plans/{PLAN}/registrations/DS-I2/{period}", form={"csrf_token": token, "value": "1"}
@@ -139,7 +144,8 @@ def test_registrar_of_another_unit_neither_sees_nor_posts_ds_items(stack: Stack,
 
 def test_a_form_without_its_token_is_refused(stack: Stack, open_page: Callable[..., Any]) -> None:
     page = open_page()
-    console = stack.console("registrar_ds")
+    console = stack.url
+    sign_in(page, "registrar_ds")
     answer = page.request.post(f"{console}/plans/{PLAN}/registrations/DS-I2/2014-07", form={"value": "1"})
     assert answer.status == 403
     assert "This form had expired" in answer.text()
@@ -148,8 +154,10 @@ def test_a_form_without_its_token_is_refused(stack: Stack, open_page: Callable[.
 def test_two_people_editing_one_registration(stack: Stack, open_page: Callable[..., Any]) -> None:
     period = "2014-07"
     grant_exception(stack, period)
-    console = stack.console("registrar_ds")
+    console = stack.url
     first, second = open_page(), open_page()
+    sign_in(first, "registrar_ds")
+    sign_in(second, "registrar_ds")
     url = f"{console}/plans/{PLAN}/registrations/DS-I2/{period}"
     for page in (first, second):
         page.goto(url)
@@ -173,8 +181,9 @@ def test_two_people_editing_one_registration(stack: Stack, open_page: Callable[.
 def test_bad_value_is_told_next_to_its_field(stack: Stack, open_page: Callable[..., Any]) -> None:
     period = "2014-06"
     grant_exception(stack, period)
-    page = open_page(locale="pt-PT")
-    page.goto(f"{stack.console('registrar_ds')}/plans/{PLAN}/registrations/DS-I2/{period}")
+    page = open_page()
+    sign_in(page, "registrar_ds_pt")
+    page.goto(f"{stack.url}/plans/{PLAN}/registrations/DS-I2/{period}")
     page.get_by_label("Valor").first.fill("12,5abc")
     page.get_by_role("button", name="Registar", exact=True).click()
     expect(page.get_by_test_id("problem")).to_contain_text("Alguns valores têm de ser corrigidos")
@@ -205,11 +214,12 @@ def test_plan_text_is_shown_as_text(stack: Stack, open_page: Callable[..., Any])
     page = open_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(f"{stack.console('registrar_ds')}/?plan={PLAN}&period=2014-01")
+    sign_in(page, "registrar_ds")
+    page.goto(f"{stack.url}/?plan={PLAN}&period=2014-01")
     row = owed_row(page, "DS-I1", "2014-01")
     expect(row).to_contain_text(hostile)
     expect(row.locator("b")).to_have_count(0)
-    page.goto(f"{stack.console('registrar_ds')}/plans/{PLAN}/registrations/DS-I1/2014-01")
+    page.goto(f"{stack.url}/plans/{PLAN}/registrations/DS-I1/2014-01")
     expect(page.locator(".item-title")).to_have_text(hostile)
     assert dialogs == []
     assert re.search(r"&lt;script&gt;alert", page.content())
@@ -220,7 +230,8 @@ def test_bulk_entry_is_all_or_nothing_with_bad_rows_in_place(stack: Stack, open_
     grant_exception(stack, period)
     page = open_page()
     # Import is open to admins (and services) in the execution API; the page is the same for any importer.
-    page.goto(f"{stack.console('admin')}/plans/{PLAN}/bulk?unit=DS&period={period}")
+    sign_in(page, "admin")
+    page.goto(f"{stack.url}/plans/{PLAN}/bulk?unit=DS&period={period}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Bulk entry")
     check_accessibility(page)
     page.get_by_label("New value of DS-I2").fill("41000")
@@ -253,7 +264,8 @@ def test_planner_reads_the_tree_and_grants_then_revokes_an_exception(
     stack: Stack, open_page: Callable[..., Any]
 ) -> None:
     page = open_page()
-    console = stack.console("planner")
+    console = stack.url
+    sign_in(page, "planner")
     page.goto(f"{console}/plans")
     expect(page.get_by_role("heading", level=1)).to_have_text("Plans")
     # Grants in two organisations: one at a time, with a switcher (issue 16).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -13,6 +16,14 @@ from console.web import LANG_COOKIE, ORG_COOKIE, page_context, safe_next
 
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
+
+
+def wait_message(gettext: Callable[..., str], retry_after: str) -> str:
+    """How long to wait, in the unit a person reads best (a throttled sign-in waits up to 15 minutes)."""
+    seconds = int(retry_after) if retry_after.isdigit() else 60
+    if seconds < 120:
+        return gettext("Too many attempts. Wait %(seconds)s seconds and try again.", seconds=str(seconds))
+    return gettext("Too many attempts. Wait %(minutes)s minutes and try again.", minutes=str(math.ceil(seconds / 60)))
 
 
 @router.get("/sign-in")
@@ -41,8 +52,7 @@ async def sign_in(request: Request) -> Response:
             done.headers.append("set-cookie", cookie)
         return done
     if response is not None and response.status_code == 429:
-        wait = response.headers.get("retry-after", "60")
-        told = Told(page.gettext("Too many attempts. Wait %(seconds)s seconds and try again.", seconds=wait))
+        told = Told(wait_message(page.gettext, response.headers.get("retry-after", "60")))
         status = 429
     elif response is None or response.status_code >= 500:
         told = Told(page.gettext("Signing in is not possible right now. Try again shortly."))

@@ -109,7 +109,7 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
     expect(owed_row(registrar, "DS-I2", period)).to_contain_text(words["certified"])
     expect(owed_row(registrar, "DS-I2", period)).to_contain_text(words["number"])
     if lang == "en":
-        screenshot(registrar, "home", full_page=False)
+        screenshot(registrar, "home")
 
 
 def test_registrar_of_another_unit_neither_sees_nor_posts_ds_items(stack: Stack, open_page: Callable[..., Any]) -> None:

@@ -129,6 +129,15 @@ async def bump(code: str, write: Write, who: Planner) -> Any:
     return await write(lambda ctx: rename_unaudited(ctx, code), payload={"code": code})
 
 
+@router.post("/{code}:as-dict", response_model=ThingOut, status_code=201)
+async def as_dict(code: str, body: ThingIn, write: Write, who: Planner) -> Any:
+    async def apply(ctx: WriteContext) -> dict[str, Any]:
+        out = await put_thing(ctx, code, body)
+        return {**out.model_dump(), "ignored": "not in the response model"}
+
+    return await write(apply, payload=body, status_code=201)
+
+
 @router.get("/count")
 async def count(session: SessionDep, _who: Reader) -> dict[str, int]:
     return {
@@ -272,3 +281,13 @@ def test_write_routes_document_the_headers() -> None:
     )
     params = {p["name"] for p in app.openapi()["paths"]["/v1/things/{code}"]["put"]["parameters"]}
     assert {"Idempotency-Key", "If-Match", "If-None-Match"} <= params
+
+
+async def test_a_plain_result_is_remembered_as_the_response_model_sends_it(
+    client: httpx.AsyncClient, token_for: Any
+) -> None:
+    auth = {"authorization": token_for("planner"), "idempotency-key": "k-dict"}
+    first = await client.post("/v1/things/t7:as-dict", json={"name": "Seven"}, headers=auth)
+    again = await client.post("/v1/things/t7:as-dict", json={"name": "Seven"}, headers=auth)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() == {"code": "t7", "name": "Seven", "version": 1, "etag": '"thing-t7-v1"'}

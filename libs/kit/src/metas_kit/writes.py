@@ -39,7 +39,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.audit import AuditEventMixin, record_audit
@@ -172,10 +172,21 @@ class WriteEnvelope(Generic[T]):
             self.principal,
             body,
             status_code=status_code,
-            body=_as_json(result),
+            body=self._response_json(result),
             headers=headers,
         )
         return result
+
+    def _response_json(self, result: Any) -> Any:
+        """The body FastAPI will send: the result through the route's response model when it has one (an ORM
+        row or a dict returned for a model is stored as the client sees it)."""
+        route = self.request.scope.get("route")
+        model = getattr(route, "response_model", None)
+        if model is not None and not isinstance(result, BaseModel):
+            return TypeAdapter(model).dump_python(
+                TypeAdapter(model).validate_python(result, from_attributes=True), mode="json", by_alias=True
+            )
+        return _as_json(result)
 
     async def _preconditions(
         self,

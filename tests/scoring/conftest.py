@@ -30,9 +30,10 @@ from scoring_support import (
     quar_registrations,
 )
 
+from metas_clients.planning import PlanningClient
 from metas_kit.http import make_client
 from scoring.app import ALEMBIC_INI, create_app
-from scoring.clients.upstreams import ExecutionClient, PlanningClient
+from scoring.clients.upstreams import ExecutionClient
 from scoring.settings import Settings
 
 

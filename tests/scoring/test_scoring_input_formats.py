@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 from scoring_support import PLANNER, QUAR, SECRET, VIEWER, Service
 
+from metas_clients.planning import PlanningClient
 from metas_kit.errors import AppError
 from metas_kit.http import make_client
-from scoring.clients.upstreams import PlanningClient
 
 INT32_MAX = 2**31 - 1
 

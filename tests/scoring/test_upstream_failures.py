@@ -11,10 +11,11 @@ import pytest
 import respx
 from scoring_support import PLANNER, QUAR, SECRET
 
+from metas_clients.planning import PlanningClient
 from metas_kit.http import make_client
 from metas_kit.migrations import upgrade_head
 from scoring.app import ALEMBIC_INI, create_app
-from scoring.clients.upstreams import ExecutionClient, PlanningClient
+from scoring.clients.upstreams import ExecutionClient
 from scoring.settings import Settings
 
 PLANNING = "http://planning.fail"

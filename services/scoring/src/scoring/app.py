@@ -8,11 +8,15 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from metas_clients.planning import PlanningClient
 from metas_kit.app import create_service_app
 from metas_kit.background import Periodic
 from metas_kit.http import make_client
+from metas_kit.upstream import RevalidationCache
+from metas_kit.writes import configure_writes
 from scoring.api.routers import all_routers
-from scoring.clients.upstreams import ExecutionClient, PlanningClient
+from scoring.clients.upstreams import ExecutionClient
+from scoring.db.base import AuditEvent, IdempotencyRecord
 from scoring.metrics import publish_from_database
 from scoring.settings import Settings, get_settings
 
@@ -37,7 +41,8 @@ def create_app(
 
     async def start(app: FastAPI) -> None:
         app.state.clock = lambda: datetime.now(UTC)  # tests set their own instant
-        app.state.planning = planning or PlanningClient(client(settings.planning_url))
+        cache = RevalidationCache(fresh_seconds=settings.planning_revalidate_seconds)
+        app.state.planning = planning or PlanningClient(client(settings.planning_url), cache=cache)
         app.state.execution = execution or ExecutionClient(client(settings.execution_url))
         await grades.start(app)
 
@@ -48,7 +53,7 @@ def create_app(
         if execution is None:
             await app.state.execution.aclose()
 
-    return create_service_app(
+    app = create_service_app(
         name="scoring",
         settings=settings,
         routers=all_routers(),
@@ -57,3 +62,5 @@ def create_app(
         on_shutdown=[stop],
         description="Scoring rules, evaluation runs with immutable snapshots, explanations and simulations.",
     )
+    configure_writes(app, audit=AuditEvent, idempotency=IdempotencyRecord)
+    return app

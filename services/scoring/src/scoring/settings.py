@@ -13,6 +13,8 @@ class Settings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///var/scoring.db"
     planning_url: str = "http://127.0.0.1:8001"
     execution_url: str = "http://127.0.0.1:8002"
+    # A plan document read from planning is revalidated with its ETag at most this often.
+    planning_revalidate_seconds: float = 5.0
 
 
 @lru_cache

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from metas_kit.auth import PlannerOrCertifier, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
-from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep
+from metas_kit.writes import Write, WriteContext
 from scoring.api.schemas import (
     ID_MAX_LENGTH,
     ITEM_CODE_PATTERN,
@@ -28,7 +27,6 @@ from scoring.api.schemas import (
 from scoring.application import documents, evaluations
 from scoring.application.documents import MEDIA_TYPES, Format
 from scoring.application.upstreams import upstreams
-from scoring.db.models import IdempotencyRecord
 
 router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
 PlanIdFilter = Annotated[str | None, Query(pattern=PLAN_ID_PATTERN, max_length=ID_MAX_LENGTH)]
@@ -40,31 +38,24 @@ ItemCodePath = Annotated[str, Path(pattern=ITEM_CODE_PATTERN, max_length=ID_MAX_
     status_code=201,
     response_model=EvaluationDetail,
     responses=PROBLEM_RESPONSES,
-    summary="Evaluate a plan now and store the snapshot",
+    summary="Evaluate a plan now and store the snapshot (provisional)",
 )
-async def create_evaluation(
-    body: EvaluationCreate, request: Request, session: SessionDep, who: PlannerOrCertifier
-) -> JSONResponse:
-    payload = body.model_dump(mode="json")
-    replayed = await replay(session, IdempotencyRecord, request, who, payload)
-    if replayed is not None:
-        return replayed
-    run = await evaluations.create(
-        session,
-        upstreams(request),
-        who,
-        plan_id=body.plan_id,
-        version=body.version,
-        period_to=body.period_to,
-        as_of=payload["as_of"],
-        n1=payload["n1"],
-        certified_only=body.certified_only,
-        committee=payload["committee"],
-    )
-    detail = EvaluationDetail.model_validate(run, from_attributes=True).model_dump(mode="json")
-    headers = {"location": f"/v1/evaluations/{run.id}"}
-    remember(session, IdempotencyRecord, request, who, payload, status_code=201, body=detail, headers=headers)
-    return JSONResponse(detail, status_code=201, headers=headers)
+async def create_evaluation(body: EvaluationCreate, request: Request, write: Write, who: PlannerOrCertifier) -> Any:
+    async def apply(ctx: WriteContext) -> EvaluationDetail:
+        run = await evaluations.create(
+            ctx,
+            upstreams(request),
+            plan_id=body.plan_id,
+            version=body.version,
+            period_to=body.period_to,
+            as_of=None if body.as_of is None else body.as_of.isoformat(),
+            n1=body.n1,
+            certified_only=body.certified_only,
+            committee=body.committee.model_dump(mode="json"),
+        )
+        return EvaluationDetail.model_validate(run, from_attributes=True)
+
+    return await write(apply, payload=body, status_code=201)
 
 
 @router.post(
@@ -75,27 +66,22 @@ async def create_evaluation(
     summary="The final evaluation of a plan version (or its revision): locks every period",
 )
 async def create_final_evaluation(
-    body: FinalEvaluationCreate, request: Request, session: SessionDep, who: PlannerOrCertifier
-) -> JSONResponse:
-    payload = body.model_dump(mode="json")
-    replayed = await replay(session, IdempotencyRecord, request, who, payload)
-    if replayed is not None:
-        return replayed
-    run = await evaluations.finalize(
-        session,
-        upstreams(request),
-        who,
-        plan_id=body.plan_id,
-        version=body.version,
-        n1=payload["n1"],
-        committee=payload["committee"],
-        revision_reason=body.revision_reason,
-        now=request.app.state.clock(),
-    )
-    detail = EvaluationDetail.model_validate(run, from_attributes=True).model_dump(mode="json")
-    headers = {"location": f"/v1/evaluations/{run.id}"}
-    remember(session, IdempotencyRecord, request, who, payload, status_code=201, body=detail, headers=headers)
-    return JSONResponse(detail, status_code=201, headers=headers)
+    body: FinalEvaluationCreate, request: Request, write: Write, who: PlannerOrCertifier
+) -> Any:
+    async def apply(ctx: WriteContext) -> EvaluationDetail:
+        run = await evaluations.finalize(
+            ctx,
+            upstreams(request),
+            plan_id=body.plan_id,
+            version=body.version,
+            n1=body.n1,
+            committee=body.committee.model_dump(mode="json"),
+            revision_reason=body.revision_reason,
+            now=request.app.state.clock(),
+        )
+        return EvaluationDetail.model_validate(run, from_attributes=True)
+
+    return await write(apply, payload=body, status_code=201)
 
 
 @router.get("", response_model=EvaluationPage, responses=PROBLEM_RESPONSES, summary="Evaluation runs, newest first")

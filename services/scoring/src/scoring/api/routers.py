@@ -6,8 +6,7 @@ from fastapi import APIRouter
 
 from metas_kit.audit import audit_router
 from scoring.api import evaluations, rules, simulations
-from scoring.db.base import AuditEvent
 
 
 def all_routers() -> list[APIRouter]:
-    return [evaluations.router, simulations.router, rules.router, audit_router(AuditEvent)]
+    return [evaluations.router, simulations.router, rules.router, audit_router()]

@@ -16,15 +16,15 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metas_kit.audit import record_audit
+from metas_clients.planning import PlanTree
 from metas_kit.auth import Principal
 from metas_kit.errors import AppError, Conflict, NotFound, ValidationFailed
 from metas_kit.pagination import PageParams, PageResult
+from metas_kit.writes import WriteContext
 from scoring.application.access import may_read, organisation_of, readable_organisations, require_evaluator
 from scoring.application.upstreams import Upstreams
-from scoring.clients.upstreams import PlanTree
 from scoring.db import repository
-from scoring.db.models import AuditEvent, EvaluationRun
+from scoring.db.models import EvaluationRun
 from scoring.domain.evaluate import (
     ENGINE_VERSION,
     canonical_hash,
@@ -53,9 +53,8 @@ async def get(session: AsyncSession, who: Principal, evaluation_id: str) -> Eval
 
 
 async def create(
-    session: AsyncSession,
+    ctx: WriteContext,
     upstream: Upstreams,
-    who: Principal,
     *,
     plan_id: str,
     version: int | None,
@@ -66,6 +65,7 @@ async def create(
     committee: dict[str, Any],
 ) -> EvaluationRun:
     """A provisional evaluation: what is known so far, missing items listed, grades marked incomplete."""
+    who = ctx.principal
     tree = await upstream.planning.tree(plan_id, version)
     require_evaluator(who, plan_id, tree.document)
     registrations = await upstream.execution.current(plan_id, period_to)
@@ -79,26 +79,23 @@ async def create(
         certified_only=certified_only,
         plan_etag=tree.etag,
     )
-    run = await _store(session, who, tree, inputs, version=version, period_to=period_to)
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="evaluation.create",
-        entity_type="evaluation",
-        entity_id=run.id,
+    run = await _store(ctx.session, who, tree, inputs, version=version, period_to=period_to)
+    await ctx.audit(
+        "evaluation",
+        run.id,
+        "create",
         organisation=run.organisation_code,
         changes={"plan_id": run.plan_id, "plan_version": run.plan_version, "summary": run.summary},
     )
+    ctx.headers["Location"] = f"/v1/evaluations/{run.id}"
     EVALUATIONS.labels(plan=run.plan_id).inc()
     publish_latest(run.plan_id, run.summary)
     return run
 
 
 async def finalize(
-    session: AsyncSession,
+    ctx: WriteContext,
     upstream: Upstreams,
-    who: Principal,
     *,
     plan_id: str,
     version: int | None,
@@ -113,6 +110,7 @@ async def finalize(
     Every period of the cycle is locked in execution before the registrations are read, so the snapshot is what
     stays registered. A plan version has one final evaluation; another one is a revision and needs its reason.
     """
+    session, who = ctx.session, ctx.principal
     reasons = committee.get("reasons") or {}
     unexplained = [code for code in committee.get("set_aside") or [] if not reasons.get(code)]
     if unexplained:
@@ -165,13 +163,10 @@ async def finalize(
     await repository.publish_final(
         session, plan_id=plan_id, plan_version=tree.version, evaluation_id=run.id, revision=revision, at=now
     )
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="evaluation.finalize" if current is None else "evaluation.revise",
-        entity_type="evaluation",
-        entity_id=run.id,
+    await ctx.audit(
+        "evaluation",
+        run.id,
+        "finalize" if current is None else "revise",
         organisation=run.organisation_code,
         changes={
             "plan_id": run.plan_id,
@@ -183,6 +178,7 @@ async def finalize(
             "summary": run.summary,
         },
     )
+    ctx.headers["Location"] = f"/v1/evaluations/{run.id}"
     EVALUATIONS.labels(plan=run.plan_id).inc()
     publish_latest(run.plan_id, run.summary)
     return run

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from scoring.clients.upstreams import ExecutionClient, PlanningClient
+from metas_clients.planning import PlanningClient
+from scoring.clients.upstreams import ExecutionClient
 
 
 @dataclass(frozen=True, slots=True)

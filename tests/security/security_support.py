@@ -79,6 +79,7 @@ async def running_stack(backend: str, tmp: Path, secret: str) -> AsyncIterator[S
     from execution.app import create_app as create_execution
     from execution.clients.planning import PlanningClient as ExecutionPlanningClient
     from execution.settings import Settings as ExecutionSettings
+    from metas_clients.planning import PlanningClient as ScoringPlanningClient
     from planning.app import ALEMBIC_INI as PLANNING_INI
     from planning.app import create_app as create_planning
     from planning.seed import load as load_plans
@@ -86,7 +87,6 @@ async def running_stack(backend: str, tmp: Path, secret: str) -> AsyncIterator[S
     from scoring.app import ALEMBIC_INI as SCORING_INI
     from scoring.app import create_app as create_scoring
     from scoring.clients.upstreams import ExecutionClient as ScoringExecutionClient
-    from scoring.clients.upstreams import PlanningClient as ScoringPlanningClient
     from scoring.settings import Settings as ScoringSettings
 
     inis = {"planning": PLANNING_INI, "execution": EXECUTION_INI, "scoring": SCORING_INI, "budget": BUDGET_INI}

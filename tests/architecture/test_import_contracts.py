@@ -63,9 +63,6 @@ EXPECTED: frozenset[tuple[str, str]] = frozenset(
         ("execution.api.settings", "api calls session.add/flush/get"),
         ("execution.api.settings", "api imports execution.db.base"),
         ("execution.api.settings", "api imports execution.db.models"),
-        # scoring: the write envelope instead of the idempotency model; audit_router()
-        ("scoring.api.evaluations", "api imports scoring.db.models"),
-        ("scoring.api.routers", "api imports scoring.db.base"),
     }
 )
 

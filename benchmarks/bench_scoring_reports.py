@@ -39,7 +39,7 @@ for src in ("libs/kit/src", "libs/rules/src", "services/scoring/src"):
 from scoring.api.schemas import EvaluationDetail  # noqa: E402
 from scoring.documents.render import to_csv, to_pdf, to_xlsx  # noqa: E402
 from scoring.domain.evaluate import canonical_hash, evaluate, make_inputs  # noqa: E402
-from scoring.domain.report import build_report  # noqa: E402
+from scoring.domain.report import Report, build_report  # noqa: E402
 
 SEEDS = {"ii-2024-quar": "2024-12", "ipsm-2014-acordo": "2014-12"}
 
@@ -96,6 +96,20 @@ def measure(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str,
     return {k: {"wall_ms": statistics.median(wall[k]) * 1e3, "cpu_ms": statistics.median(cpu[k]) * 1e3} for k in wall}
 
 
+def variants_of(
+    adapter: TypeAdapter[EvaluationDetail], run: dict[str, Any], detail: dict[str, Any], report: Report
+) -> dict[str, Callable[[], object]]:
+    inputs, results, created = run["inputs"], run["results"], run["created_at"]
+    return {
+        "baseline json.dumps(results)": lambda: json.dumps(detail, default=str),
+        "response model (validate + dump)": lambda: adapter.dump_json(adapter.validate_python(detail)),
+        "report model": lambda: build_report(run_header(run), inputs, results),
+        "csv": lambda: to_csv(report),
+        "xlsx": lambda: to_xlsx(report, created),
+        "pdf": lambda: to_pdf(report),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
@@ -113,15 +127,7 @@ def main() -> None:
         inputs, results = run["inputs"], run["results"]
         detail = {k: v for k, v in run.items() if k != "inputs"}
         report = build_report(run_header(run), inputs, results)
-        created = run["created_at"]
-        variants: dict[str, Callable[[], object]] = {
-            "baseline json.dumps(results)": lambda d=detail: json.dumps(d, default=str),
-            "response model (validate + dump)": lambda d=detail: adapter.dump_json(adapter.validate_python(d)),
-            "report model": lambda r=run, i=inputs, s=results: build_report(run_header(r), i, s),
-            "csv": lambda rep=report: to_csv(rep),
-            "xlsx": lambda rep=report, c=created: to_xlsx(rep, c),
-            "pdf": lambda rep=report: to_pdf(rep),
-        }
+        variants = variants_of(adapter, run, detail, report)
         figures = measure(variants, args.rounds)
         base = figures["baseline json.dumps(results)"]["cpu_ms"]
         for f in figures.values():

@@ -310,3 +310,43 @@ def test_planner_reads_the_tree_and_grants_then_revokes_an_exception(
     row.get_by_role("button", name=re.compile("^Revoke")).click()
     expect(page.get_by_test_id("notice")).to_have_text("Exception revoked.")
     expect(row).to_contain_text("Revoked")
+
+
+def test_rejection_reason_reaches_the_registrars_home(stack: Stack, open_page: Callable[..., Any]) -> None:
+    period = "2014-03"
+    grant_exception(stack, period)
+    with stack.api("registrar_ds") as api:
+        stored = api.put(
+            f"/api/execution/v1/plans/{PLAN}/registrations/DS-I4/{period}",
+            json={"payload": {"value": "31"}, "reason": "monthly registration"},
+            headers={"if-none-match": "*"},
+        )
+    assert stored.status_code == 201, stored.text
+    certifier = open_page()
+    sign_in(certifier, "certifier")
+    certifier.goto(f"{stack.url}/certify?plan={PLAN}&unit=DS&period={period}")
+    row = certifier.get_by_test_id("queue-row").and_(certifier.locator(f'[data-item="DS-I4"][data-period="{period}"]'))
+    row.get_by_label(f"Reason for rejecting DS-I4 {period}").fill("The March report says 29, not 31.")
+    row.get_by_role("button", name="Reject").click()
+    expect(certifier.get_by_test_id("results")).to_have_text(f"DS-I4 {period}: Rejected.")
+
+    registrar = open_page()
+    sign_in(registrar, "registrar_ds_pt")
+    registrar.goto(f"{stack.url}/?plan={PLAN}&period={period}")
+    mine = owed_row(registrar, "DS-I4", period)
+    expect(mine).to_contain_text("Rejeitado")
+    expect(mine.get_by_test_id("rejection-reason")).to_have_text("Motivo: The March report says 29, not 31.")
+    check_accessibility(registrar)
+
+
+def test_a_closed_period_is_explained(stack: Stack, open_page: Callable[..., Any]) -> None:
+    page = open_page()
+    sign_in(page, "registrar_ds_br")
+    page.goto(f"{stack.url}/plans/{PLAN}/registrations/DS-I2/2014-02")
+    page.get_by_label("Valor").first.fill("50000")
+    page.get_by_role("button", name="Registrar", exact=True).click()
+    expect(page.get_by_test_id("problem")).to_contain_text(
+        "O período 2014-02 está encerrado: o prazo de registro terminou. Um planejador pode conceder uma exceção."
+    )
+    expect(page.get_by_test_id("reload")).to_have_text("Recarregar para ver a versão atual")
+    check_accessibility(page)

@@ -350,3 +350,26 @@ def test_a_closed_period_is_explained(stack: Stack, open_page: Callable[..., Any
     )
     expect(page.get_by_test_id("reload")).to_have_text("Recarregar para ver a versão atual")
     check_accessibility(page)
+
+
+def test_product_delivery_is_registered_with_its_evidence(stack: Stack, open_page: Callable[..., Any]) -> None:
+    period = "2014-12"
+    grant_exception(stack, period)
+    page = open_page()
+    sign_in(page, "registrar_ds")
+    page.goto(f"{stack.url}/plans/{PLAN}/registrations/DS-P01/{period}")
+    expect(page.get_by_test_id("item-code")).to_have_text("DS-P01")
+    page.get_by_label("Delivery").select_option("full")
+    page.get_by_role("button", name="Register", exact=True).click()
+    # A full delivery without its date and evidence: told next to those fields.
+    expect(page.locator("#delivered_on-error")).to_have_text("A partial or full delivery needs its delivery date.")
+    page.get_by_label("Delivered on").fill("2014-11-28")
+    page.get_by_label("Evidence (one reference per line)").fill("SEI 1234/2014\nDOE-MG 2014-11-29")
+    page.get_by_role("button", name="Register", exact=True).click()
+    expect(page.get_by_test_id("notice")).to_have_text("Saved as version 1.")
+    expect(page.get_by_test_id("history")).to_contain_text("Delivered · Nov 28, 2014")
+    with stack.api("certifier") as api:
+        stored = api.get(f"/api/execution/v1/plans/{PLAN}/registrations/DS-P01/{period}").json()
+    assert stored["payload"]["completeness"] == "full"
+    assert stored["payload"]["delivered_on"] == "2014-11-28"
+    assert stored["payload"]["evidence"] == ["SEI 1234/2014", "DOE-MG 2014-11-29"]

@@ -44,6 +44,10 @@ def test_rule_uses_counters_the_service_exports_for_every_kind() -> None:
     exprs = [r["expr"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
     used = {name for expr in exprs for name in re.findall(r"metas_reminders_\w+", expr)}
     assert used == {"metas_reminders_digests_failed_total"}
-    for name in ("metas_reminders_digests_sent_total", "metas_reminders_digests_failed_total"):
+    for name in (
+        "metas_reminders_digests_sent_total",
+        "metas_reminders_digests_failed_total",
+        "metas_reminders_digests_skipped_total",
+    ):
         kinds = set(re.findall(rf'^{name}{{kind="(\w+)"}}', text, re.MULTILINE))
         assert kinds == {"due_soon", "overdue", "to_certify"}, name

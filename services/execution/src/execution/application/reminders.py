@@ -59,9 +59,15 @@ DIGESTS_SENT = Counter("metas_reminders_digests_sent_total", "Reminder digests s
 DIGESTS_FAILED = Counter(
     "metas_reminders_digests_failed_total", "Reminder digests the SMTP server did not take, by kind.", ["kind"]
 )
+DIGESTS_SKIPPED = Counter(
+    "metas_reminders_digests_skipped_total",
+    "Digests found already sent or claimed (by this replica or another), so not sent again, by kind.",
+    ["kind"],
+)
 for _kind in DigestKind:  # every series exists from the start, so rate() and increase() see the first event
     DIGESTS_SENT.labels(_kind.value)
     DIGESTS_FAILED.labels(_kind.value)
+    DIGESTS_SKIPPED.labels(_kind.value)
 
 REPLICA = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -193,6 +199,7 @@ async def _send(
         max_attempts=settings.reminders_max_attempts,
     )
     if claimed is None:
+        DIGESTS_SKIPPED.labels(trigger.kind.value).inc()
         report.skipped += 1
         return
     plan_name = _plan_name(plan)

@@ -20,12 +20,13 @@ COPY pyproject.toml README.md ./
 COPY libs ./libs
 COPY services ./services
 COPY gateway ./gateway
+COPY console ./console
 RUN pip install --upgrade pip && pip install --editable . && python -m compileall -q /opt/venv
 
 # --- runtime: the virtualenv, the source tree with its Alembic histories, the seed data; no root ---
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="metas" \
-      org.opencontainers.image.description="Performance plans: planning, execution, scoring, budget and gateway"
+      org.opencontainers.image.description="Performance plans: planning, execution, scoring, budget, accounts, gateway and web console"
 RUN groupadd --system --gid 10001 metas \
     && useradd --system --uid 10001 --gid metas --home-dir /app --no-create-home --shell /usr/sbin/nologin metas
 ENV PATH=/opt/venv/bin:$PATH \
@@ -38,12 +39,13 @@ WORKDIR /app
 COPY libs ./libs
 COPY services ./services
 COPY gateway ./gateway
+COPY console ./console
 COPY data ./data
-RUN python -m compileall -q libs services gateway \
+RUN python -m compileall -q libs services gateway console \
     && mkdir -p /app/var && chown metas:metas /app/var   # embedded SQLite for a single-container try-out
 COPY --chmod=0755 deploy/docker/metas.sh /usr/local/bin/metas
 USER 10001:10001
-EXPOSE 8000 8001 8002 8003 8004
+EXPOSE 8000 8001 8002 8003 8004 8005 8006
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["metas", "healthcheck"]
 ENTRYPOINT ["metas"]
 CMD ["serve"]

@@ -1,14 +1,15 @@
 #!/bin/sh
 # Entrypoint of the metas image: one image runs every service, the migrations and the seed.
 #   metas serve [SERVICE]       run one service (default $METAS_SERVICE) with uvicorn
-#   metas migrate [SERVICE...]  alembic upgrade head for each service (default: all four with a database)
+#   metas migrate [SERVICE...]  alembic upgrade head for each service (default: all five with a database)
 #   metas seed                  load the seed plans (planning) and the PRR budget (budget), idempotently
+#   metas create-admin NAME --email E   the first administrator (random password printed once)
 #   metas healthcheck           exit 0 when /healthz of $METAS_SERVICE answers 200 (used by HEALTHCHECK)
 #   metas OTHER ARGS...         exec any other command (e.g. a shell for debugging)
 set -eu
 
 METAS_HOME="${METAS_HOME:-/app}"
-DB_SERVICES="planning execution scoring budget"
+DB_SERVICES="planning execution scoring budget accounts"
 
 port_of() {
     case "$1" in
@@ -17,7 +18,10 @@ port_of() {
         execution) echo 8002 ;;
         scoring) echo 8003 ;;
         budget) echo 8004 ;;
-        *) echo "metas: unknown service '$1' (gateway, planning, execution, scoring, budget)" >&2; return 1 ;;
+        accounts) echo 8005 ;;
+        console) echo 8006 ;;
+        *) echo "metas: unknown service '$1' (gateway, planning, execution, scoring, budget, accounts, console)" >&2
+           return 1 ;;
     esac
 }
 
@@ -50,6 +54,9 @@ case "$cmd" in
         # Idempotent: re-running it with the same files changes nothing.
         python -m planning.seed "$METAS_HOME/data/plans"
         python -m budget.seed "$METAS_HOME/data/budget"
+        ;;
+    create-admin)
+        exec python -m accounts.bootstrap "$@"
         ;;
     healthcheck)
         svc="${METAS_SERVICE:-gateway}"

@@ -4,3 +4,4 @@ CREATE DATABASE planning;
 CREATE DATABASE execution;
 CREATE DATABASE scoring;
 CREATE DATABASE budget;
+CREATE DATABASE accounts;

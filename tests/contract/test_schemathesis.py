@@ -118,19 +118,23 @@ def run_contract(target: str, base_url: str, token: str, max_examples: int) -> t
     return operations, findings
 
 
-@pytest.fixture(scope="module")
-def contract_plan(cluster: Cluster, token_for: Callable[..., str]) -> str:
+def import_contract_plan(cluster: Cluster, token: str) -> str:
     """The seed acordo plan under an id of its own (other suites may use the seed ids on the same cluster)."""
     document = yaml.safe_load(PLAN_FILE.read_text())
     document["plan"]["id"] = CONTRACT_PLAN
     resp = httpx.post(
         f"{cluster.config.url('gateway')}/api/planning/v1/plans:import",
-        headers={"authorization": token_for("planner")},
+        headers={"authorization": token},
         json=document,
         timeout=60,
     )
     assert resp.status_code in (200, 201), resp.text
     return CONTRACT_PLAN
+
+
+@pytest.fixture(scope="module")
+def contract_plan(cluster: Cluster, token_for: Callable[..., str]) -> str:
+    return import_contract_plan(cluster, token_for("planner"))
 
 
 @pytest.mark.parametrize("target", ["gateway", *SERVICES])

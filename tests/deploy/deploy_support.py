@@ -16,9 +16,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
-SERVICES = ("gateway", "planning", "execution", "scoring", "budget")
-DB_SERVICES = ("planning", "execution", "scoring", "budget")
-PORTS = {"gateway": 8000, "planning": 8001, "execution": 8002, "scoring": 8003, "budget": 8004}
+SERVICES = ("gateway", "planning", "execution", "scoring", "budget", "accounts", "console")
+DB_SERVICES = ("planning", "execution", "scoring", "budget", "accounts")
+PORTS = {
+    "gateway": 8000,
+    "planning": 8001,
+    "execution": 8002,
+    "scoring": 8003,
+    "budget": 8004,
+    "accounts": 8005,
+    "console": 8006,
+}
 
 
 def require_tool(name: str) -> str:

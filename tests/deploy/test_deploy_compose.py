@@ -4,6 +4,7 @@ docs/operations.md says (one database per service, migrations first, only the ga
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import os
 import re
@@ -73,7 +74,7 @@ def test_each_service_gets_only_its_own_database() -> None:
     for svc in SERVICES:
         env = services[svc]["environment"]
         urls = {k: v for k, v in env.items() if k.endswith("_DATABASE_URL")}
-        if svc == "gateway":
+        if svc not in DB_SERVICES:
             assert urls == {}
         else:
             assert urls == {
@@ -116,6 +117,9 @@ def test_only_gateway_prometheus_and_grafana_publish_ports() -> None:
 def test_production_secrets_come_from_the_environment() -> None:
     services = resolved(METAS_JWT_SECRET="s3cret-from-env", POSTGRES_PASSWORD="pg-from-env")["services"]
     for svc in SERVICES:
+        if svc == "console":  # acts only with people's sessions: no secret to mint tokens with
+            assert "METAS_JWT_SECRET" not in services[svc]["environment"]
+            continue
         assert services[svc]["environment"]["METAS_JWT_SECRET"] == "s3cret-from-env"
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "pg-from-env"
     assert services["planning"]["environment"]["METAS_PLANNING_DATABASE_URL"] == (
@@ -135,3 +139,16 @@ def test_prometheus_and_grafana_mount_files_that_exist() -> None:
     grafana_env = services["grafana"]["environment"]
     home = grafana_env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
     assert (DEPLOY / "grafana" / "dashboards" / os.path.basename(home)).is_file()
+
+
+def test_the_gateway_believes_forwarded_addresses_only_from_the_console() -> None:
+    services = resolved()["services"]
+    console_ip = services["console"]["networks"]["default"]["ipv4_address"]
+    gateway = services["gateway"]["environment"]
+    assert json.loads(gateway["METAS_GATEWAY_TRUSTED_PROXIES"]) == [f"{console_ip}/32"]
+    assert gateway["METAS_GATEWAY_CONSOLE_URL"] == "http://console:8006"
+    prometheus_ip = services["prometheus"]["networks"]["default"]["ipv4_address"]
+    assert json.loads(gateway["METAS_GATEWAY_METRICS_NETWORKS"]) == [f"{prometheus_ip}/32"]
+    subnet = resolved()["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(console_ip) in ipaddress.ip_network(subnet)
+    assert services["execution"]["environment"]["METAS_EXECUTION_ACCOUNTS_URL"] == "http://accounts:8005"

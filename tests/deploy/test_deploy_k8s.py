@@ -61,8 +61,8 @@ def test_every_builtin_object_validates_strictly(path: Path, version: str) -> No
         except kubernetes_validate.ValidationError as exc:
             pytest.fail(f"{doc['kind']}/{doc['metadata']['name']}: {'.'.join(map(str, exc.path))}: {exc.message}")
         checked += 1
-    # 5 x (Deployment, Service, HPA, PDB) + 5 NetworkPolicies + 2 ConfigMaps + ServiceAccount + Job = 29.
-    assert checked == 29 + (2 if path == OVERLAY else 0)  # overlay adds Namespace and Ingress
+    # 7 x (Deployment, Service, HPA, PDB) + 5 NetworkPolicies + 2 ConfigMaps + ServiceAccount + Job = 37.
+    assert checked == 37 + (2 if path == OVERLAY else 0)  # overlay adds Namespace and Ingress
 
 
 def test_prometheus_operator_resources_validate_against_their_schema() -> None:
@@ -189,6 +189,10 @@ def test_each_service_receives_only_its_own_database_and_the_shared_jwt_secret()
         env = _env(container(dep))
         db_vars = {k for k in env if k.endswith("_DATABASE_URL")}
         assert db_vars == ({f"METAS_{name.upper()}_DATABASE_URL"} if name in DB_SERVICES else set())
+        if name == "console":
+            # The console acts only with people's sessions: it cannot mint a token.
+            assert "METAS_JWT_SECRET" not in env
+            continue
         assert env["METAS_JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "metas-secrets", "key": "jwt-secret"}
         if name in DB_SERVICES:
             assert env[f"METAS_{name.upper()}_MIGRATE_ON_START"]["value"] == "false"
@@ -269,6 +273,19 @@ class TestNetworkIsolation:
         assert allowed(policies, pods["budget"], pods["planning"], 8001)
         # Other ports of a server stay closed.
         assert not allowed(policies, pods["gateway"], pods["planning"], 5678)
+
+    def test_the_console_and_accounts_sit_behind_the_gateway(self) -> None:
+        policies, pods = self._setup()
+        # The gateway routes every non-API path to the console and signs people in with accounts.
+        assert allowed(policies, pods["gateway"], pods["console"], 8006)
+        assert allowed(policies, pods["gateway"], pods["accounts"], 8005)
+        # The console calls the gateway's public API (and is one of the peers whose X-Forwarded-For it believes).
+        assert allowed(policies, pods["console"], pods["gateway"], 8000)
+        # Reminders read the directory.
+        assert allowed(policies, pods["execution"], pods["accounts"], 8005)
+        for svc in ("console", "accounts"):
+            assert not allowed(policies, pods["ingress"], pods[svc], PORTS[svc]), svc
+            assert not allowed(policies, pods["internet"], pods[svc], PORTS[svc]), svc
 
     def test_only_the_monitoring_prometheus_scrapes(self) -> None:
         policies, pods = self._setup()

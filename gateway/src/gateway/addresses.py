@@ -11,14 +11,27 @@ from starlette.requests import Request
 MAX_FORWARDED_HOPS = 16
 
 
-def _is_trusted(host: str, trusted: frozenset[str]) -> bool:
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+def networks(entries: list[str]) -> Networks:
+    """Addresses or CIDR blocks (a pod network, the console's address) of the trusted proxies."""
+    return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in entries)
+
+
+def _is_trusted(host: str, trusted: Networks) -> bool:
     try:
-        return str(ipaddress.ip_address(host.strip())) in trusted
+        address = ipaddress.ip_address(host.strip())
     except ValueError:
         return False
+    return any(address in n for n in trusted)
 
 
-def client_address(request: Request, trusted: frozenset[str]) -> str:
+def is_trusted(host: str, trusted: Networks) -> bool:
+    return _is_trusted(host, trusted)
+
+
+def client_address(request: Request, trusted: Networks) -> str:
     peer = request.client.host if request.client else ""
     if not _is_trusted(peer, trusted):
         return peer
@@ -32,7 +45,7 @@ def client_address(request: Request, trusted: frozenset[str]) -> str:
     return peer
 
 
-def is_https(request: Request, trusted: frozenset[str]) -> bool:
+def is_https(request: Request, trusted: Networks) -> bool:
     if request.url.scheme == "https":
         return True
     peer = request.client.host if request.client else ""

@@ -18,6 +18,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from gateway.addresses import networks
 from gateway.auth import AuthGuard, auth_router
 from gateway.breaker import CircuitBreaker
 from gateway.edge import ClientRequestIdMiddleware
@@ -111,7 +112,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     keys = ApiKeyStore.load(settings.api_keys, settings.api_keys_file)
     limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-    trusted = frozenset(settings.trusted_proxies)
+    trusted = networks(settings.trusted_proxies)
     oidc_config = make_oidc_config(settings)
     guard = AuthGuard(RateLimiter(1.0 / settings.auth_failure_refill_seconds, settings.auth_failure_burst), trusted)
 
@@ -197,7 +198,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
         checks[name] = check
     app.include_router(health_router(checks))
-    networks = [ipaddress.ip_network(n, strict=False) for n in settings.metrics_networks]
+    metrics_networks = networks(settings.metrics_networks)
 
     async def internal_only(request: Request) -> None:
         # Prometheus scrapes the gateway from the internal network; the public edge does not show its metrics.
@@ -206,7 +207,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             address = ipaddress.ip_address(peer)
         except ValueError:
             address = None
-        if address is None or not any(address in n for n in networks):
+        if address is None or not any(address in n for n in metrics_networks):
             raise NotFound("Not found.")
 
     app.include_router(metrics_router(), dependencies=[Depends(internal_only)])

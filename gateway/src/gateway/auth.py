@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from gateway.addresses import client_address, is_https
+from gateway.addresses import Networks, client_address, is_https, is_trusted
 from gateway.identity import CSRF_COOKIE, SESSION_COOKIE, check_csrf, resolve_session, session_token
 from gateway.metrics import RATE_LIMITED
 from gateway.oidc import FLOW_COOKIE, FLOW_PATH, FLOW_SECONDS, Oidc, OidcFlowInvalid, OidcRefused
@@ -36,13 +36,13 @@ class SignInBody(BaseModel):
 class AuthGuard:
     """Per-address throttling of failed authentications (see the module's doc)."""
 
-    def __init__(self, limiter: RateLimiter, trusted: frozenset[str]) -> None:
+    def __init__(self, limiter: RateLimiter, trusted: Networks) -> None:
         self.limiter = limiter
         self.trusted = trusted
 
     def key(self, request: Request) -> str | None:
         address = client_address(request, self.trusted)
-        return None if address in self.trusted else address
+        return None if is_trusted(address, self.trusted) else address
 
     def check(self, request: Request) -> str | None:
         key = self.key(request)
@@ -100,7 +100,7 @@ async def read_sign_in(request: Request) -> SignInBody:
 def auth_router(*, absolute_seconds: int) -> APIRouter:
     router = APIRouter(prefix="/api/auth", include_in_schema=False)
 
-    def state(request: Request) -> tuple[Sessions, AuthGuard, frozenset[str]]:
+    def state(request: Request) -> tuple[Sessions, AuthGuard, Networks]:
         sessions = request.app.state.sessions
         if sessions is None:
             raise AppError("Sign-in is not configured on this gateway.")

@@ -38,9 +38,9 @@ class GatewaySettings(ServiceSettings):
     # JSON object {"<sha256 of key>": {"sub": ..., "roles": [...], "units": [...]}}; keys are never stored plain.
     api_keys: dict[str, dict[str, object]] = Field(default_factory=dict)
     api_keys_file: str | None = None
-    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the console, a load balancer): the client
-    # address used for throttling is then the one they name.
-    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Peers (addresses or CIDR blocks) whose X-Forwarded-For / X-Forwarded-Proto are believed (the console, a
+    # load balancer): the client address used for throttling is then the one they name.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
     # Session checks are cached this long (sign-out is immediate; a disable elsewhere takes effect within it).
     session_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # Lifetime of the session cookie: accounts' absolute session lifetime (METAS_ACCOUNTS_SESSION_ABSOLUTE_SECONDS).

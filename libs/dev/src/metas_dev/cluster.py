@@ -27,7 +27,7 @@ DEFAULT_PORTS = {
 }
 # Upstreams of each service: the env var it reads and the service it points at.
 UPSTREAM_ENV = {
-    "execution": {"PLANNING_URL": "planning"},
+    "execution": {"PLANNING_URL": "planning", "ACCOUNTS_URL": "accounts"},
     "scoring": {"PLANNING_URL": "planning", "EXECUTION_URL": "execution"},
     "budget": {"PLANNING_URL": "planning"},
     "gateway": {f"{s.upper()}_URL": s for s in SERVICES},

@@ -203,7 +203,7 @@ async def test_import_is_all_or_nothing_and_lists_every_bad_row(svc: Service) ->
     errors = bad.json()["errors"]
     assert [(e["row"], e["path"]) for e in errors] == [
         (1, "registrations[1].item_code"),
-        (2, "registrations[2].payload"),
+        (2, "registrations[2].payload.value"),
         (3, "registrations[3].period"),
         (4, "registrations[4].registered_at"),
         (5, "registrations[5]"),

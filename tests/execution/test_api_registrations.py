@@ -295,8 +295,8 @@ async def test_access_and_validation(svc: Service) -> None:
     assert (await put(svc, "DS-I1", "2014-13", {"value": 1})).status_code == 422
     bad = await put(svc, "DS-I1", "2014-01", {"numerator": 1, "denominator": 0})
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["path"] == "payload"
-    assert "denominator" in bad.json()["errors"][0]["message"]
+    assert bad.json()["errors"][0]["path"] == "payload.denominator"
+    assert "zero" in bad.json()["errors"][0]["message"]
     product = await put(svc, "DS-P01", "2014-01", {"completeness": "full", "delivered_on": "2014-01-20"})
     assert product.status_code == 422
     assert "evidence" in product.json()["errors"][0]["message"]

@@ -10,12 +10,14 @@ from execution.api.routers import all_routers
 from execution.application.reminder_job import reminder_hooks
 from execution.clients.accounts import AccountsClient
 from execution.clients.planning import PlanningClient
+from execution.db.base import AuditEvent, IdempotencyRecord
 from execution.metrics import COLLECTOR, Snapshot, refresh
 from execution.settings import Settings, get_settings
 from metas_kit.app import create_service_app
 from metas_kit.background import Periodic
 from metas_kit.errors import UpstreamUnavailable
 from metas_kit.http import make_client
+from metas_kit.writes import configure_writes
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
@@ -56,7 +58,7 @@ def create_app(
             await app.state.planning.aclose()
         COLLECTOR.snapshot = Snapshot()  # a stopped service exports no stale gauges
 
-    return create_service_app(
+    app = create_service_app(
         name="execution",
         settings=settings,
         routers=all_routers(),
@@ -66,3 +68,5 @@ def create_app(
         on_shutdown=[stop_reminders, stop],
         description="Monthly execution registrations, deadlines, certification and compliance.",
     )
+    configure_writes(app, audit=AuditEvent, idempotency=IdempotencyRecord)
+    return app

@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from execution.application.plans import clock, load_plan_for_app, planning_client
 from execution.db.repositories import first_registrations, plans_with_registrations
 from execution.domain.periods import Period
 from execution.domain.status import DeadlineStatus, deadline_status
-from execution.plans import clock, load_plan_for_app, planning_client
 from metas_kit.errors import AppError
 
 log = logging.getLogger("metas.execution.metrics")

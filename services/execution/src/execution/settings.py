@@ -17,6 +17,9 @@ class Settings(ServiceSettings):
     planning_url: str = "http://127.0.0.1:8001"
     # A cached plan tree is revalidated (If-None-Match) at most this often.
     planning_revalidate_seconds: float = 5.0
+    # A lock exception ends at the latest with the month in which the cycle's last write window closes, or this many
+    # days from when it is granted if that is later (docs/api/execution.md, "Locks").
+    lock_exception_max_days: int = Field(31, ge=1, le=366)
     # Evidence files (docs/api/execution.md#evidence): largest accepted file, files per registration, where
     # the bytes are kept ("database": execution's own database, in the same transaction as the file's row).
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)

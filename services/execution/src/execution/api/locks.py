@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path, Request, Response
 
 from execution.api.registrations import PeriodPath, PlanId
 from execution.api.schemas import (
@@ -18,29 +17,22 @@ from execution.api.schemas import (
     LockExceptionOut,
     LockOut,
 )
-from execution.db.base import AuditEvent, IdempotencyRecord
-from execution.db.models import LockException, OrganisationClosure, PeriodLock
-from execution.db.repositories import (
-    closures_of,
-    exceptions_of,
-    get_closure,
-    get_exception,
-    get_lock,
-    locked_periods,
-)
-from execution.plans import clock, load_plan
-from metas_kit.audit import record_audit
-from metas_kit.auth import Admin, Principal, Reader, require_roles
+from execution.application import locks as locks_app
+from metas_kit.auth import Admin, Planner, PlannerCertifierOrService, Reader
 from metas_kit.db import SessionDep
-from metas_kit.errors import PROBLEM_RESPONSES, NotFound, ValidationFailed
-from metas_kit.idempotency import remember, replay
+from metas_kit.errors import PROBLEM_RESPONSES
+from metas_kit.writes import Write
 
-LockManager = Annotated[Principal, Depends(require_roles("planner", "certifier", "service"))]
-CalendarKeeper = Annotated[Principal, Depends(require_roles("planner"))]
 OrgCode = Annotated[str, Path(max_length=100, pattern=CODE_PATTERN)]
 ExceptionId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT key
 
 router = APIRouter(tags=["locks"])
+
+
+def _no_content(result: Any) -> Response:
+    """204 without a body, also when the envelope replays an earlier answer (a JSON response of null)."""
+    replayed = isinstance(result, Response) and result.headers.get("idempotent-replayed") == "true"
+    return Response(status_code=204, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @router.get(
@@ -49,8 +41,8 @@ router = APIRouter(tags=["locks"])
     response_model=list[LockOut],
     responses=PROBLEM_RESPONSES,
 )
-async def list_locks(plan_id: PlanId, session: SessionDep, _who: Reader) -> list[LockOut]:
-    return [LockOut.model_validate(lock) for lock in await locked_periods(session, plan_id)]
+async def list_locks(plan_id: PlanId, request: Request, session: SessionDep, who: Reader) -> list[LockOut]:
+    return [LockOut.model_validate(lock) for lock in await locks_app.list_locks(request.app, session, who, plan_id)]
 
 
 @router.put(
@@ -60,58 +52,27 @@ async def list_locks(plan_id: PlanId, session: SessionDep, _who: Reader) -> list
     responses=PROBLEM_RESPONSES,
 )
 async def lock_period(
-    plan_id: PlanId,
-    period: PeriodPath,
-    body: LockBody,
-    request: Request,
-    session: SessionDep,
-    principal: LockManager,
-) -> LockOut:
-    await load_plan(request, session, plan_id)  # 404 for a plan planning does not know
-    lock = await get_lock(session, plan_id, period)
-    if lock is None:
-        lock = PeriodLock(
-            plan_id=plan_id,
-            period=period,
-            reason=body.reason,
-            locked_at=clock(request.app),
-            locked_by=principal.sub,
-        )
-        session.add(lock)
-        await session.flush()
-        await record_audit(
-            session,
-            AuditEvent,
-            principal,
-            action="period.lock",
-            entity_type="period_lock",
-            entity_id=f"{plan_id}/{period}",
-            after={"reason": body.reason},
-        )
-    return LockOut.model_validate(lock)
+    plan_id: PlanId, period: PeriodPath, body: LockBody, request: Request, write: Write, _who: PlannerCertifierOrService
+) -> Any:
+    async def apply(ctx: Any) -> LockOut:
+        return LockOut.model_validate(await locks_app.lock_period(ctx, request.app, plan_id, period, body.reason))
+
+    return await write(apply, payload=body)
 
 
 @router.delete(
     "/v1/plans/{plan_id}/locks/{period}",
     summary="Unlock a period",
     status_code=204,
+    response_class=Response,
+    response_model=None,
     responses=PROBLEM_RESPONSES,
 )
-async def unlock_period(plan_id: PlanId, period: PeriodPath, session: SessionDep, principal: Admin) -> Response:
-    lock = await get_lock(session, plan_id, period)
-    if lock is None:
-        raise NotFound(f"{period} of plan {plan_id!r} is not locked.")
-    await session.delete(lock)
-    await record_audit(
-        session,
-        AuditEvent,
-        principal,
-        action="period.unlock",
-        entity_type="period_lock",
-        entity_id=f"{plan_id}/{period}",
-        before={"reason": lock.reason},
-    )
-    return Response(status_code=204)
+async def unlock_period(plan_id: PlanId, period: PeriodPath, request: Request, write: Write, _who: Admin) -> Response:
+    async def apply(ctx: Any) -> None:
+        await locks_app.unlock_period(ctx, request.app, plan_id, period)
+
+    return _no_content(await write(apply, payload=None, status_code=204))
 
 
 @router.get(
@@ -121,9 +82,9 @@ async def unlock_period(plan_id: PlanId, period: PeriodPath, session: SessionDep
     responses=PROBLEM_RESPONSES,
 )
 async def list_exceptions(
-    plan_id: PlanId, period: PeriodPath, session: SessionDep, _who: Reader
+    plan_id: PlanId, period: PeriodPath, request: Request, session: SessionDep, who: Reader
 ) -> list[LockExceptionOut]:
-    rows = await exceptions_of(session, plan_id, period, include_revoked=True)
+    rows = await locks_app.list_exceptions(request.app, session, who, plan_id, period)
     return [LockExceptionOut.model_validate(r) for r in rows]
 
 
@@ -139,55 +100,25 @@ async def add_exception(
     period: PeriodPath,
     body: LockExceptionBody,
     request: Request,
-    session: SessionDep,
-    principal: LockManager,
-) -> Response:
-    raw = body.model_dump(mode="json")
-    replayed = await replay(session, IdempotencyRecord, request, principal, raw)
-    if replayed is not None:
-        return replayed
-    loaded = await load_plan(request, session, plan_id)
-    now = clock(request.app)
-    errors = []
-    if body.item_code is not None and body.item_code not in loaded.facts.items:
-        errors.append({"path": "item_code", "message": f"{body.item_code!r} is not in the plan"})
-    units = {i.unit_code for i in loaded.facts.items.values()}
-    if body.unit_code is not None and body.unit_code not in units:
-        errors.append({"path": "unit_code", "message": f"{body.unit_code!r} owes no registration"})
-    if body.until <= now:
-        errors.append({"path": "until", "message": "until must be in the future"})
-    if errors:
-        raise ValidationFailed(errors)
-    row = LockException(
-        plan_id=plan_id,
-        period=period,
-        item_code=body.item_code,
-        unit_code=body.unit_code,
-        until=body.until,
-        reason=body.reason,
-        created_at=now,
-        created_by=principal.sub,
-    )
-    session.add(row)
-    await session.flush()
-    await record_audit(
-        session,
-        AuditEvent,
-        principal,
-        action="lock_exception.create",
-        entity_type="lock_exception",
-        entity_id=str(row.id),
-        after=raw,
-    )
-    out = LockExceptionOut.model_validate(row).model_dump(mode="json")
-    remember(session, IdempotencyRecord, request, principal, raw, status_code=201, body=out)
-    return JSONResponse(out, status_code=201)
+    write: Write,
+    _who: PlannerCertifierOrService,
+) -> Any:
+    data = locks_app.ExceptionInput(body.item_code, body.unit_code, body.until, body.reason)
+    max_days = request.app.state.settings.lock_exception_max_days
+
+    async def apply(ctx: Any) -> LockExceptionOut:
+        row = await locks_app.add_exception(ctx, request.app, plan_id, period, data, max_days=max_days)
+        return LockExceptionOut.model_validate(row)
+
+    return await write(apply, payload=body, status_code=201)
 
 
 @router.delete(
     "/v1/plans/{plan_id}/locks/{period}/exceptions/{exception_id}",
     summary="Revoke a lock exception",
     status_code=204,
+    response_class=Response,
+    response_model=None,
     responses=PROBLEM_RESPONSES,
 )
 async def revoke_exception(
@@ -195,24 +126,13 @@ async def revoke_exception(
     period: PeriodPath,
     exception_id: ExceptionId,
     request: Request,
-    session: SessionDep,
-    principal: LockManager,
+    write: Write,
+    _who: PlannerCertifierOrService,
 ) -> Response:
-    row = await get_exception(session, exception_id)
-    if row is None or row.plan_id != plan_id or row.period != period:
-        raise NotFound(f"No lock exception {exception_id} for {plan_id}/{period}.")
-    if row.revoked_at is None:
-        row.revoked_at = clock(request.app)
-        await record_audit(
-            session,
-            AuditEvent,
-            principal,
-            action="lock_exception.revoke",
-            entity_type="lock_exception",
-            entity_id=str(row.id),
-            changes={"revoked": True},
-        )
-    return Response(status_code=204)
+    async def apply(ctx: Any) -> None:
+        await locks_app.revoke_exception(ctx, request.app, plan_id, period, exception_id)
+
+    return _no_content(await write(apply, payload=None, status_code=204))
 
 
 @router.get(
@@ -222,8 +142,8 @@ async def revoke_exception(
     tags=["calendars"],
     responses=PROBLEM_RESPONSES,
 )
-async def list_closures(org_code: OrgCode, session: SessionDep, _who: Reader) -> list[ClosureOut]:
-    return [ClosureOut.model_validate(c) for c in await closures_of(session, org_code)]
+async def list_closures(org_code: OrgCode, session: SessionDep, who: Reader) -> list[ClosureOut]:
+    return [ClosureOut.model_validate(c) for c in await locks_app.list_closures(session, who, org_code)]
 
 
 @router.put(
@@ -234,61 +154,25 @@ async def list_closures(org_code: OrgCode, session: SessionDep, _who: Reader) ->
     responses=PROBLEM_RESPONSES,
 )
 async def put_closure(
-    org_code: OrgCode,
-    day: date,
-    body: ClosureBody,
-    request: Request,
-    session: SessionDep,
-    principal: CalendarKeeper,
-) -> ClosureOut:
-    row = await get_closure(session, org_code, day)
-    if row is not None and row.name == body.name:
-        return ClosureOut.model_validate(row)  # nothing changes: no write, no audit event (as for locks)
-    before = {"name": row.name} if row else None
-    if row is None:
-        row = OrganisationClosure(
-            organisation_code=org_code,
-            day=day,
-            name=body.name,
-            created_at=clock(request.app),
-            created_by=principal.sub,
-        )
-        session.add(row)
-    else:
-        row.name = body.name
-    await session.flush()
-    await record_audit(
-        session,
-        AuditEvent,
-        principal,
-        action="closure.put",
-        entity_type="closure",
-        entity_id=f"{org_code}/{day.isoformat()}",
-        before=before,
-        after={"name": body.name},
-    )
-    return ClosureOut.model_validate(row)
+    org_code: OrgCode, day: date, body: ClosureBody, request: Request, write: Write, _who: Planner
+) -> Any:
+    async def apply(ctx: Any) -> ClosureOut:
+        return ClosureOut.model_validate(await locks_app.put_closure(ctx, request.app, org_code, day, body.name))
+
+    return await write(apply, payload=body)
 
 
 @router.delete(
     "/v1/organisations/{org_code}/closures/{day}",
     summary="Remove a closure day",
     status_code=204,
+    response_class=Response,
+    response_model=None,
     tags=["calendars"],
     responses=PROBLEM_RESPONSES,
 )
-async def delete_closure(org_code: OrgCode, day: date, session: SessionDep, principal: CalendarKeeper) -> Response:
-    row = await get_closure(session, org_code, day)
-    if row is None:
-        raise NotFound(f"{org_code} has no closure on {day.isoformat()}.")
-    await session.delete(row)
-    await record_audit(
-        session,
-        AuditEvent,
-        principal,
-        action="closure.delete",
-        entity_type="closure",
-        entity_id=f"{org_code}/{day.isoformat()}",
-        before={"name": row.name},
-    )
-    return Response(status_code=204)
+async def delete_closure(org_code: OrgCode, day: date, write: Write, _who: Planner) -> Response:
+    async def apply(ctx: Any) -> None:
+        await locks_app.delete_closure(ctx, org_code, day)
+
+    return _no_content(await write(apply, payload=None, status_code=204))

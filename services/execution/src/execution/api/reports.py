@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from execution.api.registrations import PeriodQuery, PlanId, parse_period
+from execution.api.registrations import CodeQuery, PeriodQuery, PlanId
 from execution.api.schemas import (
     ComplianceReportOut,
     DeadlineTable,
@@ -22,35 +22,19 @@ from execution.api.schemas import (
     TallyOut,
     UnitCompliance,
 )
-from execution.db.repositories import all_registrations, first_registrations
-from execution.domain.compliance import ComplianceReport, Tally, compliance
-from execution.domain.deadlines import Suspension, procedural_duration, procedural_end
-from execution.domain.errors import CalendarError, DeadlineError, InvalidPeriod
+from execution.application import reports as reports_app
+from execution.application.reports import Compliance
+from execution.domain.compliance import ComplianceReport, Tally
 from execution.domain.periods import Period
-from execution.domain.status import DeadlineStatus, deadline_status
-from execution.plans import LoadedPlan, clock, load_plan
+from execution.domain.status import DeadlineStatus
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
-from metas_kit.errors import PROBLEM_RESPONSES, ValidationFailed
-from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.errors import PROBLEM_RESPONSES
+from metas_kit.pagination import PageDep
 
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["compliance"])
 
 CSV_COLUMNS = ("unit_code", "period", "due", "on_time", "late", "missing", "pending", "index")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _through(loaded: LoadedPlan, text: str | None, now: datetime) -> Period:
-    if text:
-        try:
-            return Period.parse(text)
-        except InvalidPeriod as exc:
-            raise ValidationFailed([{"path": "through", "message": str(exc)}]) from exc
-    facts = loaded.facts
-    return min(max(Period.of(now.date()), facts.first_period), facts.last_period)
 
 
 @router.get(
@@ -59,8 +43,8 @@ def _through(loaded: LoadedPlan, text: str | None, now: datetime) -> Period:
     response_model=DeadlineTable,
     responses=PROBLEM_RESPONSES,
 )
-async def deadlines(plan_id: PlanId, request: Request, session: SessionDep, _who: Reader) -> DeadlineTable:
-    loaded = await load_plan(request, session, plan_id)
+async def deadlines(plan_id: PlanId, request: Request, session: SessionDep, who: Reader) -> DeadlineTable:
+    loaded = await reports_app.deadlines(request.app, session, who, plan_id)
     schedule = loaded.schedule
     rows: list[PeriodDeadline] = []
     for period in loaded.facts.periods():
@@ -71,7 +55,7 @@ async def deadlines(plan_id: PlanId, request: Request, session: SessionDep, _who
             PeriodDeadline(
                 period=str(period),
                 due_date=dates.due_date,
-                deadline=_iso(dates.deadline),
+                deadline=dates.deadline,
                 closing_date=dates.closing_date,
                 non_business_days=[NonBusinessDay(date=d, reason=r) for d, r in off],
             )
@@ -90,12 +74,6 @@ async def deadlines(plan_id: PlanId, request: Request, session: SessionDep, _who
     )
 
 
-async def _report(loaded: LoadedPlan, session: SessionDep, through: Period, now: datetime) -> ComplianceReport:
-    first = await first_registrations(session, loaded.facts.plan_id, str(through))
-    keyed = {(item, Period.parse(period)): at for (item, period), at in first.items()}
-    return compliance(loaded.schedule.obligations(keyed, through), now)
-
-
 @router.get(
     "/status",
     summary="Deadline status (pending, on_time, late, missing) of every owed (item, period)",
@@ -106,47 +84,30 @@ async def status_list(
     plan_id: PlanId,
     request: Request,
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
     page: PageDep,
     period: PeriodQuery = None,
-    unit_code: Annotated[str | None, Query(max_length=100)] = None,
+    unit_code: CodeQuery = None,
     status_filter: Annotated[DeadlineStatus | None, Query(alias="status")] = None,
 ) -> StatusPage:
-    loaded = await load_plan(request, session, plan_id)
-    now = clock(request.app)
-    regs = {(r.item_code, r.period): r for r in await all_registrations(session, plan_id, period)}
-    wanted = parse_period(period) if period else None
-    start = int(page.cursor.get("n", 0)) if page.cursor else 0
-    rows: list[StatusRow] = []
-    seen = 0
-    more = False
-    for item, owed in loaded.schedule.owed(wanted, wanted):
-        if unit_code and item.unit_code != unit_code:
-            continue
-        reg = regs.get((item.code, str(owed)))
-        dates = loaded.schedule.dates(owed)
-        st = deadline_status(dates.deadline, reg.first_registered_at if reg else None, now)
-        if status_filter and st is not status_filter:
-            continue
-        seen += 1
-        if seen <= start:
-            continue
-        if len(rows) == page.limit:
-            more = True
-            break
-        rows.append(
+    rows, nxt = await reports_app.status_page(
+        request.app, session, who, plan_id, page, period=period, unit_code=unit_code, status=status_filter
+    )
+    return StatusPage(
+        items=[
             StatusRow(
-                item_code=item.code,
-                item_kind=item.kind.value,
-                unit_code=item.unit_code,
-                period=str(owed),
-                due_date=dates.due_date.isoformat(),
-                status=st.value,
-                certification=reg.certification if reg else None,
+                item_code=r.item.code,
+                item_kind=r.item.kind.value,
+                unit_code=r.item.unit_code,
+                period=str(r.period),
+                due_date=r.dates.due_date.isoformat(),
+                status=r.status.value,
+                certification=r.certification,
             )
-        )
-    nxt = encode_cursor({"n": start + len(rows)}) if more else None
-    return StatusPage(items=rows, next_cursor=nxt)
+            for r in rows
+        ],
+        next_cursor=nxt,
+    )
 
 
 def _tally(period: str, t: Tally) -> TallyOut:
@@ -179,23 +140,13 @@ def _unit(report: ComplianceReport, unit: str | None, periods: list[Period], thr
     )
 
 
-async def _compliance_out(
-    plan_id: str, request: Request, session: SessionDep, through_text: str | None, unit_code: str | None
-) -> ComplianceReportOut:
-    loaded = await load_plan(request, session, plan_id)
-    now = clock(request.app)
-    through = _through(loaded, through_text, now)
-    report = await _report(loaded, session, through, now)
-    periods = [p for p in loaded.facts.periods() if p <= through]
-    units = sorted({i.unit_code for i in loaded.facts.items.values()})
-    if unit_code:
-        units = [u for u in units if u == unit_code]
+def _compliance_out(found: Compliance) -> ComplianceReportOut:
     return ComplianceReportOut(
-        plan_id=plan_id,
-        through=str(through),
-        as_of=_iso(now),
-        units=[_unit(report, u, periods, through) for u in units],
-        plan=_unit(report, None, periods, through),
+        plan_id=found.plan.facts.plan_id,
+        through=str(found.through),
+        as_of=found.as_of,
+        units=[_unit(found.report, u, found.periods, found.through) for u in found.units],
+        plan=_unit(found.report, None, found.periods, found.through),
     )
 
 
@@ -209,11 +160,14 @@ async def compliance_report(
     plan_id: PlanId,
     request: Request,
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
     through: PeriodQuery = None,
-    unit_code: Annotated[str | None, Query(max_length=100)] = None,
+    unit_code: CodeQuery = None,
 ) -> ComplianceReportOut:
-    return await _compliance_out(plan_id, request, session, through, unit_code)
+    found = await reports_app.compliance_report(
+        request.app, session, who, plan_id, through=through, unit_code=unit_code
+    )
+    return _compliance_out(found)
 
 
 @router.get(
@@ -226,11 +180,14 @@ async def compliance_csv(
     plan_id: PlanId,
     request: Request,
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
     through: PeriodQuery = None,
-    unit_code: Annotated[str | None, Query(max_length=100)] = None,
+    unit_code: CodeQuery = None,
 ) -> Response:
-    out = await _compliance_out(plan_id, request, session, through, unit_code)
+    found = await reports_app.compliance_report(
+        request.app, session, who, plan_id, through=through, unit_code=unit_code
+    )
+    out = _compliance_out(found)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -266,17 +223,6 @@ Suspensions = Annotated[
 ]
 
 
-def _suspensions(values: list[str]) -> list[Suspension]:
-    out: list[Suspension] = []
-    for index, value in enumerate(values):
-        first, _, last = value.partition("/")
-        try:
-            out.append(Suspension(date.fromisoformat(first), date.fromisoformat(last)))
-        except (ValueError, DeadlineError) as exc:
-            raise ValidationFailed([{"path": f"suspension[{index}]", "message": str(exc)}]) from exc
-    return out
-
-
 @router.get(
     "/calendar/duration",
     summary="Business days between two dates, counted as a procedural deadline",
@@ -287,16 +233,12 @@ async def calendar_duration(
     plan_id: PlanId,
     request: Request,
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
     start: date,
     end: date,
     suspension: Suspensions = [],  # noqa: B006 - FastAPI copies query defaults
 ) -> ProceduralDuration:
-    loaded = await load_plan(request, session, plan_id)
-    try:
-        n = procedural_duration(loaded.schedule.calendar, start, end, _suspensions(suspension))
-    except (DeadlineError, CalendarError) as exc:
-        raise ValidationFailed([{"path": "end", "message": str(exc)}]) from exc
+    n = await reports_app.duration(request.app, session, who, plan_id, start, end, suspension)
     return ProceduralDuration(start=start, end=end, suspensions=suspension, business_days=n)
 
 
@@ -310,14 +252,10 @@ async def calendar_term(
     plan_id: PlanId,
     request: Request,
     session: SessionDep,
-    _who: Reader,
+    who: Reader,
     start: date,
     days: Annotated[int, Query(ge=1, le=3660)],
     suspension: Suspensions = [],  # noqa: B006 - FastAPI copies query defaults
 ) -> ProceduralTerm:
-    loaded = await load_plan(request, session, plan_id)
-    try:
-        end = procedural_end(loaded.schedule.calendar, start, days, _suspensions(suspension))
-    except (DeadlineError, CalendarError) as exc:
-        raise ValidationFailed([{"path": "start", "message": str(exc)}]) from exc
+    end = await reports_app.term(request.app, session, who, plan_id, start, days, suspension)
     return ProceduralTerm(start=start, days=days, suspensions=suspension, end=end)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from execution.domain.certification import CertifierIndependence
+from metas_kit.bounds import JsonObject, Name, Reason
+from metas_kit.timestamps import Instant, UtcDateTime
 
 # Years 1900-9999: the range of the domain's Period, so a well-formed period always parses (else a 422 here).
 PERIOD_PATTERN = r"^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"
@@ -20,16 +24,12 @@ class _Closed(BaseModel):
 
 
 class RegistrationWrite(_Closed):
-    payload: dict[str, Any] = Field(description="Kind-specific value; see docs/api/execution.md.")
-    reason: str | None = Field(None, max_length=2000, description="Why this value (kept in the version).")
+    payload: JsonObject = Field(description="Kind-specific value; see docs/api/execution.md.")
+    reason: Reason | None = Field(None, description="Why this value (kept in the version).")
 
 
 class RejectBody(_Closed):
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class CertifyBody(_Closed):
-    note: str | None = Field(None, max_length=2000)
+    reason: Reason
 
 
 class RegistrationOut(BaseModel):
@@ -43,13 +43,14 @@ class RegistrationOut(BaseModel):
     certification: str
     rejection_reason: str | None
     certified_by: str | None
-    certified_at: str | None
-    first_registered_at: str | None
-    updated_at: str | None
+    certified_at: UtcDateTime | None
+    first_registered_at: UtcDateTime | None
+    updated_at: UtcDateTime | None
     updated_by: str
     due_date: str
-    deadline: str | None
+    deadline: UtcDateTime | None
     status: str
+    etag: str = Field(description="The strong ETag of this version (as in the ETag header), for If-Match.")
 
 
 class RegistrationPage(BaseModel):
@@ -64,7 +65,7 @@ class VersionOut(BaseModel):
     payload: dict[str, Any]
     certification: str
     reason: str | None
-    created_at: datetime
+    created_at: UtcDateTime
     created_by: str
     request_id: str | None
 
@@ -89,28 +90,28 @@ class CurrentItem(BaseModel):
     certified: bool
     due_date: str
     status: str
-    first_registered_at: str | None
-    updated_at: str | None
+    first_registered_at: UtcDateTime | None
+    updated_at: UtcDateTime | None
 
 
 class CurrentSnapshot(BaseModel):
     plan_id: str
     plan_version: int | None
     period_to: str
-    as_of: str
+    as_of: UtcDateTime
     items: list[CurrentItem]
 
 
 class ImportRow(_Closed):
     item_code: str = Field(max_length=100)
-    period: str
-    payload: dict[str, Any]
-    registered_at: AwareDatetime | None = None
-    reason: str | None = Field(None, max_length=2000)
+    period: str = Field(max_length=7)
+    payload: JsonObject
+    registered_at: Instant | None = None
+    reason: Reason | None = None
 
 
 class ImportBody(_Closed):
-    reason: str | None = Field(None, max_length=2000)
+    reason: Reason | None = None
     registrations: list[ImportRow] = Field(max_length=20000)
 
 
@@ -128,7 +129,7 @@ class NonBusinessDay(BaseModel):
 class PeriodDeadline(BaseModel):
     period: str
     due_date: date
-    deadline: str
+    deadline: UtcDateTime
     closing_date: date
     non_business_days: list[NonBusinessDay]
 
@@ -174,13 +175,13 @@ class UnitCompliance(BaseModel):
 class ComplianceReportOut(BaseModel):
     plan_id: str
     through: str
-    as_of: str
+    as_of: UtcDateTime
     units: list[UnitCompliance]
     plan: UnitCompliance
 
 
 class LockBody(_Closed):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason
 
 
 class LockOut(BaseModel):
@@ -188,15 +189,18 @@ class LockOut(BaseModel):
     plan_id: str
     period: str
     reason: str
-    locked_at: datetime
+    locked_at: UtcDateTime
     locked_by: str
 
 
 class LockExceptionBody(_Closed):
     item_code: str | None = Field(None, max_length=100)
     unit_code: str | None = Field(None, max_length=100)
-    until: AwareDatetime
-    reason: str = Field(min_length=1, max_length=2000)
+    until: Instant = Field(
+        description="When the exception ends: in the future, and no later than the end of the closing month after "
+        "the plan's cycle (or the configured maximum)."
+    )
+    reason: Reason
 
 
 class LockExceptionOut(BaseModel):
@@ -206,15 +210,15 @@ class LockExceptionOut(BaseModel):
     period: str
     item_code: str | None
     unit_code: str | None
-    until: datetime
+    until: UtcDateTime
     reason: str
-    created_at: datetime
+    created_at: UtcDateTime
     created_by: str
-    revoked_at: datetime | None
+    revoked_at: UtcDateTime | None
 
 
 class ClosureBody(_Closed):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(max_length=200)
 
 
 class ClosureOut(BaseModel):
@@ -222,7 +226,7 @@ class ClosureOut(BaseModel):
     organisation_code: str
     day: date
     name: str
-    created_at: datetime
+    created_at: UtcDateTime
     created_by: str
 
 
@@ -232,6 +236,11 @@ class RegistrationSettingsBody(_Closed):
     holiday_categories: list[str] | None = Field(None, max_length=5)
     openings: list[date] = Field(default_factory=list, max_length=366)
     timezone: str | None = Field(None, max_length=64)
+    certifier_independence: CertifierIndependence | None = Field(
+        None,
+        description="Who may not certify or reject a value: 'version' (its author; the default) or 'registration' "
+        "(anyone who submitted any version). Only towards the stricter rule once set.",
+    )
 
 
 class RegistrationSettingsOut(BaseModel):
@@ -241,6 +250,7 @@ class RegistrationSettingsOut(BaseModel):
     holiday_categories: list[str] | None
     openings: list[str]
     timezone: str | None
+    certifier_independence: CertifierIndependence
     version: int
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from execution.plans import LoadedPlan, load_plan_for_app
+from execution.application.plans import LoadedPlan, load_plan_for_app
 from metas_kit.auth import ANY_ORG, READ_ROLES, Principal
 from metas_kit.errors import NotFound
 

@@ -43,9 +43,9 @@ from execution.domain.evidence import (
     media_type,
 )
 from execution.domain.periods import Period
-from execution.plans import LoadedPlan, clock
+from execution.application.plans import LoadedPlan, clock
 from execution.settings import Settings
-from execution.workflow import WriteGuard, plan_item, refuse
+from execution.application.guards import WriteGuard, plan_item, refuse
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.context import current_request_id

@@ -1,5 +1,5 @@
 """The certification guard of evidence: kept apart from application/evidence.py so the certify path
-(execution.workflow) can import it without importing the evidence flows (which use the workflow's guards)."""
+(application/registrations.py) can import it without importing the evidence flows (which use the workflow's guards)."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ from execution.domain.reminders import (
     registrar_lines,
     triggers,
 )
-from execution.plans import LoadedPlan, clock, load_plan_for_app, planning_client
+from execution.application.plans import LoadedPlan, clock, load_plan_for_app, planning_client
 from execution.settings import Settings
 from metas_kit.audit import record_audit
 from metas_kit.auth import ANY_ORG, Principal

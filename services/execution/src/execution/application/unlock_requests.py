@@ -31,7 +31,7 @@ from execution.db.unlock_requests import (
 from execution.domain.errors import InvalidPeriod
 from execution.domain.periods import Period
 from execution.domain.unlock_requests import AlreadyDecided, UnlockDecision, UnlockScope, UnlockStatus, decide
-from execution.plans import LoadedPlan, clock
+from execution.application.plans import LoadedPlan, clock
 from metas_kit.audit import record_audit
 from metas_kit.auth import ALL, READ_ROLES, Principal
 from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed

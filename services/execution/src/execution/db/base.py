@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from metas_kit.audit import AuditEventMixin
 from metas_kit.db import new_metadata
@@ -14,7 +15,8 @@ class Base(DeclarativeBase):
 
 
 class AuditEvent(AuditEventMixin, Base):
-    pass
+    # The plan's organisation, so that organisation's auditors see the event (NULL: installation-level).
+    organisation_code: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):

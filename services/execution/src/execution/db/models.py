@@ -142,6 +142,8 @@ class PlanRegistrationSettings(Base):
     holiday_categories: Mapped[list[str] | None] = mapped_column(JSON)
     openings: Mapped[list[str] | None] = mapped_column(JSON)
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # "version" (NULL: the default) or "registration": see domain/certification.py, CertifierIndependence.
+    certifier_independence: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(200))

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from execution.db.models import (
     LockException,
     OrganisationClosure,
     PeriodLock,
+    PlanRegistrationSettings,
     Registration,
     RegistrationVersion,
 )
+from metas_kit.pagination import PageParams, PageResult, paginate
 
 
 async def get_registration(session: AsyncSession, plan_id: str, item_code: str, period: str) -> Registration | None:
@@ -55,24 +56,17 @@ def _filtered(plan_id: str, f: RegistrationFilter) -> Select[Registration]:
 
 
 async def page_registrations(
-    session: AsyncSession,
-    plan_id: str,
-    f: RegistrationFilter,
-    *,
-    limit: int,
-    after: dict[str, Any] | None,
-) -> list[Registration]:
-    """Keyset page ordered by (period, item_code); fetches limit + 1 to tell if more exist."""
+    session: AsyncSession, plan_id: str, f: RegistrationFilter, page: PageParams, *, units: frozenset[str] | None
+) -> PageResult[Registration]:
+    """A keyset page ordered by (period, item_code) — unique within a plan; ``units`` (when not None) restricts
+    the rows to the units the caller may see."""
     stmt = _filtered(plan_id, f)
-    if after and isinstance(after.get("p"), str) and isinstance(after.get("i"), str):
-        stmt = stmt.where(
-            or_(
-                Registration.period > after["p"],
-                and_(Registration.period == after["p"], Registration.item_code > after["i"]),
-            )
-        )
-    stmt = stmt.order_by(Registration.period, Registration.item_code).limit(limit + 1)
-    return list((await session.scalars(stmt)).all())
+    if units is not None:
+        stmt = stmt.where(Registration.unit_code.in_(sorted(units)))
+    page_result: PageResult[Registration] = await paginate(
+        session, stmt, [Registration.period, Registration.item_code], page
+    )
+    return page_result
 
 
 async def all_registrations(session: AsyncSession, plan_id: str, period_to: str | None = None) -> list[Registration]:
@@ -103,6 +97,32 @@ async def versions_of(session: AsyncSession, registration_id: int) -> list[Regis
         .order_by(RegistrationVersion.number)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def submitters_of(session: AsyncSession, registration_id: int) -> list[str]:
+    """Who submitted each version of a registration, oldest first (certify/reject versions excluded)."""
+    stmt = (
+        select(RegistrationVersion.created_by)
+        .where(RegistrationVersion.registration_id == registration_id, RegistrationVersion.action == "submit")
+        .order_by(RegistrationVersion.number)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_plan_settings(session: AsyncSession, plan_id: str) -> PlanRegistrationSettings | None:
+    return await session.get(PlanRegistrationSettings, plan_id)
+
+
+def add(session: AsyncSession, row: object) -> None:
+    session.add(row)
+
+
+async def flush(session: AsyncSession) -> None:
+    await session.flush()
+
+
+async def delete(session: AsyncSession, row: object) -> None:
+    await session.delete(row)
 
 
 # Locks and lock exceptions

@@ -63,3 +63,30 @@ def transition(state: CertificationState | None, action: CertificationAction, re
         after=target,
         reason=reason.strip() if reason else None,
     )
+
+
+class CertifierIndependence(StrEnum):
+    """Who may not certify or reject a registration (segregation of duties, docs/domain.md §2.4).
+
+    ``version``: the author of the current value (the default); ``registration``: anyone who submitted any version
+    of it. A plan may only move towards the stricter rule."""
+
+    VERSION = "version"
+    REGISTRATION = "registration"
+
+    @property
+    def strictness(self) -> int:
+        return 0 if self is CertifierIndependence.VERSION else 1
+
+
+def independence_of(value: str | None) -> CertifierIndependence:
+    return CertifierIndependence(value) if value else CertifierIndependence.VERSION
+
+
+def certifier_conflict(who: str, submitters: list[str], rule: CertifierIndependence) -> bool:
+    """Whether ``who`` may not decide on a registration whose submitters are ``submitters`` (oldest first)."""
+    if not submitters:
+        return False
+    if rule is CertifierIndependence.REGISTRATION:
+        return who in submitters
+    return who == submitters[-1]

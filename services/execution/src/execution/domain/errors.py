@@ -29,4 +29,9 @@ class IllegalTransition(ExecutionDomainError):
 
 
 class InvalidRegistration(ExecutionDomainError):
-    """A registration payload breaks a rule (bad percentage, partial without evidence, ...)."""
+    """A registration payload breaks a rule (bad percentage, partial without evidence, ...); ``field`` names the
+    payload member at fault (``payload.numerator``), or ``payload`` for the whole."""
+
+    def __init__(self, message: str, field: str = "payload") -> None:
+        super().__init__(message)
+        self.field = field

@@ -13,7 +13,7 @@ Three kinds of item are registered every month:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -24,6 +24,7 @@ from execution.domain.calendars import CalendarSpec
 from execution.domain.deadlines import DeadlineRule
 from execution.domain.errors import InvalidRegistration
 from execution.domain.periods import Period, is_due_month, period_range
+from metas_kit.numbers import MEASURE, InvalidNumber, NumberKind, decimal_text, to_decimal
 
 _CENT = Decimal("0.01")
 _VALUE_PLACES = Decimal("0.000001")
@@ -171,23 +172,53 @@ def plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _percent(value: Any, name: str) -> Decimal:
-    result = _decimal(value, name)
-    if not Decimal(0) <= result <= _HUNDRED:
-        raise InvalidRegistration(f"{name} must be between 0 and 100, got {result}")
-    return result
+# Registered numbers follow the kit's one grammar (plain ASCII decimal text, bounded digits): a measure for values,
+# numerators and denominators; percentages are measures between 0 and 100; the multiplier is a small positive
+# factor (100 for a percentage). The bounds keep every derived value within Decimal's 28 digits, so the arithmetic
+# below cannot raise (docs/api/execution.md, "Numbers").
+MULTIPLIER = NumberKind("multiplier", 4, 6, signed=False)
+NOTE_MAX = 4000
+EVIDENCE_MAX_ITEMS = 50
+EVIDENCE_MAX_LENGTH = 500
+_KINDS_OF_COMPLETENESS = ("none", "partial", "full")
 
 
-def _text(value: Any) -> str | None:
+def _number(payload: Mapping[str, Any], key: str, kind: NumberKind = MEASURE) -> tuple[str, Decimal]:
+    """The text as sent and its Decimal, or InvalidRegistration naming ``payload.<key>``."""
+    try:
+        text = decimal_text(payload[key], kind, f"payload.{key}")
+    except InvalidNumber as exc:
+        raise InvalidRegistration(exc.reason, f"payload.{key}") from exc
+    return text, to_decimal(text)
+
+
+def _percent_text(value: Any, field: str) -> tuple[str, Decimal]:
+    try:
+        text = decimal_text(value, MEASURE, field)
+    except InvalidNumber as exc:
+        raise InvalidRegistration(exc.reason, field) from exc
+    number = to_decimal(text)
+    if not Decimal(0) <= number <= _HUNDRED:
+        raise InvalidRegistration(f"must be between 0 and 100, got {text}", field)
+    return text, number
+
+
+def _note(payload: Mapping[str, Any]) -> str | None:
+    value = payload.get("note")
     if value is None:
         return None
-    text = str(value).strip()
-    return text or None
+    if not isinstance(value, str):
+        raise InvalidRegistration("note must be text", "payload.note")
+    if len(value) > NOTE_MAX:
+        raise InvalidRegistration(f"note is longer than {NOTE_MAX} characters", "payload.note")
+    if "\x00" in value:
+        raise InvalidRegistration("note must not contain NUL characters", "payload.note")
+    return value.strip() or None
 
 
 def normalise_payload(item: PlanItem, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate a registration payload for ``item``; return the canonical JSON-able form."""
-    note = _text(payload.get("note"))
+    """Validate a registration payload for ``item``; return the canonical JSON-able form (numbers as sent)."""
+    note = _note(payload)
     if item.kind is ItemKind.INDICATOR:
         return {**_indicator(payload), "note": note}
     if item.kind is ItemKind.INITIATIVE:
@@ -201,76 +232,120 @@ def _indicator(payload: Mapping[str, Any]) -> dict[str, Any]:
     if has_value == has_ratio:
         raise InvalidRegistration("give either value or numerator and denominator")
     if has_value:
-        return {"value": str(_decimal(payload["value"], "value"))}
-    if payload.get("numerator") is None or payload.get("denominator") is None:
-        raise InvalidRegistration("numerator and denominator go together")
-    numerator = _decimal(payload["numerator"], "numerator")
-    denominator = _decimal(payload["denominator"], "denominator")
-    multiplier = _decimal(payload.get("multiplier", 1), "multiplier")
+        return {"value": _number(payload, "value")[0]}
+    for key in ("numerator", "denominator"):
+        if payload.get(key) is None:
+            raise InvalidRegistration("numerator and denominator go together", f"payload.{key}")
+    numerator_text, numerator = _number(payload, "numerator")
+    denominator_text, denominator = _number(payload, "denominator")
+    multiplier_text, multiplier = ("1", Decimal(1))
+    if payload.get("multiplier") is not None:
+        multiplier_text, multiplier = _number(payload, "multiplier", MULTIPLIER)
+        if multiplier == 0:
+            raise InvalidRegistration("multiplier must not be zero", "payload.multiplier")
     if denominator == 0:
-        raise InvalidRegistration("denominator must not be zero")
+        # A ratio over nothing has no value: the registrar is told, nothing is stored (docs/domain.md §2.1).
+        raise InvalidRegistration("denominator must not be zero", "payload.denominator")
+    # Bounded inputs: |numerator / denominator × multiplier| < 10^21, so the quantised value has at most 27
+    # digits and quantize cannot raise. A value beyond a measure's 10 integer digits is refused, not stored.
     value = (numerator / denominator * multiplier).quantize(_VALUE_PLACES, rounding=ROUND_HALF_UP)
+    text = plain(value)
+    try:
+        decimal_text(text, MEASURE)
+    except InvalidNumber as exc:
+        raise InvalidRegistration(
+            f"numerator / denominator × multiplier = {text} is beyond a measure's range", "payload.numerator"
+        ) from exc
     return {
-        "value": plain(value),
-        "numerator": str(numerator),
-        "denominator": str(denominator),
-        "multiplier": str(multiplier),
+        "value": text,
+        "numerator": numerator_text,
+        "denominator": denominator_text,
+        "multiplier": multiplier_text,
     }
 
 
 def _initiative(item: PlanItem, payload: Mapping[str, Any]) -> dict[str, Any]:
-    given: Sequence[Mapping[str, Any]] = payload.get("sub_activities") or ()
+    given = payload.get("sub_activities") or []
+    if not isinstance(given, list):
+        raise InvalidRegistration("sub_activities must be a list", "payload.sub_activities")
     out: dict[str, Any] = {}
     if given:
         weights = {s.name: s.weight for s in item.sub_activities}
         if not weights:
-            raise InvalidRegistration(f"initiative {item.code} has no sub-activities in the plan")
-        done: dict[str, Decimal] = {}
-        for entry in given:
-            name = str(entry.get("name"))
-            if name not in weights:
-                raise InvalidRegistration(f"unknown sub-activity {name!r} of {item.code}")
-            done[name] = _percent(entry.get("done_percent"), f"sub_activities[{name}].done_percent")
+            raise InvalidRegistration(
+                f"initiative {item.code} has no sub-activities in the plan", "payload.sub_activities"
+            )
+        done: dict[str, tuple[str, Decimal]] = {}
+        for index, entry in enumerate(given):
+            path = f"payload.sub_activities[{index}]"
+            if not isinstance(entry, Mapping):
+                raise InvalidRegistration("each sub-activity is an object with name and done_percent", path)
+            name = entry.get("name")
+            if not isinstance(name, str) or name not in weights:
+                raise InvalidRegistration(f"unknown sub-activity {str(name)[:100]!r} of {item.code}", f"{path}.name")
+            done[name] = _percent_text(entry.get("done_percent"), f"{path}.done_percent")
         share = sum(
-            (weights[name] * done.get(name, Decimal(0)) / _HUNDRED for name in weights),
+            (weights[name] * done[name][1] / _HUNDRED for name in weights if name in done),
             Decimal(0),
         ).quantize(_CENT, rounding=ROUND_HALF_UP)
+        share_text = str(share)
         if payload.get("cumulative_percent") is not None:
-            stated = _percent(payload["cumulative_percent"], "cumulative_percent")
+            stated_text, stated = _percent_text(payload["cumulative_percent"], "payload.cumulative_percent")
             if stated.quantize(_CENT, rounding=ROUND_HALF_UP) != share:
-                raise InvalidRegistration(f"cumulative_percent {stated} disagrees with the sub-activities ({share})")
-        out["sub_activities"] = [{"name": name, "done_percent": str(done.get(name, Decimal(0)))} for name in weights]
+                raise InvalidRegistration(
+                    f"cumulative_percent {stated_text} disagrees with the sub-activities ({share})",
+                    "payload.cumulative_percent",
+                )
+        out["sub_activities"] = [
+            {"name": name, "done_percent": done[name][0] if name in done else "0"} for name in weights
+        ]
     elif payload.get("cumulative_percent") is not None:
-        share = _percent(payload["cumulative_percent"], "cumulative_percent")
+        share_text, share = _percent_text(payload["cumulative_percent"], "payload.cumulative_percent")
     else:
         raise InvalidRegistration("give cumulative_percent or sub_activities")
-    out["cumulative_percent"] = str(share)
+    out["cumulative_percent"] = share_text
     if item.target_percent:
+        # share ≤ 100 and the plan's target is a positive percentage: the rate stays far inside 28 digits.
         rate = (share / item.target_percent * _HUNDRED).quantize(_CENT, rounding=ROUND_HALF_UP)
         out["execution_rate"] = str(rate)
     return out
 
 
 def _product(payload: Mapping[str, Any]) -> dict[str, Any]:
-    completeness = str(payload.get("completeness") or "none").strip().lower()
-    if completeness not in {"none", "partial", "full"}:
-        raise InvalidRegistration("completeness must be none, partial or full")
-    evidence = [str(e).strip() for e in payload.get("evidence") or () if str(e).strip()]
+    completeness = payload.get("completeness", "none")
+    if completeness is None:
+        completeness = "none"
+    if completeness not in _KINDS_OF_COMPLETENESS:
+        raise InvalidRegistration("completeness must be none, partial or full", "payload.completeness")
+    raw_evidence = payload.get("evidence") or []
+    if not isinstance(raw_evidence, list) or not all(isinstance(e, str) for e in raw_evidence):
+        raise InvalidRegistration("evidence must be a list of references (text)", "payload.evidence")
+    if len(raw_evidence) > EVIDENCE_MAX_ITEMS:
+        raise InvalidRegistration(f"at most {EVIDENCE_MAX_ITEMS} evidence references", "payload.evidence")
+    if any(len(e) > EVIDENCE_MAX_LENGTH for e in raw_evidence):
+        raise InvalidRegistration(
+            f"an evidence reference is longer than {EVIDENCE_MAX_LENGTH} characters", "payload.evidence"
+        )
+    evidence = [e.strip() for e in raw_evidence if e.strip()]
     delivered_raw = payload.get("delivered_on")
     delivered: date | None = None
     if delivered_raw is not None:
+        if not isinstance(delivered_raw, str) or len(delivered_raw) != 10:
+            raise InvalidRegistration("delivered_on must be an ISO date (YYYY-MM-DD)", "payload.delivered_on")
         try:
-            delivered = delivered_raw if isinstance(delivered_raw, date) else date.fromisoformat(str(delivered_raw))
+            delivered = date.fromisoformat(delivered_raw)
         except ValueError as exc:
-            raise InvalidRegistration(f"delivered_on is not an ISO date: {delivered_raw!r}") from exc
+            raise InvalidRegistration(
+                f"delivered_on is not an ISO date: {delivered_raw!r}", "payload.delivered_on"
+            ) from exc
     if completeness == "none":
         if delivered is not None:
-            raise InvalidRegistration("delivered_on needs completeness partial or full")
+            raise InvalidRegistration("delivered_on needs completeness partial or full", "payload.delivered_on")
     else:
         if delivered is None:
-            raise InvalidRegistration(f"a {completeness} delivery needs delivered_on")
+            raise InvalidRegistration(f"a {completeness} delivery needs delivered_on", "payload.delivered_on")
         if not evidence:
-            raise InvalidRegistration(f"a {completeness} delivery needs evidence")
+            raise InvalidRegistration(f"a {completeness} delivery needs evidence", "payload.evidence")
     return {
         "completeness": completeness,
         "delivered_on": delivered.isoformat() if delivered else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -118,7 +118,3 @@ def write_refusal(
     if window_closed and not excepted:
         return WriteRefusal.EXPIRED
     return None
-
-
-def periods_of(codes: Iterable[str]) -> list[Period]:
-    return sorted({Period.parse(c) for c in codes})

@@ -40,8 +40,3 @@ def deadline_status(deadline: datetime, first_registered_at: datetime | None, no
     if _aware(first_registered_at) < deadline:
         return DeadlineStatus.ON_TIME
     return DeadlineStatus.LATE
-
-
-def is_overdue(status: DeadlineStatus) -> bool:
-    """Whether the item counts as due in the certification index (its deadline is over)."""
-    return status is not DeadlineStatus.PENDING

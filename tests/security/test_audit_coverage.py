@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from security_support import IPSM, PLANS, QUAR, SERVICES, Stack, assert_forbidden
+from security_support import EXECUTION_NOW, IPSM, PLANS, QUAR, SERVICES, Stack, assert_forbidden
 
 Headers = Callable[..., dict[str, str]]
 
@@ -239,7 +239,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         system,
         status=200,
         json={"reason": "feed", "registrations": rows},
-        audited=("registration.import", "plan", QUAR),
+        audited=("registration.import", "registration", QUAR),
     )
 
     locks = f"/v1/plans/{QUAR}/locks"
@@ -249,7 +249,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         planner,
         status=200,
         json={"reason": "evaluated"},
-        audited=("period.lock", "period_lock", f"{QUAR}/2024-09"),
+        audited=("lock.create", "lock", f"{QUAR}/2024-09"),
     )
     await au.not_recorded(
         "POST",
@@ -258,16 +258,18 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         status=422,
         json={"unit_code": "NOPE", "until": "2030-01-01T00:00:00Z", "reason": "late evidence"},
     )
+    # A lock exception ends within the cycle's closing month or 31 days from now (execution's default maximum).
+    soon = (EXECUTION_NOW + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
     exc = await ex.post(
         f"{locks}/2024-09/exceptions",
         headers={**certifier, "x-request-id": "sec-probe"},
-        json={"unit_code": "DAS", "until": "2030-01-01T00:00:00Z", "reason": "late evidence"},
+        json={"unit_code": "DAS", "until": soon, "reason": "late evidence"},
     )
     assert exc.status_code == 201, exc.text[:300]
     exc_id = str(exc.json()["id"])
     created = [e for e in await au.events("sec-probe") if e["entity_id"] == exc_id]
     assert [(e["action"], e["actor"], e["entity_type"]) for e in created] == [
-        ("lock_exception.create", "cecilia-cert", "lock_exception")
+        ("lock_exception.grant", "cecilia-cert", "lock_exception")
     ]
     await au.write(
         "DELETE",
@@ -277,7 +279,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         audited=("lock_exception.revoke", "lock_exception", exc_id),
     )
     await au.write(
-        "DELETE", f"{locks}/2024-09", admin, status=204, audited=("period.unlock", "period_lock", f"{QUAR}/2024-09")
+        "DELETE", f"{locks}/2024-09", admin, status=204, audited=("lock.delete", "lock", f"{QUAR}/2024-09")
     )
 
     closures = "/v1/organisations/sec-org/closures"
@@ -288,7 +290,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         planner,
         status=200,
         json={"name": "Feriado municipal"},
-        audited=("closure.put", "closure", "sec-org/2024-08-01"),
+        audited=("closure.create", "closure", "sec-org/2024-08-01"),
     )
     # the same name again changes nothing and records nothing; a new name is recorded with both names
     await au.not_recorded("PUT", f"{closures}/2024-08-01", planner, status=200, json={"name": "Feriado municipal"})
@@ -298,7 +300,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         planner,
         status=200,
         json={"name": "Dia do município"},
-        audited=("closure.put", "closure", "sec-org/2024-08-01"),
+        audited=("closure.update", "closure", "sec-org/2024-08-01"),
     )
     assert renamed.json()["name"] == "Dia do município"
     await au.write(
@@ -318,7 +320,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         {**planner, "if-match": current.headers["etag"]},
         status=200,
         json={"timezone": "Europe/Lisbon"},
-        audited=("settings.put", "registration_settings", QUAR),
+        audited=("registration_settings.update", "registration_settings", QUAR),
     )
 
 
@@ -460,4 +462,4 @@ async def test_a_request_without_an_id_is_audited_under_the_id_it_was_given(
     rid = resp.headers["x-request-id"]
     assert rid
     events = await Auditor(ex, bearer).events(rid)
-    assert [(e["action"], e["actor"], e["entity_id"]) for e in events] == [("period.lock", "cid", f"{QUAR}/2024-08")]
+    assert [(e["action"], e["actor"], e["entity_id"]) for e in events] == [("lock.create", "cid", f"{QUAR}/2024-08")]

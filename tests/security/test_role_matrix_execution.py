@@ -55,7 +55,7 @@ WRITES: list[Op] = [
     op(
         "POST",
         "/v1/plans/{plan_id}/registrations:import",
-        ("service",),
+        ("registrar", "service"),
         path=f"{REGS}:import",
         body={"reason": "matrix", "registrations": [{"item_code": "nope", "period": "2024-01", "payload": {}}]},
     ),
@@ -364,12 +364,21 @@ async def test_a_system_imports_but_does_not_write_single_registrations(
     assert (imported.json()["created"], imported.json()["updated"]) == (1, 0)
 
 
-async def test_a_registrar_cannot_bulk_import_even_for_its_own_unit(
+async def test_a_registrar_bulk_imports_only_for_its_own_units(
     pg_stack: Stack, bearer: Callable[..., dict[str, str]]
 ) -> None:
-    body = {"reason": "catch-up", "registrations": [{"item_code": "DAS-05", "period": "2024-01", **INITIATIVE}]}
-    resp = await pg_stack["execution"].post(f"{REGS}:import", json=body, headers=bearer("registrar", units=["DAS"]))
-    assert_forbidden(resp, "'service'")
+    ex, das = pg_stack["execution"], bearer("registrar", units=["DAS"])
+    other = {"item_code": "DAD-04", "period": "2024-01", **INITIATIVE}
+    mixed = {"reason": "catch-up", "registrations": [{"item_code": "DAS-05", "period": "2024-01", **INITIATIVE}, other]}
+    refused = await ex.post(f"{REGS}:import", json=mixed, headers=das)
+    assert_forbidden(refused, "'DAD'", "nothing was imported")
+    assert (await ex.get(f"{REGS}/DAS-05/2024-01", headers=das)).status_code == 404  # all or nothing
+    backdated = {**mixed["registrations"][0], "registered_at": "2024-02-01T00:00:00Z"}
+    assert_forbidden(await ex.post(f"{REGS}:import", json={"registrations": [backdated]}, headers=das), "back-date")
+    own = {"reason": "catch-up", "registrations": [mixed["registrations"][0]]}
+    done = await ex.post(f"{REGS}:import", json=own, headers=das)
+    assert done.status_code == 200, done.text[:300]
+    assert (done.json()["created"], done.json()["updated"]) == (1, 0)
 
 
 async def test_another_registrars_idempotency_key_replays_nothing(

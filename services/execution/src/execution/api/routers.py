@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from execution.api import evidence, locks, registrations, reminders, reports, settings, unlock_requests
+from execution.api import evidence, locks, obligations, registrations, reminders, reports, settings, unlock_requests
 from execution.db.base import AuditEvent
 from metas_kit.audit import audit_router
 
@@ -12,6 +12,7 @@ from metas_kit.audit import audit_router
 def all_routers() -> list[APIRouter]:
     return [
         registrations.router,
+        obligations.router,
         reports.router,
         locks.router,
         settings.router,

@@ -524,8 +524,9 @@ async def import_registrations(
             continue
         rows.append(_Valid(index, item, period, key, canonical, row.registered_at or now, row.reason or reason))
     if forbidden:
+        why = "; ".join(dict.fromkeys(e["message"] for e in forbidden))
         raise Forbidden(
-            f"{len(forbidden)} row(s) you may not write; nothing was imported.", extra={"errors": forbidden}
+            f"{len(forbidden)} row(s) you may not write ({why}); nothing was imported.", extra={"errors": forbidden}
         )
     # One query for every current row the import touches (not one per row), locked until commit.
     existing = await current_rows(session, plan_id, [r.key for r in rows])

@@ -53,7 +53,7 @@ async def status_page(
     now = clock(app)
     regs = {(r.item_code, r.period): r for r in await repo.all_registrations(session, plan_id, period)}
     wanted = parse_period(period) if period else None
-    start = page.cursor.get("n", 0) if page.cursor else 0
+    start = page.cursor.get("n") if page.cursor is not None else 0
     if not isinstance(start, int) or isinstance(start, bool) or start < 0:
         raise InvalidCursor("This cursor was not issued for this list.")
     rows: list[StatusEntry] = []

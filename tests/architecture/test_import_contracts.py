@@ -49,20 +49,6 @@ EXPECTED: frozenset[tuple[str, str]] = frozenset(
         ("budget.api.amounts", "api imports budget.db.base"),
         ("planning.api.plans", "api imports planning.db.models"),
         ("planning.api.routers", "api imports planning.db.base"),
-        # exec (execution): registrations, locks, settings and reports through an application package
-        ("execution.api.locks", "api calls session.add/delete/flush"),
-        ("execution.api.locks", "api imports execution.db.base"),
-        ("execution.api.locks", "api imports execution.db.models"),
-        ("execution.api.locks", "api imports execution.db.repositories"),
-        ("execution.api.registrations", "api imports execution.db.base"),
-        ("execution.api.registrations", "api imports execution.db.bulk"),
-        ("execution.api.registrations", "api imports execution.db.models"),
-        ("execution.api.registrations", "api imports execution.db.repositories"),
-        ("execution.api.reports", "api imports execution.db.repositories"),
-        ("execution.api.routers", "api imports execution.db.base"),
-        ("execution.api.settings", "api calls session.add/flush/get"),
-        ("execution.api.settings", "api imports execution.db.base"),
-        ("execution.api.settings", "api imports execution.db.models"),
     }
 )
 

@@ -278,9 +278,7 @@ async def test_execution_writes_are_audited(audit_stack: Stack, bearer: Headers,
         status=204,
         audited=("lock_exception.revoke", "lock_exception", exc_id),
     )
-    await au.write(
-        "DELETE", f"{locks}/2024-09", admin, status=204, audited=("lock.delete", "lock", f"{QUAR}/2024-09")
-    )
+    await au.write("DELETE", f"{locks}/2024-09", admin, status=204, audited=("lock.delete", "lock", f"{QUAR}/2024-09"))
 
     closures = "/v1/organisations/sec-org/closures"
     await au.not_recorded("PUT", f"{closures}/2024-08-01", planner, status=422, json={"name": ""})

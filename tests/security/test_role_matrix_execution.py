@@ -187,6 +187,7 @@ READS: list[Op] = [
         path=f"{REGS}/current?period_to=2024-01&unit_code=DAS",
     ),
     op("GET", "/v1/plans/{plan_id}/registrations", EVERY_ROLE, path=f"{REGS}?unit_code=DAS"),
+    op("GET", "/v1/obligations", EVERY_ROLE, path=f"/v1/obligations?plan_id={QUAR}&unit_code=DAS"),
     op(
         "GET",
         "/v1/plans/{plan_id}/registrations/{item_code}/{period}/versions",

@@ -23,7 +23,6 @@ from execution.api.schemas import (
 )
 from execution.application import registrations as registrations_app
 from execution.application.registrations import ImportRow, Written
-from execution.db.repositories import RegistrationFilter
 from execution.domain.certification import CertificationAction, CertificationState
 from metas_kit.auth import Certifier, Principal, Reader, Registrar, require_roles
 from metas_kit.db import SessionDep
@@ -110,7 +109,7 @@ async def list_registrations(
     period_to: PeriodQuery = None,
     certification: Annotated[CertificationState | None, Query()] = None,
 ) -> RegistrationPage:
-    flt = RegistrationFilter(
+    flt = registrations_app.RegistrationFilter(
         unit_code=unit_code,
         item_code=item_code,
         period=period,

@@ -17,6 +17,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from execution.application.access import organisation_of, visible_plan
+from execution.application.guards import WriteGuard, plan_item, refuse
+from execution.application.plans import LoadedPlan, clock
 from execution.db.base import AuditEvent
 from execution.db.evidence import (
     EvidenceFile,
@@ -43,9 +45,7 @@ from execution.domain.evidence import (
     media_type,
 )
 from execution.domain.periods import Period
-from execution.application.plans import LoadedPlan, clock
 from execution.settings import Settings
-from execution.application.guards import WriteGuard, plan_item, refuse
 from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.context import current_request_id

@@ -59,9 +59,7 @@ def _business_days_left(plan: LoadedPlan, dates: PeriodDates, now: datetime) -> 
     today = now.astimezone(plan.schedule.calendar.timezone).date()
     if today >= dates.due_date:
         return 0
-    return sum(
-        1 for _ in plan.schedule.calendar.business_days(today.fromordinal(today.toordinal() + 1), dates.due_date)
-    )
+    return sum(1 for _ in plan.schedule.calendar.business_days(today + timedelta(days=1), dates.due_date))
 
 
 async def obligations(

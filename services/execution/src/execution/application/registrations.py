@@ -48,6 +48,7 @@ from execution.db.bulk import (
     update_registrations,
 )
 from execution.db.models import Registration, RegistrationVersion
+from execution.db.repositories import RegistrationFilter
 from execution.domain.certification import (
     CertificationAction,
     CertificationState,
@@ -67,6 +68,7 @@ from metas_kit.pagination import PageParams
 from metas_kit.writes import WriteContext
 
 CERTIFIERS = frozenset({"certifier"})
+__all__ = ["RegistrationFilter"]  # the list's filter, built by the router
 
 
 class SelfCertification(AppError):

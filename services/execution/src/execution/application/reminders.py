@@ -19,6 +19,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from execution.application.access import organisation_of, visible_plan
+from execution.application.plans import LoadedPlan, clock, load_plan_for_app, planning_client
 from execution.application.reminder_mail import body, message, subject
 from execution.clients.accounts import AccountsClient, Person
 from execution.clients.smtp import SmtpSender
@@ -47,7 +48,6 @@ from execution.domain.reminders import (
     registrar_lines,
     triggers,
 )
-from execution.application.plans import LoadedPlan, clock, load_plan_for_app, planning_client
 from execution.settings import Settings
 from metas_kit.audit import record_audit
 from metas_kit.auth import ANY_ORG, Principal

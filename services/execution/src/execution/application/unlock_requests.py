@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from execution.application.access import organisation_of, visible_plan
+from execution.application.plans import LoadedPlan, clock
 from execution.db.base import AuditEvent
 from execution.db.models import LockException
 from execution.db.repositories import exception_covers, exceptions_of, get_lock
@@ -31,7 +32,6 @@ from execution.db.unlock_requests import (
 from execution.domain.errors import InvalidPeriod
 from execution.domain.periods import Period
 from execution.domain.unlock_requests import AlreadyDecided, UnlockDecision, UnlockScope, UnlockStatus, decide
-from execution.application.plans import LoadedPlan, clock
 from metas_kit.audit import record_audit
 from metas_kit.auth import ALL, READ_ROLES, Principal
 from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed

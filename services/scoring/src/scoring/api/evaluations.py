@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -41,21 +43,18 @@ ItemCodePath = Annotated[str, Path(pattern=ITEM_CODE_PATTERN, max_length=ID_MAX_
     summary="Evaluate a plan now and store the snapshot (provisional)",
 )
 async def create_evaluation(body: EvaluationCreate, request: Request, write: Write, who: PlannerOrCertifier) -> Any:
-    async def apply(ctx: WriteContext) -> EvaluationDetail:
-        run = await evaluations.create(
-            ctx,
-            upstreams(request),
-            plan_id=body.plan_id,
-            version=body.version,
-            period_to=body.period_to,
-            as_of=None if body.as_of is None else body.as_of.isoformat(),
-            n1=body.n1,
-            certified_only=body.certified_only,
-            committee=body.committee.model_dump(mode="json"),
-        )
-        return EvaluationDetail.model_validate(run, from_attributes=True)
-
-    return await write(apply, payload=body, status_code=201)
+    create = partial(
+        evaluations.create,
+        upstream=upstreams(request),
+        plan_id=body.plan_id,
+        version=body.version,
+        period_to=body.period_to,
+        as_of=None if body.as_of is None else body.as_of.isoformat(),
+        n1=body.n1,
+        certified_only=body.certified_only,
+        committee=body.committee.model_dump(mode="json"),
+    )
+    return await write(_detail(create), payload=body, status_code=201)
 
 
 @router.post(
@@ -68,20 +67,26 @@ async def create_evaluation(body: EvaluationCreate, request: Request, write: Wri
 async def create_final_evaluation(
     body: FinalEvaluationCreate, request: Request, write: Write, who: PlannerOrCertifier
 ) -> Any:
-    async def apply(ctx: WriteContext) -> EvaluationDetail:
-        run = await evaluations.finalize(
-            ctx,
-            upstreams(request),
-            plan_id=body.plan_id,
-            version=body.version,
-            n1=body.n1,
-            committee=body.committee.model_dump(mode="json"),
-            revision_reason=body.revision_reason,
-            now=request.app.state.clock(),
-        )
-        return EvaluationDetail.model_validate(run, from_attributes=True)
+    finalize = partial(
+        evaluations.finalize,
+        upstream=upstreams(request),
+        plan_id=body.plan_id,
+        version=body.version,
+        n1=body.n1,
+        committee=body.committee.model_dump(mode="json"),
+        revision_reason=body.revision_reason,
+        now=request.app.state.clock(),
+    )
+    return await write(_detail(finalize), payload=body, status_code=201)
 
-    return await write(apply, payload=body, status_code=201)
+
+def _detail(make: Callable[[WriteContext], Awaitable[Any]]) -> Callable[[WriteContext], Awaitable[EvaluationDetail]]:
+    """The application call, its stored run shaped as the response model."""
+
+    async def apply(ctx: WriteContext) -> EvaluationDetail:
+        return EvaluationDetail.model_validate(await make(ctx), from_attributes=True)
+
+    return apply
 
 
 @router.get("", response_model=EvaluationPage, responses=PROBLEM_RESPONSES, summary="Evaluation runs, newest first")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.auth import Principal
+from metas_kit.timestamps import as_utc, rfc3339
 from scoring.application.evaluations import get
 from scoring.db.models import EvaluationRun
 from scoring.documents.render import to_csv, to_pdf, to_xlsx
@@ -34,19 +35,13 @@ class Document:
     filename: str
 
 
-def created_at(run: EvaluationRun) -> datetime:
-    # SQLite gives the stored UTC instant back without its offset.
-    at = run.created_at
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def run_header(run: EvaluationRun) -> dict[str, Any]:
     return {
         "id": run.id,
         "kind": run.kind,
         "revision": run.revision,
         "plan_version": run.plan_version,
-        "created_at": created_at(run).isoformat(),
+        "created_at": rfc3339(run.created_at),
         "created_by": run.created_by,
         "period_to": run.period_to,
         "rules_version": run.rules_version,
@@ -66,6 +61,6 @@ def render_report(report: Report, fmt: Format, created: datetime) -> bytes:
 async def report(session: AsyncSession, who: Principal, evaluation_id: str, fmt: Format) -> Document:
     run = await get(session, who, evaluation_id)
     built = build_report(run_header(run), run.inputs, run.results)
-    content = await asyncio.to_thread(render_report, built, fmt, created_at(run))
+    content = await asyncio.to_thread(render_report, built, fmt, as_utc(run.created_at))
     kind = "quar" if run.framework == "quar" else "acordo"
     return Document(content, MEDIA_TYPES[fmt], f"{run.plan_id}-{kind}-{run.id[:8]}.{fmt}")

@@ -80,17 +80,7 @@ async def create(
         plan_etag=tree.etag,
     )
     run = await _store(ctx.session, who, tree, inputs, version=version, period_to=period_to)
-    await ctx.audit(
-        "evaluation",
-        run.id,
-        "create",
-        organisation=run.organisation_code,
-        changes={"plan_id": run.plan_id, "plan_version": run.plan_version, "summary": run.summary},
-    )
-    ctx.headers["Location"] = f"/v1/evaluations/{run.id}"
-    EVALUATIONS.labels(plan=run.plan_id).inc()
-    publish_latest(run.plan_id, run.summary)
-    return run
+    return await _published(ctx, run, "create", {})
 
 
 async def finalize(
@@ -163,20 +153,22 @@ async def finalize(
     await repository.publish_final(
         session, plan_id=plan_id, plan_version=tree.version, evaluation_id=run.id, revision=revision, at=now
     )
+    return await _published(
+        ctx,
+        run,
+        "finalize" if current is None else "revise",
+        {"revision": revision, "revises": run.revises, "reason": revision_reason, "decisions": decided["decisions"]},
+    )
+
+
+async def _published(ctx: WriteContext, run: EvaluationRun, verb: str, changes: dict[str, Any]) -> EvaluationRun:
+    """Audit the new run (`evaluation.<verb>`), point the response at it and export its grades."""
     await ctx.audit(
         "evaluation",
         run.id,
-        "finalize" if current is None else "revise",
+        verb,
         organisation=run.organisation_code,
-        changes={
-            "plan_id": run.plan_id,
-            "plan_version": run.plan_version,
-            "revision": revision,
-            "revises": run.revises,
-            "reason": revision_reason,
-            "decisions": decided["decisions"],
-            "summary": run.summary,
-        },
+        changes={"plan_id": run.plan_id, "plan_version": run.plan_version, **changes, "summary": run.summary},
     )
     ctx.headers["Location"] = f"/v1/evaluations/{run.id}"
     EVALUATIONS.labels(plan=run.plan_id).inc()

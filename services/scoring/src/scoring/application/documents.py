@@ -35,19 +35,22 @@ class Document:
     filename: str
 
 
+# What the documents' header shows of the run (`scoring.domain.report`).
+HEADER_FIELDS = (
+    "id",
+    "kind",
+    "revision",
+    "plan_version",
+    "created_by",
+    "period_to",
+    "rules_version",
+    "engine_version",
+    "results_sha256",
+)
+
+
 def run_header(run: EvaluationRun) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "kind": run.kind,
-        "revision": run.revision,
-        "plan_version": run.plan_version,
-        "created_at": rfc3339(run.created_at),
-        "created_by": run.created_by,
-        "period_to": run.period_to,
-        "rules_version": run.rules_version,
-        "engine_version": run.engine_version,
-        "results_sha256": run.results_sha256,
-    }
+    return {**{name: getattr(run, name) for name in HEADER_FIELDS}, "created_at": rfc3339(run.created_at)}
 
 
 def render_report(report: Report, fmt: Format, created: datetime) -> bytes:

@@ -4,6 +4,7 @@ with data/plans) — respx only to inject planning failures."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,8 @@ async def test_link_an_existing_initiative(
     link = resp.json()
     assert (link["subinvestment"], link["plan_id"], link["initiative_code"]) == ("1.1.1", "ii-2024-quar", "DAD-01")
     assert link["initiative_name"]
+    # RFC 3339 with an offset on both backends (SQLite hands back a naive datetime)
+    assert re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$", link["created_at"])
     again = await linked_api.post(
         "/v1/budget/subinvestments/1.1.1/initiatives",
         json={"plan_id": "ii-2024-quar", "initiative_code": "DAD-01"},

@@ -4,6 +4,7 @@ validation problems, versions, ETags and item listings."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +307,23 @@ async def test_items_are_added_and_removed_in_a_draft_with_validation(api: Api) 
     assert (await api.client.get(f"{base}/units/GAB", headers=VIEWER)).status_code == 404
     stale = await api.client.delete(f"{base}/objectives/SO18", headers={**PLANNER, "if-match": etag})
     assert stale.status_code == 412
+
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+async def test_every_timestamp_is_rfc3339_with_an_offset(api: Api) -> None:
+    # SQLite hands back naive datetimes; both backends must answer with an offset.
+    created = await import_plan(api, load_plan("ipsm-2014-acordo"))
+    base = "/v1/plans/ipsm-2014-acordo"
+    approved = await api.client.post(
+        f"{base}/versions/1:approve", headers={**PLANNER, "if-match": created.headers["etag"]}
+    )
+    version = approved.json()
+    assert RFC3339.match(version["created_at"]), version["created_at"]
+    assert RFC3339.match(version["approved_at"]), version["approved_at"]
+    listed = (await api.client.get(f"{base}/versions", headers=VIEWER)).json()["items"]
+    assert all(RFC3339.match(v["created_at"]) for v in listed)
+    audit = (await api.client.get("/v1/audit", headers=ADMIN)).json()["items"]
+    assert audit
+    assert all(RFC3339.match(e["at"]) for e in audit), [e["at"] for e in audit]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field
 
 from budget.api.common import StateDep
 from budget.application import amounts
@@ -17,18 +16,22 @@ from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.etag import not_modified
 from metas_kit.idempotency import remember, replay
-from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.numbers import Rate, SignedMoney
+from metas_kit.pagination import PageDep
+from metas_kit.timestamps import UtcDateTime
 
 AmountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 Text = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
 router = APIRouter(prefix="/v1/budget/amounts", tags=["budget-amounts"], responses=PROBLEM_RESPONSES)
 
+# The kit's number grammar: plain ASCII decimal text (or a JSON integer), nothing else; a sign is accepted here
+# and refused by the domain unless the phase is `corrected`, so the refusal names the rule.
 MoneyIn = Annotated[
-    StrictStr | StrictInt,
+    SignedMoney,
     Field(description='EUR as a decimal string with at most 2 places, e.g. "1230.00"; floats are refused'),
 ]
-RateIn = Annotated[StrictStr | StrictInt, Field(description='VAT rate as a fraction, e.g. "0.23" (default), "0.06"')]
+RateIn = Annotated[Rate, Field(description='VAT rate as a fraction, e.g. "0.23" (default), "0.06"')]
 
 
 class AmountCreate(BaseModel):
@@ -92,8 +95,8 @@ class AmountRead(BaseModel):
     source: str
     origin: str
     revision: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class AmountPage(BaseModel):
@@ -140,22 +143,14 @@ async def list_amounts(
     ] = None,
     origin: Annotated[Literal["seed", "api"] | None, Query()] = None,
 ) -> AmountPage:
-    after = page.cursor.get("id") if page.cursor else None
-    if not isinstance(after, int) or not 0 <= after < 2**63:
-        after = None
-    rows = await amounts.list_page(
+    result = await amounts.list_page(
         session,
         state,
         who,
         amounts.AmountFilter(breakdown, year, month, phase, eixo, subinvestment, fund_item, rubric, origin),
-        limit=page.limit + 1,
-        after_id=after,
+        page,
     )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return AmountPage(
-        items=[_read(r) for r in rows], next_cursor=encode_cursor({"id": rows[-1].id}) if more and rows else None
-    )
+    return AmountPage(items=[_read(r) for r in result.items], next_cursor=result.next_cursor)
 
 
 @router.get(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -13,6 +12,7 @@ from budget.application import links
 from metas_kit.auth import BudgetOfficer, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
+from metas_kit.timestamps import UtcDateTime
 
 router = APIRouter(prefix="/v1/budget", tags=["budget-links"], responses=PROBLEM_RESPONSES)
 
@@ -40,7 +40,7 @@ class LinkRead(BaseModel):
     plan_id: str
     initiative_code: str
     initiative_name: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class LinkPage(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, NotFound
 from metas_kit.etag import not_modified
+from metas_kit.timestamps import UtcDateTime
 
 router = APIRouter(prefix="/v1/budget", tags=["budget-structure"], responses=PROBLEM_RESPONSES)
 
@@ -78,7 +78,7 @@ class PublishedRead(BaseModel):
     label: str
     source_file: str
     sha256: str
-    loaded_at: datetime
+    loaded_at: UtcDateTime
 
 
 class PublishedPage(BaseModel):

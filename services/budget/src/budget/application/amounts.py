@@ -22,6 +22,7 @@ from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.errors import Conflict, NotFound, ValidationFailed
 from metas_kit.etag import version_etag
+from metas_kit.pagination import PageParams, PageResult
 
 ENTITY = "amount"
 __all__ = ["AmountFilter"]
@@ -135,12 +136,10 @@ async def list_page(
     state: BudgetState,
     who: Principal,
     filters: repo.AmountFilter,
-    *,
-    after_id: int | None,
-    limit: int,
-) -> list[m.BudgetAmount]:
+    page: PageParams,
+) -> PageResult[m.BudgetAmount]:
     require_budget(who, state)
-    return list(await repo.list_amounts(session, filters, limit=limit, after_id=after_id))
+    return await repo.list_amounts(session, filters, page)
 
 
 async def update(

@@ -16,6 +16,7 @@ from budget.domain.amounts import AmountEntry, Breakdown, FundingSource, Phase
 from budget.domain.economic_codes import CodeTable, level
 from budget.domain.money import q2
 from budget.domain.published import PublishedBudget
+from metas_kit.pagination import PageParams, PageResult, paginate
 
 INVESTMENT = "C17-i03"
 
@@ -287,13 +288,10 @@ def _filtered(stmt: Any, f: AmountFilter) -> Any:
 
 
 async def list_amounts(
-    session: AsyncSession, f: AmountFilter, *, limit: int, after_id: int | None, investment: str = INVESTMENT
-) -> Sequence[m.BudgetAmount]:
-    stmt = select(m.BudgetAmount).where(m.BudgetAmount.investment_code == investment)
-    stmt = _filtered(stmt, f)
-    if after_id is not None:
-        stmt = stmt.where(m.BudgetAmount.id > after_id)
-    return (await session.scalars(stmt.order_by(m.BudgetAmount.id).limit(limit))).all()
+    session: AsyncSession, f: AmountFilter, page: PageParams, investment: str = INVESTMENT
+) -> PageResult[m.BudgetAmount]:
+    stmt = _filtered(select(m.BudgetAmount).where(m.BudgetAmount.investment_code == investment), f)
+    return await paginate(session, stmt, [m.BudgetAmount.id], page)
 
 
 _BREAKDOWNS = {b.value: b for b in Breakdown}

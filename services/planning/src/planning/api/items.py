@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from metas_kit.auth import Planner, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
-from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.pagination import PageDep
 from planning.api.params import ItemCode, PlanId, VersionQuery
 from planning.api.plans import version_headers, with_version_headers
 from planning.api.schemas import ItemPage
@@ -35,24 +35,17 @@ async def list_items(
     indicator_code: Annotated[str | None, Query(max_length=64)] = None,
     level: Annotated[Literal["strategic", "operational"] | None, Query()] = None,
 ) -> ItemPage:
-    after = page.cursor.get("p") if page.cursor else None
-    row, items = await reads.list_items(
+    row, result = await reads.list_items(
         session,
         who,
         plan_id,
         collection,
+        page,
         number=version,
-        after_position=after if isinstance(after, int) else None,
-        limit=page.limit + 1,
         filters=reads.ItemFilter(unit_code, objective_code, indicator_code, level),
     )
-    more = len(items) > page.limit
-    items = items[: page.limit]
     with_version_headers(response, row)
-    return ItemPage(
-        items=[reads.item_body(collection, i) for i in items],
-        next_cursor=encode_cursor({"p": items[-1].position}) if more and items else None,
-    )
+    return ItemPage(items=[reads.item_body(collection, i) for i in result.items], next_cursor=result.next_cursor)
 
 
 @router.get("/{collection}/{code}", responses=PROBLEM_RESPONSES)

@@ -14,7 +14,7 @@ from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, AppError
 from metas_kit.etag import not_modified
 from metas_kit.idempotency import remember, replay
-from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.pagination import PageDep
 from planning.api.params import OrganisationCode, PlanId, VersionNumber, VersionQuery
 from planning.api.schemas import (
     ImportOut,
@@ -78,13 +78,9 @@ def with_version_headers(response: Response, version: PlanVersion) -> None:
 
 @router.get("/organisations", responses=PROBLEM_RESPONSES, tags=["organisations"])
 async def list_organisations(session: SessionDep, who: Reader, page: PageDep) -> OrganisationPage:
-    after = page.cursor.get("code") if page.cursor else None
-    rows = await reads.list_organisations(session, who, after=after, limit=page.limit + 1)
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
+    result = await reads.list_organisations(session, who, page)
     return OrganisationPage(
-        items=[OrganisationOut.model_validate(r) for r in rows],
-        next_cursor=encode_cursor({"code": rows[-1].code}) if more and rows else None,
+        items=[OrganisationOut.model_validate(r) for r in result.items], next_cursor=result.next_cursor
     )
 
 
@@ -105,22 +101,15 @@ async def list_plans(
     cycle_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     organisation: Annotated[str | None, Query(max_length=64)] = None,
 ) -> PlanPage:
-    after = page.cursor.get("id") if page.cursor else None
-    rows = await reads.list_plans(
+    result = await reads.list_plans(
         session,
         who,
-        after=after,
-        limit=page.limit + 1,
+        page,
         framework=framework,
         cycle_year=cycle_year,
         organisation=organisation,
     )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return PlanPage(
-        items=[PlanOut.model_validate(r) for r in rows],
-        next_cursor=encode_cursor({"id": rows[-1].id}) if more and rows else None,
-    )
+    return PlanPage(items=[PlanOut.model_validate(r) for r in result.items], next_cursor=result.next_cursor)
 
 
 @router.post(

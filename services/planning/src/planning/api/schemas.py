@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from metas_kit.timestamps import UtcDateTime
 
 
 class OrganisationOut(BaseModel):
@@ -38,9 +39,9 @@ class VersionOut(BaseModel):
     etag: str
     content_hash: str
     based_on: int | None
-    created_at: datetime
+    created_at: UtcDateTime
     created_by: str
-    approved_at: datetime | None
+    approved_at: UtcDateTime | None
     approved_by: str | None
     warnings: list[dict[str, Any]]
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.auth import READ_ROLES, Principal, Scope
 from metas_kit.errors import Forbidden, NotFound
+from metas_kit.pagination import PageParams, PageResult
 from planning.db import repositories as repo
 from planning.db.models import Organisation, Plan, PlanItem, PlanVersion
 from planning.domain.items import kinds_of
@@ -54,10 +55,8 @@ async def tree_version(session: AsyncSession, who: Principal, plan_id: str, numb
     return await get_version_or_404(session, plan_id, number)
 
 
-async def list_organisations(
-    session: AsyncSession, who: Principal, *, after: str | None, limit: int
-) -> list[Organisation]:
-    return await repo.list_organisations(session, after=after, limit=limit, among=readable_orgs(who))
+async def list_organisations(session: AsyncSession, who: Principal, page: PageParams) -> PageResult[Organisation]:
+    return await repo.list_organisations(session, page, among=readable_orgs(who))
 
 
 async def get_organisation(session: AsyncSession, who: Principal, code: str) -> Organisation:
@@ -70,17 +69,15 @@ async def get_organisation(session: AsyncSession, who: Principal, code: str) -> 
 async def list_plans(
     session: AsyncSession,
     who: Principal,
+    page: PageParams,
     *,
-    after: str | None,
-    limit: int,
     framework: str | None,
     cycle_year: int | None,
     organisation: str | None,
-) -> list[Plan]:
+) -> PageResult[Plan]:
     return await repo.list_plans(
         session,
-        after=after,
-        limit=limit,
+        page,
         framework=framework,
         cycle_year=cycle_year,
         organisation=organisation,
@@ -148,20 +145,18 @@ async def list_items(
     who: Principal,
     plan_id: str,
     collection: str,
+    page: PageParams,
     *,
     number: int | None,
-    after_position: int | None,
-    limit: int,
     filters: ItemFilter,
-) -> tuple[PlanVersion, list[PlanItem]]:
+) -> tuple[PlanVersion, PageResult[PlanItem]]:
     version = await tree_version(session, who, plan_id, number)
     items = await repo.list_items(
         session,
         plan_id,
         version.number,
         _kinds(collection, filters.level),
-        after_position=after_position,
-        limit=limit,
+        page,
         unit_code=filters.unit_code,
         objective_code=filters.objective_code,
         indicator_code=filters.indicator_code,

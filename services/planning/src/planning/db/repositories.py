@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.auth import ALL, Scope
 from metas_kit.db import utcnow
+from metas_kit.pagination import PageParams, PageResult, paginate
 from planning.db.models import Organisation, Plan, PlanItem, PlanVersion
 from planning.domain.items import index_items
 
@@ -23,16 +24,12 @@ async def get_organisation(session: AsyncSession, code: str) -> Organisation | N
     return await session.get(Organisation, code)
 
 
-async def list_organisations(
-    session: AsyncSession, *, after: str | None, limit: int, among: Scope = ALL
-) -> list[Organisation]:
-    """Organisations by code, only those in ``among`` (the caller's organisations)."""
-    stmt = select(Organisation).order_by(Organisation.code).limit(limit)
-    if after is not None:
-        stmt = stmt.where(Organisation.code > after)
+async def list_organisations(session: AsyncSession, page: PageParams, *, among: Scope = ALL) -> PageResult[Any]:
+    """A page of organisations by code, only those in ``among`` (the caller's organisations)."""
+    stmt = select(Organisation)
     if among is not ALL:
         stmt = stmt.where(Organisation.code.in_(sorted(among)))
-    return list((await session.scalars(stmt)).all())
+    return await paginate(session, stmt, [Organisation.code], page)
 
 
 async def upsert_organisation(
@@ -67,28 +64,25 @@ async def get_plan(session: AsyncSession, plan_id: str, *, for_update: bool = Fa
 
 async def list_plans(
     session: AsyncSession,
+    page: PageParams,
     *,
-    after: str | None,
-    limit: int,
     framework: str | None = None,
     cycle_year: int | None = None,
     organisation: str | None = None,
     among: Scope = ALL,
-) -> list[Plan]:
-    """Plans by id, only those of the organisations in ``among`` (the caller's): no page or cursor shows
-    another organisation's plan."""
-    stmt = select(Plan).order_by(Plan.id).limit(limit)
+) -> PageResult[Any]:
+    """A page of plans by id, only those of the organisations in ``among`` (the caller's): no page or cursor
+    shows another organisation's plan."""
+    stmt = select(Plan)
     if among is not ALL:
         stmt = stmt.where(Plan.organisation_code.in_(sorted(among)))
-    if after is not None:
-        stmt = stmt.where(Plan.id > after)
     if framework:
         stmt = stmt.where(Plan.framework == framework)
     if cycle_year is not None:
         stmt = stmt.where(Plan.cycle_year == cycle_year)
     if organisation:
         stmt = stmt.where(Plan.organisation_code == organisation)
-    return list((await session.scalars(stmt)).all())
+    return await paginate(session, stmt, [Plan.id], page)
 
 
 async def add_plan(session: AsyncSession, plan: Plan) -> Plan:
@@ -239,28 +233,21 @@ async def list_items(
     plan_id: str,
     number: int,
     kinds: Sequence[str],
+    page: PageParams,
     *,
-    after_position: int | None,
-    limit: int,
     unit_code: str | None = None,
     objective_code: str | None = None,
     indicator_code: str | None = None,
-) -> list[PlanItem]:
-    stmt = (
-        select(PlanItem)
-        .where(PlanItem.plan_id == plan_id, PlanItem.version == number, PlanItem.kind.in_(kinds))
-        .order_by(PlanItem.position)
-        .limit(limit)
-    )
-    if after_position is not None:
-        stmt = stmt.where(PlanItem.position > after_position)
+) -> PageResult[Any]:
+    """A page of a version's items in document order (``position`` is unique within a version)."""
+    stmt = select(PlanItem).where(PlanItem.plan_id == plan_id, PlanItem.version == number, PlanItem.kind.in_(kinds))
     if unit_code:
         stmt = stmt.where(PlanItem.unit_code == unit_code)
     if objective_code:
         stmt = stmt.where(PlanItem.objective_code == objective_code)
     if indicator_code:
         stmt = stmt.where(PlanItem.indicator_code == indicator_code)
-    return list((await session.scalars(stmt)).all())
+    return await paginate(session, stmt, [PlanItem.position], page)
 
 
 async def get_item(

@@ -206,7 +206,7 @@ async def test_the_audit_trail_of_one_organisation_is_invisible_to_the_others_au
     assert {e["organisation_code"] for e in other["items"]} == {OTHER}
     assert {(e["entity_type"], e["entity_id"]) for e in other["items"]} >= {
         ("organisation", OTHER),
-        ("plan_version", f"{PLAN[OTHER]}/v1"),
+        ("plan", f"{PLAN[OTHER]}/v1"),
     }
     assert not any(PLAN[OTHER] in e["entity_id"] for e in own["items"])
     # the installation-wide auditor sees both, and nothing is in neither

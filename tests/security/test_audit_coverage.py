@@ -109,7 +109,7 @@ async def test_planning_writes_are_audited(audit_stack: Stack, bearer: Headers, 
     bad = {**doc, "plan": {**doc["plan"], "framework": "nonsense"}}
     await au.not_recorded("POST", "/v1/plans:import", planner, status=422, json=bad)
     created = await au.write(
-        "POST", "/v1/plans:import", planner, status=201, json=doc, audited=("plan.import", "plan_version", f"{plan}/v1")
+        "POST", "/v1/plans:import", planner, status=201, json=doc, audited=("plan.import", "plan", f"{plan}/v1")
     )
     v1 = {"if-match": created.headers["etag"]}
     await au.not_recorded("POST", f"{base}/versions/1:approve", {**planner, "if-match": '"stale"'}, status=412)
@@ -118,14 +118,14 @@ async def test_planning_writes_are_audited(audit_stack: Stack, bearer: Headers, 
         f"{base}/versions/1:approve",
         {**planner, **v1},
         status=200,
-        audited=("plan.approve", "plan_version", f"{plan}/v1"),
+        audited=("plan.approve", "plan", f"{plan}/v1"),
     )
     # approved versions are immutable: a patch is refused (409) and leaves nothing
     await au.not_recorded(
         "PATCH", f"{base}/units/DS?version=1", {**planner, **v1}, status=409, json={"name": "Diretoria"}
     )
     revised = await au.write(
-        "POST", f"{base}/versions/1:revise", planner, status=201, audited=("plan.revise", "plan_version", f"{plan}/v2")
+        "POST", f"{base}/versions/1:revise", planner, status=201, audited=("plan.revise", "plan", f"{plan}/v2")
     )
     await au.not_recorded("POST", f"{base}/versions/1:revise", planner, status=409)  # a draft exists
     etag = revised.headers["etag"]
@@ -135,7 +135,7 @@ async def test_planning_writes_are_audited(audit_stack: Stack, bearer: Headers, 
         {**planner, "if-match": etag},
         status=200,
         json={"name": "Diretoria de Saúde (SEC)"},
-        audited=("plan_item.update", "plan_version", f"{plan}/v2"),
+        audited=("plan_item.update", "plan_item", f"{plan}/v2/units/DS"),
     )
     etag = patched.headers["etag"]
     unit = {"code": "SECU", "name": "Unidade de teste", "kind": "department"}
@@ -145,7 +145,7 @@ async def test_planning_writes_are_audited(audit_stack: Stack, bearer: Headers, 
         {**planner, "if-match": etag},
         status=201,
         json=unit,
-        audited=("plan_item.create", "plan_version", f"{plan}/v2"),
+        audited=("plan_item.create", "plan_item", f"{plan}/v2/units/SECU"),
     )
     etag = added.headers["etag"]
     removed = await au.write(
@@ -153,7 +153,7 @@ async def test_planning_writes_are_audited(audit_stack: Stack, bearer: Headers, 
         f"{base}/units/SECU?version=2",
         {**planner, "if-match": etag},
         status=204,
-        audited=("plan_item.delete", "plan_version", f"{plan}/v2"),
+        audited=("plan_item.delete", "plan_item", f"{plan}/v2/units/SECU"),
     )
     etag = removed.headers["etag"]
     doc["plan"]["title"] = "Acordo de Resultados (auditoria)"
@@ -163,7 +163,7 @@ async def test_planning_writes_are_audited(audit_stack: Stack, bearer: Headers, 
         {**planner, "if-match": etag},
         status=200,
         json=doc,
-        audited=("plan.replace", "plan_version", f"{plan}/v2"),
+        audited=("plan.replace", "plan", f"{plan}/v2"),
     )
 
 

@@ -139,7 +139,7 @@ class WriteEnvelope(Generic[T]):
         current_etag: Callable[[], Awaitable[str | None]] | None = None,
         if_match: Literal["required", "optional"] = "optional",
         allow_any: bool = False,
-        status_code: int = 200,
+        status_code: int | Callable[[T], int] = 200,
         etag: Callable[[T], str | None] | None = None,
     ) -> T | JSONResponse:
         """Run one write through the envelope (see the module's docstring).
@@ -147,7 +147,8 @@ class WriteEnvelope(Generic[T]):
         ``payload`` is what identifies the request for ``Idempotency-Key`` (the parsed body; a model or any JSON-
         able value). ``current_etag`` reads the resource's current strong ETag (None when it does not exist yet)
         for the preconditions; ``if_match="required"`` makes a missing If-Match a 428. ``status_code`` and
-        ``etag(result)`` shape the response; the result itself is returned for FastAPI to check and serialise.
+        ``etag(result)`` shape the response (``status_code`` may be a function of the result, for a write that
+        creates or not, e.g. 201 / 200); the result itself is returned for FastAPI to check and serialise.
         """
         body = _as_json(payload)
         replayed = await replay(self.session, self.models.idempotency, self.request, self.principal, body)
@@ -162,7 +163,8 @@ class WriteEnvelope(Generic[T]):
         tag = etag(result) if etag is not None else None
         if tag:
             headers["ETag"] = tag
-        self.response.status_code = status_code
+        code = status_code(result) if callable(status_code) else status_code
+        self.response.status_code = code
         for name, value in headers.items():
             self.response.headers[name] = value
         remember(
@@ -171,7 +173,7 @@ class WriteEnvelope(Generic[T]):
             self.request,
             self.principal,
             body,
-            status_code=status_code,
+            status_code=code,
             body=self._response_json(result),
             headers=headers,
         )

@@ -13,15 +13,17 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from metas_kit.auth import Principal
 from metas_kit.db import Database
 from metas_kit.migrations import upgrade_head
+from metas_kit.writes import WriteContext, WriteModels
 from planning.app import ALEMBIC_INI
 from planning.application.versions import PlanInvalid, approve, import_document
+from planning.db.base import AuditEvent, IdempotencyRecord
 from planning.settings import get_settings
 
 SEEDER = Principal(sub="planning-seed", roles=frozenset({"admin"}), name="planning.seed")
@@ -42,9 +44,11 @@ async def load(directory: Path, database_url: str) -> list[dict[str, Any]]:
     try:
         for path, data in read_documents(directory):
             async with db.sessionmaker() as session, session.begin():
-                result = await import_document(session, data, SEEDER)
+                # The seed writes as the application does, audited, without an HTTP request around it.
+                ctx = WriteContext(session, SEEDER, cast(Any, None), WriteModels(AuditEvent, IdempotencyRecord))
+                result = await import_document(ctx, data)
                 if result.changed:
-                    version = await approve(session, result.plan_id, result.version, SEEDER, if_match=result.etag)
+                    version = await approve(ctx, result.plan_id, result.version, expected_etag=result.etag)
                     result.status = version.status
             results.append({"file": str(path), **result.as_dict(), "warnings": len(result.warnings)})
     finally:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from metas_kit.auth import Planner, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.pagination import PageDep
+from metas_kit.writes import Write, WriteContext
 from planning.api.params import ItemCode, PlanId, VersionQuery
 from planning.api.plans import version_headers, with_version_headers
 from planning.api.schemas import ItemPage
@@ -65,6 +66,7 @@ async def get_item(
 
 @router.patch(
     "/{collection}/{code}",
+    response_model=Item,
     responses=PROBLEM_RESPONSES,
     summary="JSON merge-patch one item of a draft version (If-Match: the version ETag)",
 )
@@ -72,44 +74,57 @@ async def patch_item(
     plan_id: PlanId,
     collection: Collection,
     code: ItemCode,
-    response: Response,
-    session: SessionDep,
+    write: Write,
     who: Planner,
     patch: Annotated[dict[str, Any], Body()],
     version: VersionQuery = None,
-    if_match: Annotated[str | None, Header()] = None,
-) -> Item:
-    row, after = await versions.patch_document_item(
-        session, plan_id, collection, code, patch, who, number=version, if_match=if_match
+) -> Any:
+    async def apply(ctx: WriteContext) -> Item:
+        row, after = await versions.patch_document_item(ctx, plan_id, collection, code, patch, number=version)
+        ctx.headers.update(version_headers(row))
+        return after
+
+    return await write(
+        apply,
+        payload=patch,
+        current_etag=lambda: reads.draft_etag(write.session, who, plan_id, version),
+        if_match="required",
     )
-    with_version_headers(response, row)
-    return after
 
 
 @router.post(
     "/{collection}",
     status_code=201,
+    response_model=Item,
     responses=PROBLEM_RESPONSES,
     summary="Add an item to a draft version (If-Match: the version ETag; objectives carry their kind)",
 )
 async def add_item(
     plan_id: PlanId,
     collection: Collection,
-    response: Response,
-    session: SessionDep,
+    write: Write,
     who: Planner,
     item: Annotated[dict[str, Any], Body()],
     version: VersionQuery = None,
-    if_match: Annotated[str | None, Header()] = None,
-) -> Item:
-    row = await versions.add_document_item(session, plan_id, collection, item, who, number=version, if_match=if_match)
-    with_version_headers(response, row)
-    return {k: v for k, v in item.items() if k != "kind"} if collection == "objectives" else item
+) -> Any:
+    async def apply(ctx: WriteContext) -> Item:
+        row = await versions.add_document_item(ctx, plan_id, collection, item, number=version)
+        ctx.headers.update(version_headers(row))
+        return {k: v for k, v in item.items() if k != "kind"} if collection == "objectives" else item
+
+    return await write(
+        apply,
+        payload=item,
+        current_etag=lambda: reads.draft_etag(write.session, who, plan_id, version),
+        if_match="required",
+        status_code=201,
+    )
 
 
 @router.delete(
     "/{collection}/{code}",
     status_code=204,
+    response_class=Response,
     responses=PROBLEM_RESPONSES,
     summary="Remove an item from a draft version (If-Match: the version ETag)",
 )
@@ -117,12 +132,25 @@ async def remove_item(
     plan_id: PlanId,
     collection: Collection,
     code: ItemCode,
-    session: SessionDep,
+    write: Write,
     who: Planner,
     version: VersionQuery = None,
-    if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    row = await versions.remove_document_item(
-        session, plan_id, collection, code, who, number=version, if_match=if_match
+    async def apply(ctx: WriteContext) -> None:
+        row = await versions.remove_document_item(ctx, plan_id, collection, code, number=version)
+        ctx.headers.update(version_headers(row))
+
+    replayed = await write(
+        apply,
+        payload={"collection": collection, "code": code, "version": version},
+        current_etag=lambda: reads.draft_etag(write.session, who, plan_id, version),
+        if_match="required",
+        status_code=204,
     )
-    return Response(status_code=204, headers=version_headers(row))
+    # No body either way; a replay carries the first answer's headers.
+    headers = replayed.headers if isinstance(replayed, Response) else write.response.headers
+    return Response(status_code=204, headers=_bodiless(headers))
+
+
+def _bodiless(headers: Any) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type")}

@@ -6,15 +6,15 @@ import json
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from metas_kit.auth import Planner, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, AppError
 from metas_kit.etag import not_modified
-from metas_kit.idempotency import remember, replay
 from metas_kit.pagination import PageDep
+from metas_kit.writes import Write, WriteContext
 from planning.api.params import OrganisationCode, PlanId, VersionNumber, VersionQuery
 from planning.api.schemas import (
     ImportOut,
@@ -26,7 +26,7 @@ from planning.api.schemas import (
     VersionPage,
 )
 from planning.application import reads, versions
-from planning.db.models import IdempotencyRecord, PlanVersion
+from planning.db.models import PlanVersion
 from planning.domain.document import PlanDocument
 
 router = APIRouter(prefix="/v1", tags=["plans"])
@@ -120,30 +120,21 @@ async def list_plans(
     openapi_extra=DOCUMENT_BODY,
     summary="Import a whole plan document (idempotent; dry_run validates and summarises only)",
 )
-async def import_plan(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    who: Planner,
-    dry_run: Annotated[bool, Query()] = False,
-    if_match: Annotated[str | None, Header()] = None,
-) -> Any:
+async def import_plan(request: Request, write: Write, who: Planner, dry_run: Annotated[bool, Query()] = False) -> Any:
     data = await read_document(request)
-    if not dry_run:
-        replayed = await replay(session, IdempotencyRecord, request, who, data)
-        if replayed is not None:
-            return replayed
-    result = await versions.import_document(session, data, who, dry_run=dry_run, if_match=if_match)
-    out = ImportOut(**result.as_dict())
-    response.status_code = 201 if result.action in ("create", "new_version") else 200
-    headers = {"ETag": result.etag, "X-Plan-Version": str(result.version)}
-    response.headers.update(headers)
-    if not dry_run:
-        body = out.model_dump(mode="json")
-        remember(
-            session, IdempotencyRecord, request, who, data, status_code=response.status_code, body=body, headers=headers
-        )
-    return out
+
+    async def apply(ctx: WriteContext) -> ImportOut:
+        result = await versions.import_document(ctx, data, dry_run=dry_run)
+        ctx.headers["X-Plan-Version"] = str(result.version)
+        return ImportOut(**result.as_dict())
+
+    return await write(
+        apply,
+        payload={"document": data, "dry_run": dry_run},
+        current_etag=lambda: reads.import_etag(write.session, who, data),
+        status_code=lambda out: 201 if out.action in ("create", "new_version") else 200,
+        etag=lambda out: out.etag,
+    )
 
 
 @router.get("/plans/{plan_id}", responses=PROBLEM_RESPONSES)
@@ -225,39 +216,45 @@ async def get_version(
     return VersionOut.model_validate(row)
 
 
+def version_out(ctx: WriteContext, row: PlanVersion) -> VersionOut:
+    ctx.headers.update({"X-Plan-Version": str(row.number), "X-Plan-Version-Status": row.status})
+    return VersionOut.model_validate(row)
+
+
 @router.put(
     "/plans/{plan_id}/versions/{number}/document",
+    response_model=VersionOut,
     responses=PROBLEM_RESPONSES,
     openapi_extra=DOCUMENT_BODY,
     summary="Replace a draft version's whole document (If-Match required)",
 )
-async def put_document(
-    plan_id: PlanId,
-    number: VersionNumber,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    who: Planner,
-    if_match: Annotated[str | None, Header()] = None,
-) -> VersionOut:
+async def put_document(plan_id: PlanId, number: VersionNumber, request: Request, write: Write, who: Planner) -> Any:
     data = await read_document(request)
-    row = await versions.replace_document(session, plan_id, number, data, who, if_match=if_match)
-    with_version_headers(response, row)
-    return VersionOut.model_validate(row)
+
+    async def apply(ctx: WriteContext) -> VersionOut:
+        return version_out(ctx, await versions.replace_document(ctx, plan_id, number, data))
+
+    return await write(
+        apply,
+        payload=data,
+        current_etag=lambda: reads.draft_etag(write.session, who, plan_id, number),
+        if_match="required",
+        etag=lambda out: out.etag,
+    )
 
 
-@router.post("/plans/{plan_id}/versions/{number}:approve", responses=PROBLEM_RESPONSES)
-async def approve_version(
-    plan_id: PlanId,
-    number: VersionNumber,
-    response: Response,
-    session: SessionDep,
-    who: Planner,
-    if_match: Annotated[str | None, Header()] = None,
-) -> VersionOut:
-    row = await versions.approve(session, plan_id, number, who, if_match=if_match)
-    with_version_headers(response, row)
-    return VersionOut.model_validate(row)
+@router.post("/plans/{plan_id}/versions/{number}:approve", response_model=VersionOut, responses=PROBLEM_RESPONSES)
+async def approve_version(plan_id: PlanId, number: VersionNumber, write: Write, who: Planner) -> Any:
+    async def apply(ctx: WriteContext) -> VersionOut:
+        return version_out(ctx, await versions.approve(ctx, plan_id, number))
+
+    return await write(
+        apply,
+        payload={"plan_id": plan_id, "number": number},
+        current_etag=lambda: reads.version_etag_of(write.session, who, plan_id, number),
+        if_match="required",
+        etag=lambda out: out.etag,
+    )
 
 
 @router.post(
@@ -266,17 +263,14 @@ async def approve_version(
     response_model=VersionOut,
     responses=PROBLEM_RESPONSES,
 )
-async def revise_version(
-    plan_id: PlanId, number: VersionNumber, request: Request, response: Response, session: SessionDep, who: Planner
-) -> Any:
-    key_payload = {"plan_id": plan_id, "number": number}
-    replayed = await replay(session, IdempotencyRecord, request, who, key_payload)
-    if replayed is not None:
-        return replayed
-    row = await versions.revise(session, plan_id, number, who)
-    out = VersionOut.model_validate(row)
-    headers = version_headers(row)
-    with_version_headers(response, row)
-    body = out.model_dump(mode="json")
-    remember(session, IdempotencyRecord, request, who, key_payload, status_code=201, body=body, headers=headers)
-    return out
+async def revise_version(plan_id: PlanId, number: VersionNumber, write: Write, who: Planner) -> Any:
+    async def apply(ctx: WriteContext) -> VersionOut:
+        return version_out(ctx, await versions.revise(ctx, plan_id, number))
+
+    return await write(
+        apply,
+        payload={"plan_id": plan_id, "number": number},
+        current_etag=lambda: reads.version_etag_of(write.session, who, plan_id, number),
+        status_code=201,
+        etag=lambda out: out.etag,
+    )

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.auth import READ_ROLES, Principal, Scope
-from metas_kit.errors import Forbidden, NotFound
+from metas_kit.errors import Conflict, Forbidden, NotFound
 from metas_kit.pagination import PageParams, PageResult
 from planning.db import repositories as repo
 from planning.db.models import Organisation, Plan, PlanItem, PlanVersion
+from planning.db.repositories import DRAFT
 from planning.domain.items import kinds_of
 
 PLANNERS = frozenset({"planner"})
@@ -45,6 +46,45 @@ async def get_version_or_404(session: AsyncSession, plan_id: str, number: int) -
     if version is None:
         raise NotFound(f"Plan {plan_id!r} has no version {number}.")
     return version
+
+
+async def draft_to_edit(session: AsyncSession, plan_id: str, number: int | None) -> PlanVersion:
+    """The draft an edit applies to: version ``number``, else the latest draft (409 when it is not a draft)."""
+    if number is None:
+        draft = await repo.latest_draft(session, plan_id)
+        if draft is None:
+            raise Conflict(f"Plan {plan_id!r} has no draft version; revise the approved version first.")
+        return draft
+    version = await get_version_or_404(session, plan_id, number)
+    if version.status != DRAFT:
+        raise Conflict(f"Version {number} of {plan_id!r} is {version.status}; only drafts can change.")
+    return version
+
+
+# ---- current ETags for the write envelope's preconditions (checked before the write; 404 for what the
+# caller cannot see, so a precondition never tells another organisation's ETag) ------------------------------
+
+
+async def draft_etag(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> str:
+    await visible_plan(session, who, plan_id)
+    return (await draft_to_edit(session, plan_id, number)).etag
+
+
+async def version_etag_of(session: AsyncSession, who: Principal, plan_id: str, number: int) -> str:
+    await visible_plan(session, who, plan_id)
+    return (await get_version_or_404(session, plan_id, number)).etag
+
+
+async def import_etag(session: AsyncSession, who: Principal, data: Any) -> str | None:
+    """The ETag of the latest version of the plan a document names, when the caller sees that plan."""
+    plan_id = data.get("plan", {}).get("id") if isinstance(data, dict) else None
+    if not isinstance(plan_id, str) or len(plan_id) > 64:
+        return None
+    plan = await repo.get_plan(session, plan_id)
+    if plan is None or not who.can(READ_ROLES, plan.organisation_code):
+        return None
+    latest = await repo.get_version(session, plan_id, plan.latest_version)
+    return None if latest is None else latest.etag
 
 
 async def tree_version(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> PlanVersion:

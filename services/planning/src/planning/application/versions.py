@@ -14,12 +14,13 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
-from planning.application.reads import PLANNERS, get_version_or_404, plan_for_planning
+from metas_kit.etag import if_match_passes
+from metas_kit.writes import WriteContext
+from planning.application.reads import PLANNERS, draft_to_edit, get_version_or_404, plan_for_planning
 from planning.db import repositories as repo
-from planning.db.models import AuditEvent, Plan, PlanVersion
+from planning.db.models import Plan, PlanVersion
 from planning.db.repositories import APPROVED, DRAFT
 from planning.domain.document import PlanDocument, content_hash, dump_document
 from planning.domain.items import add_item, patch_item, remove_item, summary
@@ -85,58 +86,50 @@ class ImportResult:
         }
 
 
+def _if_match(ctx: WriteContext) -> str | None:
+    request = getattr(ctx, "request", None)
+    return None if request is None else request.headers.get("if-match")
+
+
 def _check_if_match(if_match: str | None, current: str, *, required: bool) -> None:
+    """Checked again under the plan's row lock (the envelope checked it before the write began): of two
+    writers holding the same ETag, exactly one gets through. Strong comparison; ``*`` is not accepted."""
     if if_match is None:
         if required:
             raise PreconditionRequired(
                 "Send If-Match with the version's ETag, so concurrent edits cannot overwrite each other."
             )
         return
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if "*" not in tags and current not in tags:
+    if not if_match_passes(if_match, current):
         raise PreconditionFailed(
             "The version changed since you read it; read it again and reapply your change.",
             extra={"current_etag": current},
         )
 
 
-# The audit trail's `entity.verb` name of each write (the metric keeps the short name).
-AUDIT_ACTIONS = {
-    "import": "plan.import",
-    "replace": "plan.replace",
-    "approve": "plan.approve",
-    "revise": "plan.revise",
-    "patch": "plan_item.update",
-    "add_item": "plan_item.create",
-    "remove_item": "plan_item.delete",
+# The audit trail's `entity.verb` of each write (the metric keeps the short name).
+AUDIT_VERBS = {
+    "import": ("plan", "import"),
+    "replace": ("plan", "replace"),
+    "approve": ("plan", "approve"),
+    "revise": ("plan", "revise"),
+    "patch": ("plan_item", "update"),
+    "add_item": ("plan_item", "create"),
+    "remove_item": ("plan_item", "delete"),
 }
 
 
-async def _audit(
-    session: AsyncSession, who: Principal, action: str, plan: Plan, number: int, changes: dict[str, Any]
-) -> None:
-    plan_id = plan.id
-    PLAN_WRITES.labels(plan_id, str(changes.get("action", action))).inc()
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        organisation=plan.organisation_code,
-        action=AUDIT_ACTIONS[action],
-        entity_type="plan_version",
-        entity_id=f"{plan_id}/v{number}",
-        changes=changes,
-    )
+async def _audit(ctx: WriteContext, action: str, plan: Plan, number: int, changes: dict[str, Any]) -> None:
+    PLAN_WRITES.labels(plan.id, str(changes.get("action", action))).inc()
+    entity, verb = AUDIT_VERBS[action]
+    entity_id = f"{plan.id}/v{number}"
+    if entity == "plan_item":
+        entity_id += f"/{changes['item']}"
+    await ctx.audit(entity, entity_id, verb, changes=changes, organisation=plan.organisation_code)
 
 
-async def import_document(
-    session: AsyncSession,
-    data: Any,
-    who: Principal,
-    *,
-    dry_run: bool = False,
-    if_match: str | None = None,
-) -> ImportResult:
+async def import_document(ctx: WriteContext, data: Any, *, dry_run: bool = False) -> ImportResult:
+    session, who, if_match = ctx.session, ctx.principal, _if_match(ctx)
     doc, warnings = validated(data)
     dumped = dump_document(doc)
     digest = content_hash(doc)
@@ -161,6 +154,7 @@ async def import_document(
         latest = await repo.get_version(session, plan_id, plan.latest_version)
         assert latest is not None
         if latest.content_hash == digest:
+            ctx.unchanged()
             return ImportResult(
                 plan_id, latest.number, latest.status, "unchanged", dry_run, latest.etag, counts, warnings
             )
@@ -172,18 +166,16 @@ async def import_document(
     etag = version_etag(plan_id, number, digest)
     result = ImportResult(plan_id, number, status, action, dry_run, etag, counts, warnings)
     if dry_run:
+        ctx.unchanged()
         return result
 
     org, org_before = await repo.upsert_organisation(session, dumped["organisation"])
     if org_before is not None:
-        await record_audit(
-            session,
-            AuditEvent,
-            who,
+        await ctx.audit(
+            "organisation",
+            org.code,
+            "create" if org_before == {} else "update",
             organisation=org.code,
-            action="organisation.create" if org_before == {} else "organisation.update",
-            entity_type="organisation",
-            entity_id=org.code,
             before=org_before or None,
             after={"name": org.name, "acronym": org.acronym, "country": org.country},
         )
@@ -235,35 +227,26 @@ async def import_document(
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"Plan {plan_id} was changed by a concurrent import; import again.") from exc
-    await _audit(session, who, "import", plan, number, {"action": action, "content_hash": digest, "counts": counts})
+    await _audit(ctx, "import", plan, number, {"action": action, "content_hash": digest, "counts": counts})
     return result
 
 
 async def _draft_for_edit(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> PlanVersion:
     # Lock the plan row first (PostgreSQL), as approve/revise/import do: one lock order, no deadlock.
     await plan_for_planning(session, who, plan_id)
-    if number is None:
-        draft = await repo.latest_draft(session, plan_id)
-        if draft is None:
-            raise Conflict(f"Plan {plan_id!r} has no draft version; revise the approved version first.")
-        return draft
-    version = await get_version_or_404(session, plan_id, number)
-    if version.status != DRAFT:
-        raise Conflict(f"Version {number} of {plan_id!r} is {version.status}; only drafts can change.")
-    return version
+    return await draft_to_edit(session, plan_id, number)
 
 
 async def _write_draft(
-    session: AsyncSession,
+    ctx: WriteContext,
     version: PlanVersion,
     data: Any,
-    who: Principal,
     *,
-    if_match: str | None,
     action: str,
     changes: dict[str, Any],
 ) -> PlanVersion:
-    _check_if_match(if_match, version.etag, required=True)
+    session = ctx.session
+    _check_if_match(_if_match(ctx), version.etag, required=True)
     doc, warnings = validated(data)
     if doc.plan.id != version.plan_id:
         raise PlanInvalid(
@@ -278,6 +261,7 @@ async def _write_draft(
     digest = content_hash(doc)
     if digest == version.content_hash:
         # Nothing changed (e.g. a PATCH with the values already there): no write, no audit event, same ETag.
+        ctx.unchanged()
         return version
     etag = version_etag(version.plan_id, version.number, digest)
     expected = version.etag
@@ -294,8 +278,7 @@ async def _write_draft(
         raise PreconditionFailed("The version changed since you read it; read it again and reapply your change.")
     plan.title = doc.plan.title
     await _audit(
-        session,
-        who,
+        ctx,
         action,
         plan,
         version.number,
@@ -305,25 +288,21 @@ async def _write_draft(
     return version
 
 
-async def replace_document(
-    session: AsyncSession, plan_id: str, number: int, data: Any, who: Principal, *, if_match: str | None
-) -> PlanVersion:
-    version = await _draft_for_edit(session, who, plan_id, number)
-    return await _write_draft(session, version, data, who, if_match=if_match, action="replace", changes={})
+async def replace_document(ctx: WriteContext, plan_id: str, number: int, data: Any) -> PlanVersion:
+    version = await _draft_for_edit(ctx.session, ctx.principal, plan_id, number)
+    return await _write_draft(ctx, version, data, action="replace", changes={})
 
 
 async def patch_document_item(
-    session: AsyncSession,
+    ctx: WriteContext,
     plan_id: str,
     collection: str,
     code: str,
     patch: dict[str, Any],
-    who: Principal,
     *,
     number: int | None,
-    if_match: str | None,
 ) -> tuple[PlanVersion, dict[str, Any]]:
-    version = await _draft_for_edit(session, who, plan_id, number)
+    version = await _draft_for_edit(ctx.session, ctx.principal, plan_id, number)
     if "code" in patch and patch["code"] != code:
         raise PlanInvalid([{"path": "code", "code": "immutable", "message": "an item's code cannot change"}])
     patched = patch_item(version.document, collection, code, patch)
@@ -336,21 +315,19 @@ async def patch_document_item(
             k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
         },
     }
-    version = await _write_draft(session, version, document, who, if_match=if_match, action="patch", changes=changes)
+    version = await _write_draft(ctx, version, document, action="patch", changes=changes)
     return version, after
 
 
 async def add_document_item(
-    session: AsyncSession,
+    ctx: WriteContext,
     plan_id: str,
     collection: str,
     item: dict[str, Any],
-    who: Principal,
     *,
     number: int | None,
-    if_match: str | None,
 ) -> PlanVersion:
-    version = await _draft_for_edit(session, who, plan_id, number)
+    version = await _draft_for_edit(ctx.session, ctx.principal, plan_id, number)
     try:
         document, _key = add_item(version.document, collection, item)
     except KeyError as exc:
@@ -358,31 +335,29 @@ async def add_document_item(
             [{"path": "kind", "code": "schema", "message": "strategic_objective or operational_objective"}]
         ) from exc
     changes = {"item": f"{collection}/{item.get('code')}", "created": item}
-    return await _write_draft(session, version, document, who, if_match=if_match, action="add_item", changes=changes)
+    return await _write_draft(ctx, version, document, action="add_item", changes=changes)
 
 
 async def remove_document_item(
-    session: AsyncSession,
+    ctx: WriteContext,
     plan_id: str,
     collection: str,
     code: str,
-    who: Principal,
     *,
     number: int | None,
-    if_match: str | None,
 ) -> PlanVersion:
-    version = await _draft_for_edit(session, who, plan_id, number)
+    version = await _draft_for_edit(ctx.session, ctx.principal, plan_id, number)
     removed = remove_item(version.document, collection, code)
     if removed is None:
         raise NotFound(f"No {collection[:-1]} {code!r} in version {version.number} of {plan_id!r}.")
     document, item = removed
     changes = {"item": f"{collection}/{code}", "deleted": item}
-    return await _write_draft(session, version, document, who, if_match=if_match, action="remove_item", changes=changes)
+    return await _write_draft(ctx, version, document, action="remove_item", changes=changes)
 
 
-async def approve(
-    session: AsyncSession, plan_id: str, number: int, who: Principal, *, if_match: str | None
-) -> PlanVersion:
+async def approve(ctx: WriteContext, plan_id: str, number: int, *, expected_etag: str | None = None) -> PlanVersion:
+    """Approve a draft; ``expected_etag`` stands for If-Match where there is no request (the seed loader)."""
+    session, who, if_match = ctx.session, ctx.principal, expected_etag or _if_match(ctx)
     plan = await plan_for_planning(session, who, plan_id)
     version = await get_version_or_404(session, plan_id, number)
     if version.status != DRAFT:
@@ -397,12 +372,13 @@ async def approve(
         await repo.supersede(session, plan_id, previous)
     plan.current_version = number
     await session.flush()
-    await _audit(session, who, "approve", plan, number, {"status": [DRAFT, APPROVED], "superseded": previous})
+    await _audit(ctx, "approve", plan, number, {"status": [DRAFT, APPROVED], "superseded": previous})
     await repo.refresh(session, version)
     return version
 
 
-async def revise(session: AsyncSession, plan_id: str, number: int, who: Principal) -> PlanVersion:
+async def revise(ctx: WriteContext, plan_id: str, number: int) -> PlanVersion:
+    session, who = ctx.session, ctx.principal
     plan = await plan_for_planning(session, who, plan_id)
     source = await get_version_or_404(session, plan_id, number)
     if source.status != APPROVED:
@@ -426,5 +402,5 @@ async def revise(session: AsyncSession, plan_id: str, number: int, who: Principa
     )
     plan.latest_version = new_number
     await session.flush()
-    await _audit(session, who, "revise", plan, new_number, {"based_on": number})
+    await _audit(ctx, "revise", plan, new_number, {"based_on": number})
     return draft

@@ -326,3 +326,51 @@ async def test_every_timestamp_is_rfc3339_with_an_offset(
     stamps += [e["at"] for e in audit]
     assert len(stamps) > 8
     assert all(RFC3339.match(s) for s in stamps), stamps
+
+
+async def _audits(api: httpx.AsyncClient, auth: Auth) -> int:
+    return len((await api.get("/v1/audit", params={"limit": 500}, headers=auth("auditor"))).json()["items"])
+
+
+async def test_patch_and_delete_replay_with_the_same_key_and_refuse_another_body(
+    api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str], auth: Auth
+) -> None:
+    created = await api.post(
+        "/v1/budget/amounts", json={**SUB_111, "phase": "executed", "amount": "8.00"}, headers=writer
+    )
+    url, etag = created.headers["location"], created.headers["etag"]
+    keyed = {**writer, "if-match": etag, "idempotency-key": "k-patch"}
+    first = await api.patch(url, json={"amount": "9.00"}, headers=keyed)
+    assert first.status_code == 200, first.text
+    written = await _audits(api, auth)
+    # a retry with the ETag read before the first attempt: the first answer again, nothing written twice
+    again = await api.patch(url, json={"amount": "9.00"}, headers=keyed)
+    assert (again.status_code, again.json(), again.headers["etag"]) == (200, first.json(), first.headers["etag"])
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["revision"] == 2
+    assert await _audits(api, auth) == written
+    other = await api.patch(url, json={"amount": "10.00"}, headers=keyed)
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/idempotency-key-reused")
+    assert (await api.get(url, headers=reader)).json()["gross"] == "9.00"
+
+    keyed = {**writer, "if-match": first.headers["etag"], "idempotency-key": "k-delete"}
+    gone = await api.delete(url, headers=keyed)
+    assert gone.status_code == 204
+    written = await _audits(api, auth)
+    replay = await api.delete(url, headers=keyed)
+    assert (replay.status_code, replay.content, replay.headers["idempotent-replayed"]) == (204, b"", "true")
+    assert await _audits(api, auth) == written
+    elsewhere = await api.delete(url.rsplit("/", 1)[0] + "/1", headers=keyed)
+    assert elsewhere.status_code == 422  # the same key on another resource
+
+
+async def test_if_match_is_strong_and_never_star(api: httpx.AsyncClient, writer: dict[str, str]) -> None:
+    created = await api.post(
+        "/v1/budget/amounts", json={**SUB_111, "phase": "executed", "amount": "3.00"}, headers=writer
+    )
+    url, etag = created.headers["location"], created.headers["etag"]
+    for header in ("W/" + etag, "*"):
+        resp = await api.patch(url, json={"amount": "4.00"}, headers={**writer, "if-match": header})
+        assert resp.status_code == 412, (header, resp.text)
+    assert (await api.get(url, headers=writer)).json()["gross"] == "3.00"

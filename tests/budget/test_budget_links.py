@@ -133,6 +133,28 @@ async def test_an_initiative_of_another_organisations_plan_is_not_linked(
     assert same.status_code == 201, same.text
 
 
+async def test_link_and_unlink_replay_with_the_same_key(
+    linked_api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str]
+) -> None:
+    body = {"plan_id": "ii-2024-quar", "initiative_code": "DAD-02"}
+    keyed = {**writer, "idempotency-key": "k-link"}
+    first = await linked_api.post("/v1/budget/subinvestments/1.2.2/initiatives", json=body, headers=keyed)
+    assert first.status_code == 201, first.text
+    again = await linked_api.post("/v1/budget/subinvestments/1.2.2/initiatives", json=body, headers=keyed)
+    assert (again.status_code, again.json(), again.headers["idempotent-replayed"]) == (201, first.json(), "true")
+    other = await linked_api.post(
+        "/v1/budget/subinvestments/1.2.2/initiatives", json={**body, "initiative_code": "DAD-03"}, headers=keyed
+    )
+    assert other.status_code == 422
+    url = "/v1/budget/subinvestments/1.2.2/initiatives/ii-2024-quar/DAD-02"
+    keyed = {**writer, "idempotency-key": "k-unlink"}
+    assert (await linked_api.delete(url, headers=keyed)).status_code == 204
+    replay = await linked_api.delete(url, headers=keyed)
+    assert (replay.status_code, replay.headers["idempotent-replayed"]) == (204, "true")
+    links = await linked_api.get("/v1/budget/subinvestments/1.2.2/initiatives", headers=reader)
+    assert links.json()["items"] == []
+
+
 async def test_planning_unreachable_is_503_and_nothing_stored(
     api: httpx.AsyncClient, writer: dict[str, str], reader: dict[str, str]
 ) -> None:

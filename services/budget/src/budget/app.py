@@ -8,12 +8,13 @@ from fastapi import FastAPI
 
 from budget.api.routers import all_routers
 from budget.application.scope import BudgetState
-from budget.db.base import AuditEvent
+from budget.db.base import AuditEvent, IdempotencyRecord
 from budget.metrics import refresh_once
 from budget.settings import Settings, get_settings
 from metas_kit.app import create_service_app
 from metas_kit.audit import audit_router
 from metas_kit.background import Periodic
+from metas_kit.writes import configure_writes
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
@@ -37,4 +38,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="PRR investment structure, economic classification, amounts, VAT split and reconciliation.",
     )
     app.state.budget = BudgetState(organisation=settings.organisation)
+    configure_writes(app, audit=AuditEvent, idempotency=IdempotencyRecord)
     return app

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from budget.api.common import StateDep
+from budget.api.common import StateDep, bodiless
 from budget.application import amounts
-from budget.db.base import IdempotencyRecord
 from budget.domain.amounts import AmountInput
 from metas_kit.auth import BudgetOfficer, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.etag import not_modified
-from metas_kit.idempotency import remember, replay
 from metas_kit.numbers import Rate, SignedMoney
 from metas_kit.pagination import PageDep
 from metas_kit.timestamps import UtcDateTime
+from metas_kit.writes import Write, WriteContext
 
 AmountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -109,20 +108,11 @@ def _read(row: Any) -> AmountRead:
 
 
 @router.post("", status_code=201, summary="Record an amount (split into net and VAT)", response_model=AmountRead)
-async def create_amount(
-    body: AmountCreate, request: Request, response: Response, who: BudgetOfficer, session: SessionDep, state: StateDep
-) -> Any:
-    payload = body.model_dump(mode="json")
-    replayed = await replay(session, IdempotencyRecord, request, who, payload)
-    if replayed is not None:
-        return replayed
-    row = await amounts.create(session, state, who, AmountInput(**body.model_dump(), source="api"))
-    out = _read(row)
-    headers = {"etag": amounts.etag(row), "location": f"/v1/budget/amounts/{row.id}"}
-    response.headers.update(headers)
-    body_json = out.model_dump(mode="json")
-    remember(session, IdempotencyRecord, request, who, payload, status_code=201, body=body_json, headers=headers)
-    return out
+async def create_amount(body: AmountCreate, write: Write, who: BudgetOfficer, state: StateDep) -> Any:
+    async def apply(ctx: WriteContext) -> AmountRead:
+        return _read(await amounts.create(ctx, state, AmountInput(**body.model_dump(), source="api")))
+
+    return await write(apply, payload=body, status_code=201, etag=lambda out: amounts.etag_of(out.id, out.revision))
 
 
 @router.get("", summary="List amounts (filters; keyset pagination)")
@@ -170,28 +160,41 @@ async def get_amount(
     return _read(row)
 
 
-@router.patch("/{amount_id}", summary="Change an amount (If-Match required)")
+@router.patch("/{amount_id}", summary="Change an amount (If-Match required)", response_model=AmountRead)
 async def patch_amount(
-    amount_id: AmountId,
-    body: AmountPatch,
-    response: Response,
-    who: BudgetOfficer,
-    session: SessionDep,
-    state: StateDep,
-    if_match: Annotated[str | None, Header()] = None,
-) -> AmountRead:
-    row = await amounts.update(session, state, who, amount_id, body.model_dump(exclude_unset=True), if_match=if_match)
-    response.headers["etag"] = amounts.etag(row)
-    return _read(row)
+    amount_id: AmountId, body: AmountPatch, write: Write, who: BudgetOfficer, state: StateDep
+) -> Any:
+    changes = body.model_dump(exclude_unset=True)
+
+    async def apply(ctx: WriteContext) -> AmountRead:
+        return _read(await amounts.update(ctx, state, amount_id, changes))
+
+    return await write(
+        apply,
+        payload=changes,
+        current_etag=lambda: amounts.current_etag(write.session, state, who, amount_id),
+        if_match="required",
+        etag=lambda out: amounts.etag_of(out.id, out.revision),
+    )
 
 
-@router.delete("/{amount_id}", status_code=204, summary="Delete an amount (If-Match required)")
-async def delete_amount(
-    amount_id: AmountId,
-    session: SessionDep,
-    who: BudgetOfficer,
-    state: StateDep,
-    if_match: Annotated[str | None, Header()] = None,
-) -> Response:
-    await amounts.delete(session, state, who, amount_id, if_match=if_match)
-    return Response(status_code=204)
+@router.delete(
+    "/{amount_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete an amount (If-Match required)",
+)
+async def delete_amount(amount_id: AmountId, write: Write, who: BudgetOfficer, state: StateDep) -> Response:
+    async def apply(ctx: WriteContext) -> None:
+        await amounts.delete(ctx, state, amount_id)
+
+    replayed = await write(
+        apply,
+        payload={"id": amount_id},
+        current_etag=lambda: amounts.current_etag(write.session, state, who, amount_id),
+        if_match="required",
+        status_code=204,
+    )
+    # No body either way; a replay carries the first answer's headers.
+    headers = replayed.headers if isinstance(replayed, Response) else write.response.headers
+    return Response(status_code=204, headers=bodiless(headers))

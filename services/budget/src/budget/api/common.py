@@ -48,6 +48,11 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+def bodiless(headers: Any) -> dict[str, str]:
+    """Headers for a 204 (nothing about a body)."""
+    return {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type")}
+
+
 def money(value: Decimal | None) -> str | None:
     return None if value is None else format_money(value)
 

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from budget.api.common import PlanningDep, StateDep
+from budget.api.common import PlanningDep, StateDep, bodiless
 from budget.application import links
 from metas_kit.auth import BudgetOfficer, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.timestamps import UtcDateTime
+from metas_kit.writes import Write, WriteContext
 
 router = APIRouter(prefix="/v1/budget", tags=["budget-links"], responses=PROBLEM_RESPONSES)
 
@@ -68,29 +69,35 @@ async def list_sub_links(code: str, session: SessionDep, who: Reader, state: Sta
     summary="Link a planning initiative (the initiative must exist in planning)",
 )
 async def create_link(
-    code: str,
-    body: LinkCreate,
-    response: Response,
-    who: BudgetOfficer,
-    session: SessionDep,
-    state: StateDep,
-    planning: PlanningDep,
+    code: str, body: LinkCreate, write: Write, who: BudgetOfficer, state: StateDep, planning: PlanningDep
 ) -> Any:
-    row, created = await links.create(
-        session, state, who, planning, code, plan_id=body.plan_id, initiative_code=body.initiative_code
-    )
-    response.status_code = 201 if created else 200  # linking twice is a no-op
-    return LinkRead.model_validate(row)
+    created: list[bool] = []
+
+    async def apply(ctx: WriteContext) -> LinkRead:
+        row, made = await links.create(
+            ctx, state, planning, code, plan_id=body.plan_id, initiative_code=body.initiative_code
+        )
+        created.append(made)
+        return LinkRead.model_validate(row)
+
+    # linking twice changes nothing: 200 with the existing link
+    return await write(apply, payload=body, status_code=lambda _out: 201 if created[0] else 200)
 
 
-@router.delete("/subinvestments/{code}/initiatives/{plan_id}/{initiative_code}", status_code=204)
+@router.delete(
+    "/subinvestments/{code}/initiatives/{plan_id}/{initiative_code}", status_code=204, response_class=Response
+)
 async def delete_link(
     code: str,
     plan_id: Annotated[str, Path(max_length=ID_MAX_LENGTH, pattern=PLAN_ID)],
     initiative_code: Annotated[str, Path(max_length=ID_MAX_LENGTH, pattern=CODE)],
+    write: Write,
     who: BudgetOfficer,
-    session: SessionDep,
     state: StateDep,
 ) -> Response:
-    await links.delete(session, state, who, code, plan_id=plan_id, initiative_code=initiative_code)
-    return Response(status_code=204)
+    async def apply(ctx: WriteContext) -> None:
+        await links.delete(ctx, state, code, plan_id=plan_id, initiative_code=initiative_code)
+
+    replayed = await write(apply, payload={"link": [code, plan_id, initiative_code]}, status_code=204)
+    headers = replayed.headers if isinstance(replayed, Response) else write.response.headers
+    return Response(status_code=204, headers=bodiless(headers))

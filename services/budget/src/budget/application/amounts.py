@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budget.application.context import BudgetContext, load
-from budget.application.scope import BudgetState, check_if_match, require_budget
+from budget.application.scope import BudgetState, require_budget
 from budget.db import models as m
 from budget.db import repositories as repo
 from budget.db.repositories import AmountFilter
@@ -18,11 +18,11 @@ from budget.domain.amounts import FIRST_YEAR, LAST_YEAR, AmountEntry, AmountErro
 from budget.domain.economic_codes import CodeError, CodeTable, table_in_force
 from budget.domain.money import format_money
 from budget.metrics import record_change
-from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.errors import Conflict, NotFound, ValidationFailed
 from metas_kit.etag import version_etag
 from metas_kit.pagination import PageParams, PageResult
+from metas_kit.writes import WriteContext
 
 ENTITY = "amount"
 __all__ = ["AmountFilter"]
@@ -33,8 +33,12 @@ def field_error(field: str, message: str, kind: str = "value_error") -> Validati
     return ValidationFailed([{"path": field, "message": message, "type": kind}], detail=message)
 
 
+def etag_of(amount_id: int, revision: int) -> str:
+    return version_etag("amount", amount_id, revision)
+
+
 def etag(row: m.BudgetAmount) -> str:
-    return version_etag("amount", row.id, row.revision)
+    return etag_of(row.id, row.revision)
 
 
 def view(row: m.BudgetAmount) -> dict[str, Any]:
@@ -108,22 +112,21 @@ def _refuse_seed(row: m.BudgetAmount) -> None:
         )
 
 
-async def create(session: AsyncSession, state: BudgetState, who: Principal, raw: AmountInput) -> m.BudgetAmount:
-    require_budget(who, state, WRITERS)
+async def create(write: WriteContext, state: BudgetState, raw: AmountInput) -> m.BudgetAmount:
+    session = write.session
+    require_budget(write.principal, state, WRITERS)
     ctx = await load(session, state.cache)
     entry, codes = _build(raw, ctx)
     row = await repo.flushed(session, repo.add_amount(session, entry, code_table_version=codes.version))
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        action=f"{ENTITY}.create",
-        entity_type=ENTITY,
-        entity_id=str(row.id),
-        after=_snapshot(row),
-    )
+    await write.audit(ENTITY, row.id, "create", after=_snapshot(row), organisation=state.organisation)
     await record_change(session, None, entry)
+    write.headers["Location"] = f"/v1/budget/amounts/{row.id}"
     return row
+
+
+async def current_etag(session: AsyncSession, state: BudgetState, who: Principal, amount_id: int) -> str:
+    """The amount's ETag for the write envelope's preconditions (404 as for a read)."""
+    return etag(await get(session, state, who, amount_id))
 
 
 async def get(session: AsyncSession, state: BudgetState, who: Principal, amount_id: int) -> m.BudgetAmount:
@@ -142,22 +145,14 @@ async def list_page(
     return await repo.list_amounts(session, filters, page)
 
 
-async def update(
-    session: AsyncSession,
-    state: BudgetState,
-    who: Principal,
-    amount_id: int,
-    changes: dict[str, Any],
-    *,
-    if_match: str | None,
-) -> m.BudgetAmount:
+async def update(write: WriteContext, state: BudgetState, amount_id: int, changes: dict[str, Any]) -> m.BudgetAmount:
     """Change the fields in ``changes`` (validated again as a whole, VAT split recomputed); a change that
     changes nothing writes nothing (no revision, no audit event, the ETag stays valid)."""
-    require_budget(who, state, WRITERS)
+    session = write.session
+    require_budget(write.principal, state, WRITERS)
     ctx = await load(session, state.cache)
     row = await _get_or_404(session, amount_id)
     _refuse_seed(row)
-    check_if_match(if_match, etag(row))
     before = _snapshot(row)
     current = repo.to_entry(row)
 
@@ -190,43 +185,25 @@ async def update(
     columns = repo.entry_columns(entry)
     code_version = codes.version if entry.rubric else None
     if row.code_table_version == code_version and all(getattr(row, k) == v for k, v in columns.items()):
+        write.unchanged()
         return row
     for key, value in columns.items():
         setattr(row, key, value)
     row.code_table_version = code_version
     row.revision += 1
     row = await repo.flushed(session, row)
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        action=f"{ENTITY}.update",
-        entity_type=ENTITY,
-        entity_id=str(row.id),
-        before=before,
-        after=_snapshot(row),
-    )
+    await write.audit(ENTITY, row.id, "update", before=before, after=_snapshot(row), organisation=state.organisation)
     await record_change(session, current, entry)
     return row
 
 
-async def delete(
-    session: AsyncSession, state: BudgetState, who: Principal, amount_id: int, *, if_match: str | None
-) -> None:
-    require_budget(who, state, WRITERS)
+async def delete(write: WriteContext, state: BudgetState, amount_id: int) -> None:
+    session = write.session
+    require_budget(write.principal, state, WRITERS)
     row = await _get_or_404(session, amount_id)
     _refuse_seed(row)
-    check_if_match(if_match, etag(row))
     before = _snapshot(row)
     removed = repo.to_entry(row)
     await repo.delete_row(session, row)
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        action=f"{ENTITY}.delete",
-        entity_type=ENTITY,
-        entity_id=str(amount_id),
-        before=before,
-    )
+    await write.audit(ENTITY, amount_id, "delete", before=before, organisation=state.organisation)
     await record_change(session, removed, None)

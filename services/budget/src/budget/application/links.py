@@ -13,9 +13,9 @@ from budget.application.scope import BudgetState, require_budget
 from budget.clients.planning import PlanningClient
 from budget.db import models as m
 from budget.db import repositories as repo
-from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.errors import NotFound
+from metas_kit.writes import WriteContext
 
 ENTITY = "initiative_link"
 
@@ -50,9 +50,8 @@ async def list_of(session: AsyncSession, state: BudgetState, who: Principal, cod
 
 
 async def create(
-    session: AsyncSession,
+    write: WriteContext,
     state: BudgetState,
-    who: Principal,
     planning: PlanningClient,
     code: str,
     *,
@@ -60,11 +59,13 @@ async def create(
     initiative_code: str,
 ) -> tuple[m.InitiativeLink, bool]:
     """(the link, whether it was made now): linking twice is a no-op."""
-    require_budget(who, state, WRITERS)
+    session = write.session
+    require_budget(write.principal, state, WRITERS)
     ctx = await load(session, state.cache)
     sub = _sub_code(ctx, code)
     existing = await repo.find_link(session, sub, plan_id, initiative_code)
     if existing is not None:
+        write.unchanged()
         return existing, False
     # Planning is read with the service's identity, which sees every organisation: the link is refused unless
     # the plan belongs to the budget's organisation, so nothing the user asks crosses organisations.
@@ -85,23 +86,15 @@ async def create(
             initiative_name=str(name)[:500] if name else None,
         ),
     )
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        organisation=state.organisation,
-        action=f"{ENTITY}.create",
-        entity_type=ENTITY,
-        entity_id=f"{sub}:{plan_id}:{initiative_code}",
-        after=snapshot(row),
+    await write.audit(
+        ENTITY, f"{sub}:{plan_id}:{initiative_code}", "create", after=snapshot(row), organisation=state.organisation
     )
     return row, True
 
 
-async def delete(
-    session: AsyncSession, state: BudgetState, who: Principal, code: str, *, plan_id: str, initiative_code: str
-) -> None:
-    require_budget(who, state, WRITERS)
+async def delete(write: WriteContext, state: BudgetState, code: str, *, plan_id: str, initiative_code: str) -> None:
+    session = write.session
+    require_budget(write.principal, state, WRITERS)
     ctx = await load(session, state.cache)
     sub = _sub_code(ctx, code)
     row = await repo.find_link(session, sub, plan_id, initiative_code)
@@ -109,13 +102,6 @@ async def delete(
         raise NotFound("No such link.")
     before = snapshot(row)
     await repo.delete_row(session, row)
-    await record_audit(
-        session,
-        m.AuditEvent,
-        who,
-        organisation=state.organisation,
-        action=f"{ENTITY}.delete",
-        entity_type=ENTITY,
-        entity_id=f"{sub}:{plan_id}:{initiative_code}",
-        before=before,
+    await write.audit(
+        ENTITY, f"{sub}:{plan_id}:{initiative_code}", "delete", before=before, organisation=state.organisation
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from budget.application.context import BudgetCache
 from metas_kit.auth import READ_ROLES, Principal
-from metas_kit.errors import Forbidden, NotFound, PreconditionFailed, PreconditionRequired
+from metas_kit.errors import Forbidden, NotFound
 
 
 @dataclass
@@ -29,17 +29,3 @@ def require_budget(who: Principal, state: BudgetState, roles: Iterable[str] | No
         raise NotFound("There is no budget here for your organisations.")
     if roles is not None and not who.can(roles, state.organisation):
         raise Forbidden(f"This action needs one of the roles {sorted(roles)} for {state.organisation!r}.")
-
-
-def check_if_match(header: str | None, current: str) -> None:
-    """428 without If-Match, 412 unless it names the current ETag."""
-    if header is None:
-        raise PreconditionRequired(
-            "Send If-Match with the ETag you read, so concurrent edits cannot overwrite each other."
-        )
-    tags = [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
-    if "*" not in tags and current not in tags:
-        raise PreconditionFailed(
-            "The resource changed since you read it; read it again and reapply your change.",
-            extra={"current_etag": current},
-        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import yaml
 from fastapi import APIRouter, Query, Request, Response
@@ -26,7 +26,6 @@ from planning.api.schemas import (
     VersionPage,
 )
 from planning.application import reads, versions
-from planning.db.models import PlanVersion
 from planning.domain.document import PlanDocument
 
 router = APIRouter(prefix="/v1", tags=["plans"])
@@ -61,7 +60,18 @@ async def read_document(request: Request) -> Any:
         raise BadDocument(f"The body is not valid {'YAML' if content_type in YAML_TYPES else 'JSON'}.") from exc
 
 
-def version_headers(version: PlanVersion) -> dict[str, str]:
+class Versioned(Protocol):
+    """What the version headers are made of (a stored version, or its response model)."""
+
+    @property
+    def etag(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+
+
+def version_headers(version: Versioned) -> dict[str, str]:
     return {
         "ETag": version.etag,
         "X-Plan-Version": str(version.number),
@@ -69,7 +79,7 @@ def version_headers(version: PlanVersion) -> dict[str, str]:
     }
 
 
-def with_version_headers(response: Response, version: PlanVersion) -> None:
+def with_version_headers(response: Response, version: Versioned) -> None:
     response.headers.update(version_headers(version))
 
 
@@ -216,7 +226,7 @@ async def get_version(
     return VersionOut.model_validate(row)
 
 
-def version_out(ctx: WriteContext, row: PlanVersion) -> VersionOut:
+def version_out(ctx: WriteContext, row: Versioned) -> VersionOut:
     ctx.headers.update({"X-Plan-Version": str(row.number), "X-Plan-Version-Status": row.status})
     return VersionOut.model_validate(row)
 

@@ -15,7 +15,7 @@ import respx
 import yaml
 from fastapi import FastAPI
 
-from budget.clients.planning import PlanningClient
+from metas_clients.planning import PlanningClient
 from metas_kit.http import make_client
 
 PLANS = Path(__file__).resolve().parents[2] / "data" / "plans"
@@ -48,15 +48,15 @@ async def linked_api(
     db_url: str, planning_app: FastAPI, jwt_secret: str, budget_app_factory: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     app: FastAPI = budget_app_factory(db_url)
+    # the budget service's planning client (service token, request id), over an in-process transport
+    http = make_client(
+        "http://planning.test",
+        service_name="budget",
+        jwt_secret=jwt_secret,
+        transport=httpx.ASGITransport(app=planning_app),
+    )
+    app.state.planning_client = PlanningClient(http)
     async with app.router.lifespan_context(app):
-        # the budget service's own client (service token, request id), over an in-process transport
-        http = make_client(
-            "http://planning.test",
-            service_name="budget",
-            jwt_secret=jwt_secret,
-            transport=httpx.ASGITransport(app=planning_app),
-        )
-        app.state.planning_client = PlanningClient(http)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://budget.test") as c:
             yield c
 
@@ -227,4 +227,4 @@ async def test_planning_client_percent_encodes_ids(planning_app: FastAPI, jwt_se
         assert found is not None
         assert found["code"] == "DAD-01"
     finally:
-        await client.http.aclose()
+        await client.aclose()

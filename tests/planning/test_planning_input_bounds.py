@@ -83,3 +83,116 @@ async def test_yaml_export_content_type_is_documented(api: Api) -> None:
     assert parse_document(yaml.safe_load(res.text)).plan.id == PLAN
     as_json = await api.client.get(f"/v1/plans/{PLAN}/export", headers=VIEWER)
     assert as_json.headers["content-type"].split(";")[0] in documented
+
+
+# ---- issue 17: the number grammar, bounded text and dates in the plan document, tamper-proof cursors ----
+
+
+def _with_indicator(**fields: Any) -> dict[str, Any]:
+    doc = load_plan(PLAN)
+    doc["indicators"][0].update(fields)
+    return doc
+
+
+async def _refused(api: Api, doc: dict[str, Any], path: str) -> dict[str, Any]:
+    res = await api.client.post("/v1/plans:import", json=doc, headers=PLANNER)
+    assert res.status_code == 422, res.text
+    assert res.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = res.json()
+    assert path in [e["path"] for e in body["errors"]], body["errors"][:5]
+    # nothing stored: the plan does not exist
+    assert (await api.client.get(f"/v1/plans/{PLAN}", headers=VIEWER)).status_code == 404
+    return body
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        "1e30",
+        "1E+999999999999",
+        "1e-999999",
+        "9" * 4000,
+        "\u0661\u0662\u0663",  # Arabic-Indic digits
+        "\uff11\uff12\uff13",  # full-width digits
+        "1_000",
+        " 5 \n",
+        "NaN",
+        "Infinity",
+        "0x10",
+        "5.",
+        ".5",
+        "005",  # Decimal would keep it as 5: not as sent
+        12.5,  # a JSON number with a fraction: the digits as sent are gone
+        True,
+    ],
+)
+async def test_a_meta_outside_the_number_grammar_is_422_naming_it(api: Api, meta: Any) -> None:
+    await _refused(api, _with_indicator(meta=meta), "indicators[0].meta")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("tolerance", "1e3"), ("critical_value", "1,5"), ("weight", "10.001"), ("weight", "-5"), ("weight", "101")],
+)
+async def test_tolerances_critical_values_and_weights_follow_the_grammar(api: Api, field: str, value: str) -> None:
+    await _refused(api, _with_indicator(**{field: value}), f"indicators[0].{field}")
+
+
+async def test_reference_values_follow_the_grammar(api: Api) -> None:
+    await _refused(api, _with_indicator(reference_values={"2013": "1e5"}), "indicators[0].reference_values.2013")
+
+
+async def test_decimals_are_stored_exactly_as_sent(api: Api) -> None:
+    doc = _with_indicator(meta="2.30", tolerance="0.500000", critical_value="-1.5")
+    doc["indicators"][0]["reference_values"] = {"2013": "007.5"}
+    await _refused(api, doc, "indicators[0].reference_values.2013")
+    doc["indicators"][0]["reference_values"] = {"2013": "7.50"}
+    res = await api.client.post("/v1/plans:import", json=doc, headers=PLANNER)
+    assert res.status_code == 201, res.text
+    stored = (
+        await api.client.get(f"/v1/plans/{PLAN}/indicators/{doc['indicators'][0]['code']}", headers=VIEWER)
+    ).json()
+    assert (stored["meta"], stored["tolerance"], stored["critical_value"]) == ("2.30", "0.500000", "-1.5")
+    assert stored["reference_values"] == {"2013": "7.50"}
+    # a JSON integer is a decimal too, kept as its digits
+    assert (await api.client.post("/v1/plans:import", json=_with_indicator(meta=5), headers=PLANNER)).status_code == 200
+
+
+async def test_an_indicator_name_of_a_megabyte_is_422(api: Api) -> None:
+    body = await _refused(api, _with_indicator(name="x" * 1_000_000), "indicators[0].name")
+    assert len(str(body)) < 20_000  # the refusal does not echo the megabyte back
+
+
+@pytest.mark.parametrize(
+    ("path", "mutate"),
+    [
+        ("indicators[0].formula", lambda d: d["indicators"][0].update(formula="f" * 10_001)),
+        ("units[0].name", lambda d: d["units"][0].update(name="")),
+        ("plan.title", lambda d: d["plan"].update(title="a\x00b")),
+        ("organisation.as_printed", lambda d: d["organisation"].update(as_printed={str(i): "x" for i in range(201)})),
+        ("products[0].due_date", lambda d: d["products"][0].update(due_date="9999-12-31")),
+        ("plan.issued_on", lambda d: d["plan"].update(issued_on="1066-10-14")),
+    ],
+)
+async def test_text_objects_and_dates_are_bounded(api: Api, path: str, mutate: Any) -> None:
+    doc = load_plan(PLAN)
+    mutate(doc)
+    await _refused(api, doc, path)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["abc", "eyJpZCI6IngifQ", "e30", "x" * 3000, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["],
+)
+async def test_tampered_cursors_are_a_400_problem(api: Api, cursor: str) -> None:
+    assert (await api.client.post("/v1/plans:import", json=load_plan(PLAN), headers=PLANNER)).status_code == 201
+    for url in ("/v1/plans", "/v1/organisations", f"/v1/plans/{PLAN}/indicators"):
+        res = await api.client.get(url, params={"cursor": cursor}, headers=VIEWER)
+        assert res.status_code in (400, 422), (url, res.status_code, res.text[:200])
+        assert res.headers["content-type"].startswith("application/problem+json")
+    # a cursor issued for one list is not accepted by another (its fields do not match)
+    page = (await api.client.get("/v1/plans", params={"limit": 1}, headers=VIEWER)).json()
+    issued = (await api.client.get(f"/v1/plans/{PLAN}/indicators", params={"limit": 1}, headers=VIEWER)).json()
+    assert page["next_cursor"] is None
+    other = await api.client.get("/v1/organisations", params={"cursor": issued["next_cursor"]}, headers=VIEWER)
+    assert other.status_code == 400

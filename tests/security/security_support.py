@@ -73,12 +73,12 @@ async def _seed_budget(url: str) -> None:
 async def running_stack(backend: str, tmp: Path, secret: str) -> AsyncIterator[Stack]:
     from budget.app import ALEMBIC_INI as BUDGET_INI
     from budget.app import create_app as create_budget
-    from budget.clients.planning import PlanningClient as BudgetPlanningClient
     from budget.settings import Settings as BudgetSettings
     from execution.app import ALEMBIC_INI as EXECUTION_INI
     from execution.app import create_app as create_execution
     from execution.clients.planning import PlanningClient as ExecutionPlanningClient
     from execution.settings import Settings as ExecutionSettings
+    from metas_clients.planning import PlanningClient as BudgetPlanningClient
     from metas_clients.planning import PlanningClient as ScoringPlanningClient
     from planning.app import ALEMBIC_INI as PLANNING_INI
     from planning.app import create_app as create_planning
@@ -116,8 +116,8 @@ async def running_stack(backend: str, tmp: Path, secret: str) -> AsyncIterator[S
                 database_url=urls["budget"], metrics_refresh_seconds=3600, planning_url="http://planning.test", **common
             )
         )
-        await exits.enter_async_context(budget.router.lifespan_context(budget))
         budget.state.planning_client = BudgetPlanningClient(_asgi(planning, "planning", secret, "budget"))
+        await exits.enter_async_context(budget.router.lifespan_context(budget))
         stack.apps = {"planning": planning, "execution": execution, "scoring": scoring, "budget": budget}
         for name, app in stack.apps.items():
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}.test")

@@ -12,9 +12,8 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from budget.application.scope import BudgetState
-from budget.clients.planning import PlanningClient
 from budget.domain.money import format_money
-from metas_kit.http import make_client
+from metas_clients.planning import PlanningClient
 
 
 async def budget_state(request: Request) -> BudgetState:
@@ -26,18 +25,8 @@ StateDep = Annotated[BudgetState, Depends(budget_state)]
 
 
 async def planning_client(request: Request) -> PlanningClient:
-    """One pooled client per app, created on the first link request (never at import or start)."""
-    client: PlanningClient | None = getattr(request.app.state, "planning_client", None)
-    if client is None:
-        settings = request.app.state.settings
-        http = make_client(
-            settings.planning_url,
-            timeout=settings.upstream_timeout_seconds,
-            service_name="budget",
-            jwt_secret=request.app.state.jwt_secret,
-        )
-        client = PlanningClient(http)
-        request.app.state.planning_client = client
+    """The app's planning client (made in the lifespan, closed on shutdown)."""
+    client: PlanningClient = request.app.state.planning_client
     return client
 
 

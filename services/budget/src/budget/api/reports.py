@@ -154,8 +154,20 @@ def _check(r: CheckResult) -> dict[str, Any]:
     }
 
 
-async def _reconciliation(
-    session: SessionDep, state: StateDep, who: Reader, include_ok: bool, fmt: str, published_id: int | None
+@router.get(
+    "/reconciliation",
+    summary="Every parent/children mismatch and cross-table disagreement",
+    responses=CSV_RESPONSE,
+)
+async def reconciliation(
+    session: SessionDep,
+    who: Reader,
+    state: StateDep,
+    include_ok: Annotated[bool, Query(description="also list the checks that agree")] = False,
+    published_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="a published budget version (default: latest)")
+    ] = None,
+    fmt: Format = "json",
 ) -> Any:
     published, results = await reports.reconciliation(session, state, who, published_id=published_id)
     shown = results if include_ok else [r for r in results if not r.ok]
@@ -172,34 +184,7 @@ async def _reconciliation(
     }
 
 
-@router.get(
-    "/reconciliation",
-    summary="Every parent/children mismatch and cross-table disagreement",
-    responses=CSV_RESPONSE,
-)
-async def reconciliation(
-    session: SessionDep,
-    who: Reader,
-    state: StateDep,
-    include_ok: Annotated[bool, Query(description="also list the checks that agree")] = False,
-    published_id: Annotated[
-        int | None, Query(ge=1, le=2**63 - 1, description="a published budget version (default: latest)")
-    ] = None,
-    fmt: Format = "json",
-) -> Any:
-    return await _reconciliation(session, state, who, include_ok, fmt, published_id)
-
-
 alias_router = APIRouter(tags=["budget-reports"], responses=PROBLEM_RESPONSES)
-
-
-@alias_router.get("/v1/reconciliation", summary="Alias of /v1/budget/reconciliation", responses=CSV_RESPONSE)
-async def reconciliation_alias(
-    session: SessionDep,
-    who: Reader,
-    state: StateDep,
-    include_ok: Annotated[bool, Query()] = False,
-    published_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    fmt: Format = "json",
-) -> Any:
-    return await _reconciliation(session, state, who, include_ok, fmt, published_id)
+alias_router.get("/v1/reconciliation", summary="Alias of /v1/budget/reconciliation", responses=CSV_RESPONSE)(
+    reconciliation
+)

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from budget.application.amounts import WRITERS, field_error
 from budget.application.context import BudgetContext, load
 from budget.application.scope import BudgetState, require_budget
-from budget.clients.planning import PlanningClient
 from budget.db import models as m
 from budget.db import repositories as repo
+from metas_clients.planning import PlanningClient
 from metas_kit.auth import Principal
 from metas_kit.errors import NotFound
 from metas_kit.writes import WriteContext
@@ -69,9 +69,12 @@ async def create(
         return existing, False
     # Planning is read with the service's identity, which sees every organisation: the link is refused unless
     # the plan belongs to the budget's organisation, so nothing the user asks crosses organisations.
-    plan = await planning.plan(plan_id)
+    try:
+        plan = await planning.plan(plan_id)
+    except NotFound:
+        plan = None
     initiative = None
-    if plan is not None and plan.get("organisation_code") == state.organisation:
+    if plan is not None and plan.organisation_code == state.organisation:
         initiative = await planning.initiative(plan_id, initiative_code)
     if initiative is None:
         raise field_error("initiative_code", f"Planning has no initiative {initiative_code!r} in plan {plan_id!r}.")

@@ -132,6 +132,16 @@ async def add_version(session: AsyncSession, version: PlanVersion) -> PlanVersio
     return version
 
 
+def _draft_with_etag(plan_id: str, number: int, etag: str) -> tuple[Any, ...]:
+    """The draft version still holding ``etag``: the WHERE of every conditional write of a version."""
+    return (
+        PlanVersion.plan_id == plan_id,
+        PlanVersion.number == number,
+        PlanVersion.status == DRAFT,
+        PlanVersion.etag == etag,
+    )
+
+
 async def update_document_if_match(
     session: AsyncSession,
     plan_id: str,
@@ -151,12 +161,7 @@ async def update_document_if_match(
     """
     result = await session.execute(
         update(PlanVersion)
-        .where(
-            PlanVersion.plan_id == plan_id,
-            PlanVersion.number == number,
-            PlanVersion.status == DRAFT,
-            PlanVersion.etag == expected_etag,
-        )
+        .where(*_draft_with_etag(plan_id, number, expected_etag))
         .values(
             document=document,
             content_hash=content_hash,
@@ -180,12 +185,7 @@ async def set_status_if_match(
         values |= {"approved_at": utcnow(), "approved_by": by}
     result = await session.execute(
         update(PlanVersion)
-        .where(
-            PlanVersion.plan_id == plan_id,
-            PlanVersion.number == number,
-            PlanVersion.status == DRAFT,
-            PlanVersion.etag == expected_etag,
-        )
+        .where(*_draft_with_etag(plan_id, number, expected_etag))
         .values(**values)
         .execution_options(synchronize_session=False)
     )

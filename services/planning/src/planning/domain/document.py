@@ -17,8 +17,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from metas_kit.bounds import Description, Name
+from metas_kit.numbers import MEASURE, SCORE, NumberKind, decimal_text
+from metas_kit.timestamps import BoundedDate
 from metas_rules.rules import Rule
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -30,9 +33,31 @@ ID_MAX_LENGTH = 64
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=ID_MAX_LENGTH)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=ID_MAX_LENGTH)]
 YearKey = Annotated[str, StringConstraints(pattern=r"^[12][0-9]{3}$")]
-Text = Annotated[str, StringConstraints(min_length=1)]
-Weight = Annotated[Decimal, Field(ge=0, le=100)]
-AsPrinted = dict[str, str]
+
+
+def _decimal(kind: NumberKind) -> BeforeValidator:
+    """The kit's number grammar (docs/api/planning.md §1): plain ASCII decimal text or a JSON integer, digits
+    bounded per kind; kept exactly as sent, so a form Decimal would rewrite (leading zeros) is refused too."""
+
+    def check(value: Any) -> Decimal:
+        text = decimal_text(value, kind)
+        number = Decimal(text)
+        if str(number) != text:
+            raise ValueError(f"write {number} without leading zeros (decimals are kept exactly as sent)")
+        return number
+
+    return BeforeValidator(check)
+
+
+# Bounded text: names and titles up to 500 characters, short labels up to 500, free text up to 10,000.
+Text = Name
+Short = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")]
+Long = Description
+# Decimals: weights and percentages are scores (up to 4 + 2 digits), metas and other figures measures (10 + 6).
+Weight = Annotated[Decimal, _decimal(SCORE), Field(ge=0, le=100)]
+Percent = Annotated[Decimal, _decimal(SCORE)]
+Measure = Annotated[Decimal, _decimal(MEASURE)]
+AsPrinted = Annotated[dict[Annotated[str, StringConstraints(max_length=64)], Long], Field(max_length=200)]
 
 
 class _Model(BaseModel):
@@ -66,19 +91,19 @@ class UnitKind(StrEnum):
 class Organisation(_Model):
     code: Slug
     name: Text
-    acronym: str | None = None
+    acronym: Short | None = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     as_printed: AsPrinted = {}
 
 
 class Closure(_Model):
-    date: dt.date
+    date: BoundedDate
     name: Text
 
 
 class Calendar(_Model):
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-    subdiv: str | None = None
+    subdiv: Short | None = None
     closures: list[Closure] = []
 
 
@@ -94,12 +119,12 @@ class QuarSettings(_Model):
     indicator's ``quar_realization`` rule."""
 
     relevance: Literal["explicit", "computed"] = "explicit"
-    relevance_threshold_percent: Decimal = Decimal("50")
+    relevance_threshold_percent: Percent = Decimal("50")
 
 
 class Productivity(_Model):
-    n1_weight: Decimal = Decimal("0.70")
-    n2_weight: Decimal = Decimal("0.30")
+    n1_weight: Percent = Decimal("0.70")
+    n2_weight: Percent = Decimal("0.30")
 
 
 class AcordoSettings(_Model):
@@ -111,8 +136,8 @@ class AcordoSettings(_Model):
 
 
 class SourceRef(_Model):
-    file: str | None = None
-    document: str | None = None
+    file: Short | None = None
+    document: Long | None = None
 
 
 class Plan(_Model):
@@ -120,10 +145,10 @@ class Plan(_Model):
     framework: Framework
     cycle_year: Annotated[int, Field(ge=1990, le=2100)]
     title: Text
-    version_label: str | None = None
-    issued_on: dt.date | None = None
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
+    version_label: Short | None = None
+    issued_on: BoundedDate | None = None
+    valid_from: BoundedDate | None = None
+    valid_to: BoundedDate | None = None
     calendar: Calendar
     registration_deadline: RegistrationDeadline
     quar: QuarSettings | None = None
@@ -134,7 +159,7 @@ class Plan(_Model):
 
 class Leader(_Model):
     name: Text
-    role: str | None = None
+    role: Short | None = None
 
 
 class Unit(_Model):
@@ -143,7 +168,7 @@ class Unit(_Model):
     kind: UnitKind
     parent_code: Code | None = None
     leader: Leader | None = None
-    sub_units: list[str] = []
+    sub_units: Annotated[list[Text], Field(max_length=500)] = []
     as_printed: AsPrinted = {}
 
 
@@ -155,8 +180,8 @@ class NameVariant(_Model):
 class StrategicObjective(_Model):
     code: Code
     name: Text
-    description: str | None = None
-    perspective: str | None = None
+    description: Long | None = None
+    perspective: Short | None = None
     in_strategic_map: bool = True
     name_variants: list[NameVariant] = []
     as_printed: AsPrinted = {}
@@ -166,7 +191,7 @@ class Parameter(_Model):
     code: Code
     name: Text
     weight: Weight
-    definition: str | None = None
+    definition: Long | None = None
     as_printed: AsPrinted = {}
 
 
@@ -183,21 +208,21 @@ class OperationalObjective(_Model):
 
 class Indicator(_Model):
     code: Code
-    name: str | None = None
+    name: Text | None = None
     unit_code: Code
     objective_code: Code | None = None
     polarity: Polarity
     periodicity: Periodicity = Periodicity.MONTHLY
-    measure_unit: str | None = None
-    meta: Decimal
-    tolerance: Decimal | None = None
-    critical_value: Decimal | None = None
+    measure_unit: Short | None = None
+    meta: Measure
+    tolerance: Measure | None = None
+    critical_value: Measure | None = None
     weight: Weight
-    reference_values: dict[YearKey, Decimal | None] = {}
-    formula: str | None = None
-    description: str | None = None
-    data_source: str | None = None
-    evidence_source: str | None = None
+    reference_values: Annotated[dict[YearKey, Measure | None], Field(max_length=50)] = {}
+    formula: Long | None = None
+    description: Long | None = None
+    data_source: Long | None = None
+    evidence_source: Long | None = None
     scoring_rule: Rule
     as_printed: AsPrinted = {}
 
@@ -205,9 +230,9 @@ class Indicator(_Model):
 class ProductStage(_Model):
     code: Code
     name: Text
-    due_date: dt.date
+    due_date: BoundedDate
     weight: Weight | None = None
-    acceptance_criterion: str | None = None
+    acceptance_criterion: Long | None = None
     as_printed: AsPrinted = {}
 
 
@@ -216,22 +241,22 @@ class Product(_Model):
     unit_code: Code
     objective_code: Code | None = None
     name: Text
-    deliverable: str | None = None
+    deliverable: Long | None = None
     weight: Weight
-    due_date: dt.date
-    acceptance_criterion: str | None = None
-    description: str | None = None
-    data_source: str | None = None
-    evidence_source: str | None = None
-    quantity_target: Decimal | None = None
+    due_date: BoundedDate
+    acceptance_criterion: Long | None = None
+    description: Long | None = None
+    data_source: Long | None = None
+    evidence_source: Long | None = None
+    quantity_target: Measure | None = None
     stages: list[ProductStage] = []
     scoring_rule: Rule
     as_printed: AsPrinted = {}
 
 
 class TargetCount(_Model):
-    value: Decimal
-    unit_text: str | None = None
+    value: Measure
+    unit_text: Short | None = None
 
 
 class SubActivity(_Model):
@@ -243,13 +268,13 @@ class Initiative(_Model):
     code: Code
     unit_code: Code
     name: Text
-    description: str | None = None
+    description: Long | None = None
     strategic_objective_codes: list[Code] = []
     indicator_code: Code | None = None
-    meta: str | None = None
-    target_percent: Decimal | None = None
+    meta: Short | None = None
+    target_percent: Measure | None = None
     target_count: TargetCount | None = None
-    deadline: dt.date | None = None
+    deadline: BoundedDate | None = None
     sub_activities: list[SubActivity] = []
     as_printed: AsPrinted = {}
 
@@ -257,9 +282,9 @@ class Initiative(_Model):
 class SourceNote(_Model):
     """A fact of the source kept as printed (an inconsistency), reported as a warning at import."""
 
-    path: str
-    message: Text
-    reference: str | None = None
+    path: Short
+    message: Long
+    reference: Short | None = None
 
 
 class PlanDocument(_Model):

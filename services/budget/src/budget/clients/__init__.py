@@ -1,1 +1,0 @@
-"""HTTP clients of the services this one calls."""

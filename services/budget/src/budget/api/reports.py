@@ -185,6 +185,9 @@ async def reconciliation(
 
 
 alias_router = APIRouter(tags=["budget-reports"], responses=PROBLEM_RESPONSES)
-alias_router.get("/v1/reconciliation", summary="Alias of /v1/budget/reconciliation", responses=CSV_RESPONSE)(
-    reconciliation
-)
+alias_router.get(
+    "/v1/reconciliation",
+    summary="Alias of /v1/budget/reconciliation",
+    responses=CSV_RESPONSE,
+    operation_id="budget-reports-reconciliation-alias",
+)(reconciliation)

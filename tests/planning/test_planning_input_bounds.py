@@ -196,3 +196,15 @@ async def test_tampered_cursors_are_a_400_problem(api: Api, cursor: str) -> None
     assert page["next_cursor"] is None
     other = await api.client.get("/v1/organisations", params={"cursor": issued["next_cursor"]}, headers=VIEWER)
     assert other.status_code == 400
+
+
+async def test_unquoted_yaml_decimals_are_kept_as_written(api: Api) -> None:
+    doc = _with_indicator(meta="2.30")
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).replace("meta: '2.30'", "meta: 2.30", 1)
+    assert "meta: 2.30\n" in text
+    res = await api.client.post(
+        "/v1/plans:import", content=text.encode(), headers={**PLANNER, "content-type": "application/yaml"}
+    )
+    assert res.status_code == 201, res.text
+    code = doc["indicators"][0]["code"]
+    assert (await api.client.get(f"/v1/plans/{PLAN}/indicators/{code}", headers=VIEWER)).json()["meta"] == "2.30"

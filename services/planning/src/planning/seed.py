@@ -15,11 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
 from metas_kit.auth import Principal
 from metas_kit.db import Database
 from metas_kit.migrations import upgrade_head
+from metas_kit.numbers import load_yaml
 from metas_kit.writes import WriteContext, WriteModels
 from planning.app import ALEMBIC_INI
 from planning.application.versions import PlanInvalid, approve, import_document
@@ -34,7 +33,7 @@ def read_documents(directory: Path) -> list[tuple[Path, Any]]:
     out = []
     for path in files:
         text = path.read_text(encoding="utf-8")
-        out.append((path, json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)))
+        out.append((path, json.loads(text) if path.suffix == ".json" else load_yaml(text)))
     return out
 
 

@@ -13,6 +13,7 @@ from metas_kit.auth import Planner, Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, AppError
 from metas_kit.etag import not_modified
+from metas_kit.numbers import load_yaml
 from metas_kit.pagination import PageDep
 from metas_kit.writes import Write, WriteContext
 from planning.api.params import OrganisationCode, PlanId, VersionNumber, VersionQuery
@@ -54,7 +55,8 @@ async def read_document(request: Request) -> Any:
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     try:
         if content_type in YAML_TYPES:
-            return yaml.safe_load(raw)
+            # unquoted decimals (meta: 2.30) stay the text written, for the number grammar to check
+            return load_yaml(raw.decode("utf-8"))
         return json.loads(raw)
     except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadDocument(f"The body is not valid {'YAML' if content_type in YAML_TYPES else 'JSON'}.") from exc

@@ -208,3 +208,20 @@ async def test_unquoted_yaml_decimals_are_kept_as_written(api: Api) -> None:
     assert res.status_code == 201, res.text
     code = doc["indicators"][0]["code"]
     assert (await api.client.get(f"/v1/plans/{PLAN}/indicators/{code}", headers=VIEWER)).json()["meta"] == "2.30"
+
+
+async def test_item_bodies_are_bounded_free_form_objects(api: Api) -> None:
+    created = await api.client.post("/v1/plans:import", json=load_plan(PLAN), headers=PLANNER)
+    headers = {**PLANNER, "if-match": created.headers["etag"]}
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(300):
+        node["a"] = {}
+        node = node["a"]
+    for method, url in (("PATCH", f"/v1/plans/{PLAN}/units/DS"), ("POST", f"/v1/plans/{PLAN}/units")):
+        res = await api.client.request(method, url, json={"name": "x", "as_printed": deep}, headers=headers)
+        assert res.status_code == 422, res.text[:300]
+        assert res.headers["content-type"].startswith("application/problem+json")
+    assert (await api.client.get(f"/v1/plans/{PLAN}/versions/1", headers=VIEWER)).headers["etag"] == created.headers[
+        "etag"
+    ]

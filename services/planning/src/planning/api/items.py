@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Response
 
 from metas_kit.auth import Planner, Reader
+from metas_kit.bounds import JsonObject
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.pagination import PageDep
@@ -76,7 +77,7 @@ async def patch_item(
     code: ItemCode,
     write: Write,
     who: Planner,
-    patch: Annotated[dict[str, Any], Body()],
+    patch: Annotated[JsonObject, Body()],
     version: VersionQuery = None,
 ) -> Any:
     async def apply(ctx: WriteContext) -> Item:
@@ -104,7 +105,7 @@ async def add_item(
     collection: Collection,
     write: Write,
     who: Planner,
-    item: Annotated[dict[str, Any], Body()],
+    item: Annotated[JsonObject, Body()],
     version: VersionQuery = None,
 ) -> Any:
     async def apply(ctx: WriteContext) -> Item:

@@ -134,3 +134,19 @@ def test_admin_manages_accounts(stack: Stack, open_page: Callable[..., Any]) -> 
     attempt(other, "joana", "second password of joana")
     # Her account's language is Portuguese.
     expect(other.get_by_role("heading", level=1)).to_have_text("A registar")
+
+
+def test_keyboard_reaches_the_content_first_and_sees_where_it_is(stack: Stack, open_page: Callable[..., Any]) -> None:
+    page = open_page()
+    sign_in(page, "registrar_ds", path="/plans")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    # The focus ring is drawn (an outline of 3 px), not left to the browser's default or removed.
+    assert skip.evaluate("e => getComputedStyle(e).outlineWidth") == "3px"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.keyboard.press("Tab")
+    # From the content, the next stop is the first link of the plans table.
+    expect(page.get_by_role("link", name="Acordo de Resultados – 2ª etapa – 2014 – IPSM", exact=True)).to_be_focused()

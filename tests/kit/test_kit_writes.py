@@ -73,6 +73,7 @@ async def put_thing(ctx: WriteContext, code: str, body: ThingIn) -> ThingOut:
     if row is None:
         row = Thing(code=code, name=body.name, version=1)
         ctx.session.add(row)
+        ctx.status_code = 201  # a PUT that created
         await ctx.audit("thing", code, "create", after={"name": body.name})
     elif row.name == body.name:
         ctx.unchanged()
@@ -243,7 +244,7 @@ async def test_if_match_is_strong_and_required_where_the_route_says(client: http
 
 async def test_if_none_match_star_creates_only(client: httpx.AsyncClient, token_for: Any) -> None:
     auth = {"authorization": token_for("planner"), "if-none-match": "*"}
-    assert (await client.put("/v1/things/t3", json={"name": "Three"}, headers=auth)).status_code == 200
+    assert (await client.put("/v1/things/t3", json={"name": "Three"}, headers=auth)).status_code == 201  # created
     _problem(await client.put("/v1/things/t3", json={"name": "Tres"}, headers=auth), 412, "precondition-failed")
     assert await _counts(client, token_for) == {"things": 1, "audit": 1, "remembered": 0}
 

@@ -7,7 +7,8 @@ transaction (docs/architecture.md, "Writes"):
 2. **preconditions** — ``If-Match`` compares strongly against the resource's current ETag (428 when the route
    requires it and it is missing, 412 when stale or weak; ``*`` only where the route allows it);
    ``If-None-Match: *`` makes a create-only write (412 when the resource exists);
-3. **the application call** — one function of the service's ``application`` package, given a ``WriteContext``;
+3. **the application call** — one function of the service's ``application`` package, given a ``WriteContext``
+   (it may set ``ctx.status_code``, e.g. 201 when a PUT created, and ``ctx.headers``, e.g. ``Location``);
 4. **audit** — the application records what changed with ``ctx.audit(entity, id, verb, ...)``: the action is
    always ``entity.verb`` (``registration.submit``, ``plan.approve``, ``lock.create``); a write that changed
    nothing says ``ctx.unchanged()`` and records nothing;
@@ -79,6 +80,8 @@ class WriteContext:
     request: Request
     models: WriteModels
     headers: dict[str, str] = field(default_factory=dict)
+    # Set by an application whose answer depends on what happened (a PUT that created: 201, updated: 200).
+    status_code: int | None = None
     actions: list[str] = field(default_factory=list)
     no_change: bool = False
 
@@ -163,7 +166,7 @@ class WriteEnvelope(Generic[T]):
         tag = etag(result) if etag is not None else None
         if tag:
             headers["ETag"] = tag
-        code = status_code(result) if callable(status_code) else status_code
+        code = ctx.status_code or (status_code(result) if callable(status_code) else status_code)
         self.response.status_code = code
         for name, value in headers.items():
             self.response.headers[name] = value

@@ -90,7 +90,7 @@ async def test_changes_grants_disable_and_reset_are_audited(
     token = opened.json()["token"]
     assert (
         await api.post("/v1/accounts/ana/password", json={"password": "a new long passphrase"}, headers=admin)
-    ).status_code == 204
+    ).status_code == 200
     # The reset ended the open session; the old password no longer works, the new one does.
     assert (await api.post("/v1/sessions:resolve", json={"token": token}, headers=gateway)).status_code == 401
     old = await api.post("/v1/sessions", json={"username": "ana", "password": PASSWORD}, headers=gateway)
@@ -167,3 +167,28 @@ async def test_directory_finds_people_by_org_unit_and_role(
     assert [p["username"] for p in second["items"]] == ["sara", "zeca"]
     resp = await api.get("/v1/directory", headers={"authorization": token_for("viewer")})
     assert resp.status_code == 403
+
+
+async def test_writes_accept_an_idempotency_key(api: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """A retried create (the same key and body) replays the first answer and writes once; the same key with
+    another body is refused."""
+    keyed = {**admin, "idempotency-key": "create-ana-1"}
+    first = await api.post("/v1/accounts", json=person("ana"), headers=keyed)
+    again = await api.post("/v1/accounts", json=person("ana"), headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == "/v1/accounts/ana"
+    other = await api.post("/v1/accounts", json=person("bruno"), headers=keyed)
+    assert other.status_code == 422
+    assert other.headers["content-type"] == "application/problem+json"
+    listed = (await api.get("/v1/accounts", headers=admin)).json()["items"]
+    assert [a["username"] for a in listed] == ["ana"]
+    creates = [e for e in await audit(api, admin, "ana") if e["action"] == "account.create"]
+    assert len(creates) == 1
+    reset = {**admin, "idempotency-key": "reset-ana-1"}
+    body = {"password": "another long passphrase"}
+    assert (await api.post("/v1/accounts/ana/password", json=body, headers=reset)).status_code == 200
+    assert (await api.post("/v1/accounts/ana/password", json=body, headers=reset)).status_code == 200
+    resets = [e for e in await audit(api, admin, "ana") if e["action"] == "account.reset_password"]
+    assert len(resets) == 1

@@ -8,13 +8,18 @@ import argparse
 import asyncio
 import secrets
 import sys
+from typing import cast
+
+from starlette.requests import Request
 
 from accounts.application.accounts import NewAccount, create_account
 from accounts.application.context import AccountsContext
+from accounts.db.base import AuditEvent, IdempotencyRecord
 from accounts.settings import Settings
 from metas_kit.auth import Grant, Principal
 from metas_kit.db import Database
 from metas_kit.errors import AppError
+from metas_kit.writes import WriteContext, WriteModels
 
 
 async def bootstrap(settings: Settings, username: str, email: str, display_name: str) -> str:
@@ -24,9 +29,10 @@ async def bootstrap(settings: Settings, username: str, email: str, display_name:
     who = Principal("bootstrap", grants=[Grant("admin")])
     try:
         async with db.sessionmaker() as session, session.begin():
+            # No HTTP request here: the write context is only the transaction, the caller and the audit table.
+            write = WriteContext(session, who, cast(Request, None), WriteModels(AuditEvent, IdempotencyRecord))
             await create_account(
-                session,
-                who,
+                write,
                 AccountsContext.from_settings(settings),
                 NewAccount(username, display_name, email, "en", password, (Grant("admin"),)),
             )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from accounts.api import accounts, directory, sessions
-from accounts.db.base import AuditEvent
 from metas_kit.audit import audit_router
 
 
 def all_routers() -> list[APIRouter]:
-    return [accounts.router, sessions.router, directory.router, audit_router(AuditEvent)]
+    return [accounts.router, sessions.router, directory.router, audit_router()]

@@ -15,9 +15,10 @@ from accounts.db.models import Account, AuditEvent
 from accounts.domain.accounts import covers, grant_problems
 from accounts.domain.passwords import password_problems
 from metas_kit.audit import record_audit
-from metas_kit.auth import ANY_ORG, Grant, Principal
 from metas_kit.db import utcnow
 from metas_kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from metas_kit.grants import ANY_ORG, Grant, Principal
+from metas_kit.writes import WriteContext
 
 
 def require_installation_admin(who: Principal) -> None:
@@ -70,8 +71,9 @@ async def _get(session: AsyncSession, username: str, *, for_update: bool = False
     return account
 
 
-async def create_account(session: AsyncSession, who: Principal, ctx: AccountsContext, new: NewAccount) -> Account:
-    require_installation_admin(who)
+async def create_account(write: WriteContext, ctx: AccountsContext, new: NewAccount) -> Account:
+    session = write.session
+    require_installation_admin(write.principal)
     grants = check_grants(new.grants)
     if new.password is not None:
         check_password(new.password, new.username)
@@ -89,15 +91,8 @@ async def create_account(session: AsyncSession, who: Principal, ctx: AccountsCon
     )
     repo.replace_grants(account, grants)
     await repo.add_account(session, account)
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="account.create",
-        entity_type="account",
-        entity_id=account.username,
-        after=account_view(account),
-    )
+    await write.audit("account", account.username, "create", after=account_view(account))
+    write.headers["Location"] = f"/v1/accounts/{account.username}"
     return account
 
 
@@ -113,9 +108,10 @@ async def list_accounts(
     return await repo.list_accounts(session, after=after, limit=limit, active=active)
 
 
-async def update_account(session: AsyncSession, who: Principal, username: str, changes: dict[str, Any]) -> Account:
+async def update_account(write: WriteContext, username: str, changes: dict[str, Any]) -> Account:
     """Display name, e-mail, locale, active. Disabling ends every open session of the account."""
-    require_installation_admin(who)
+    session = write.session
+    require_installation_admin(write.principal)
     account = await _get(session, username, for_update=True)
     before = account_view(account)
     for field in ("display_name", "email", "locale", "active"):
@@ -123,64 +119,49 @@ async def update_account(session: AsyncSession, who: Principal, username: str, c
             setattr(account, field, changes[field])
     after = account_view(account)
     if after == before:
-        return account  # nothing changed: nothing written, nothing audited
+        write.unchanged()  # nothing changed: nothing written, nothing audited
+        return account
     now = utcnow()
     account.updated_at = now
     if before["active"] and not after["active"]:
         await repo.revoke_sessions(session, account_id=account.id, now=now)
-    action = "account.update"
+    verb = "update"
     if before["active"] != after["active"]:
-        action = "account.enable" if after["active"] else "account.disable"
+        verb = "enable" if after["active"] else "disable"
     await session.flush()
-    await record_audit(
-        session, AuditEvent, who, action=action, entity_type="account", entity_id=username, before=before, after=after
-    )
+    await write.audit("account", username, verb, before=before, after=after)
     return account
 
 
-async def set_grants(session: AsyncSession, who: Principal, username: str, grants: Iterable[Grant]) -> Account:
-    require_installation_admin(who)
+async def set_grants(write: WriteContext, username: str, grants: Iterable[Grant]) -> Account:
+    session = write.session
+    require_installation_admin(write.principal)
     wanted = check_grants(grants)
     account = await _get(session, username, for_update=True)
     before = account_view(account)["grants"]
     if set(repo.grants_of(account)) == set(wanted):
+        write.unchanged()
         return account
     repo.replace_grants(account, wanted)
     account.updated_at = utcnow()
     await session.flush()
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="account.set_grants",
-        entity_type="account",
-        entity_id=username,
-        changes={"grants": [before, [g.claim() for g in wanted]]},
-    )
+    await write.audit("account", username, "set_grants", changes={"grants": [before, [g.claim() for g in wanted]]})
     return account
 
 
-async def reset_password(
-    session: AsyncSession, who: Principal, ctx: AccountsContext, username: str, password: str
-) -> None:
+async def reset_password(write: WriteContext, ctx: AccountsContext, username: str, password: str) -> Account:
     """A new password set by an admin; every open session of the account ends (whoever held one must sign in
     again). The audit row says that it changed, never what to."""
-    require_installation_admin(who)
+    session = write.session
+    require_installation_admin(write.principal)
     check_password(password, username)
     account = await _get(session, username, for_update=True)
     account.password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
     now = utcnow()
     account.updated_at = now
     ended = await repo.revoke_sessions(session, account_id=account.id, now=now)
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="account.reset_password",
-        entity_type="account",
-        entity_id=username,
-        changes={"password": "changed", "sessions_ended": ended},
-    )
+    await write.audit("account", username, "reset_password", changes={"password": "changed", "sessions_ended": ended})
+    return account
 
 
 async def directory(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from metas_kit.auth import ANY_ORG, INSTALLATION_ONLY_ROLES, ROLES, Grant
+from metas_kit.grants import ANY_ORG, INSTALLATION_ONLY_ROLES, ROLES, Grant
 
 LOCALES = ("pt-PT", "pt-BR", "en")
 # Lower-case so that 'Ana' and 'ana' are one account; dots, dashes and underscores as in e-mail local parts.

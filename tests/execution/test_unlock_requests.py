@@ -216,3 +216,18 @@ async def test_concurrent_requests_and_decisions_each_happen_once(clean: Service
     winner = next(r.json() for r in decisions if r.status_code == 200)
     assert len(exceptions) == (1 if winner["status"] == "granted" else 0)
     assert len(await audit_actions(svc, "unlock_request")) == 2  # create + the one decision
+
+
+async def test_a_retried_request_with_its_idempotency_key_is_made_once(clean: Service) -> None:
+    svc = clean
+    await lock(svc, "2014-01")
+    body = {"period": "2014-01", "item_code": "DS-I4", "reason": "x"}
+    keyed = {**REG_DS, "idempotency-key": "ask-ds-i4-2014-01"}
+    first = await svc.http.post(BASE, json=body, headers=keyed)
+    retry = await svc.http.post(BASE, json=body, headers=keyed)
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry.headers["idempotent-replayed"] == "true"
+    other = await svc.http.post(BASE, json={**body, "reason": "y"}, headers=keyed)
+    assert other.status_code == 422  # the same key for another request
+    assert await audit_actions(svc, "unlock_request") == ["unlock_request.create"]

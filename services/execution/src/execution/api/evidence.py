@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,7 @@ from execution.domain.evidence import ALLOWED_TYPES, MAX_NAME_CHARACTERS, conten
 from metas_kit.auth import Planner, Reader, Registrar
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, PayloadTooLarge
+from metas_kit.writes import Write
 
 EvidenceId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT key
 # Long enough for any name a person types and a little abuse; the stored name is checked by the domain.
@@ -95,21 +96,19 @@ async def upload(
     period: PeriodPath,
     name: FileName,
     request: Request,
-    session: SessionDep,
-    who: Registrar,
-) -> EvidenceOut:
-    row = await add_evidence(
-        request.app,
-        session,
-        who,
-        plan_id,
-        item_code,
-        period,
-        name=name,
-        declared_type=request.headers.get("content-type"),
-        read_body=_body_reader(request),
+    write: Write,
+    _who: Registrar,
+) -> Any:
+    declared = request.headers.get("content-type")
+    # What identifies the upload for Idempotency-Key: the body is read (within the limit) only past the checks.
+    payload = {"name": name, "content_type": declared, "content_length": request.headers.get("content-length")}
+    return await write(
+        lambda ctx: add_evidence(
+            ctx, plan_id, item_code, period, name=name, declared_type=declared, read_body=_body_reader(request)
+        ),
+        payload=payload,
+        status_code=201,
     )
-    return EvidenceOut.model_validate(row)
 
 
 @router.get(
@@ -179,12 +178,12 @@ async def remove(
     item_code: ItemCode,
     period: PeriodPath,
     evidence_id: EvidenceId,
-    request: Request,
-    session: SessionDep,
-    who: Registrar,
-) -> Response:
-    await delete_evidence(request.app, session, who, plan_id, item_code, period, evidence_id)
-    return Response(status_code=204)
+    write: Write,
+    _who: Registrar,
+) -> None:
+    await write(
+        lambda ctx: delete_evidence(ctx, plan_id, item_code, period, evidence_id), payload=None, status_code=204
+    )
 
 
 REQUIREMENTS = "/v1/plans/{plan_id}/evidence-requirements"
@@ -214,12 +213,10 @@ async def require(
     plan_id: PlanId,
     item_code: RequirementItem,
     body: EvidenceRequirementBody,
-    request: Request,
-    session: SessionDep,
-    who: Planner,
-) -> EvidenceRequirementOut:
-    row = await put_requirement(request.app, session, who, plan_id, item_code, source=body.source)
-    return EvidenceRequirementOut.model_validate(row)
+    write: Write,
+    _who: Planner,
+) -> Any:
+    return await write(lambda ctx: put_requirement(ctx, plan_id, item_code, source=body.source), payload=body)
 
 
 @router.delete(
@@ -228,8 +225,5 @@ async def require(
     status_code=204,
     responses=PROBLEM_RESPONSES,
 )
-async def unrequire(
-    plan_id: PlanId, item_code: RequirementItem, request: Request, session: SessionDep, who: Planner
-) -> Response:
-    await delete_requirement(request.app, session, who, plan_id, item_code)
-    return Response(status_code=204)
+async def unrequire(plan_id: PlanId, item_code: RequirementItem, write: Write, _who: Planner) -> None:
+    await write(lambda ctx: delete_requirement(ctx, plan_id, item_code), payload=None, status_code=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from execution.api.registrations import PlanId
@@ -14,6 +14,7 @@ from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.writes import Write
 
 router = APIRouter(tags=["reminders"])
 
@@ -62,8 +63,8 @@ async def list_mutes(session: SessionDep, who: Reader) -> list[MuteOut]:
     response_model=MuteOut,
     responses=PROBLEM_RESPONSES,
 )
-async def put_mute(plan_id: PlanId, request: Request, session: SessionDep, who: Reader) -> MuteOut:
-    return MuteOut.model_validate(await mute(request.app, session, who, plan_id))
+async def put_mute(plan_id: PlanId, write: Write, _who: Reader) -> Any:
+    return await write(lambda ctx: mute(ctx, plan_id), payload={"plan_id": plan_id})
 
 
 @router.delete(
@@ -72,9 +73,8 @@ async def put_mute(plan_id: PlanId, request: Request, session: SessionDep, who: 
     status_code=204,
     responses=PROBLEM_RESPONSES,
 )
-async def delete_mute(plan_id: PlanId, request: Request, session: SessionDep, who: Reader) -> Response:
-    await unmute(request.app, session, who, plan_id)
-    return Response(status_code=204)
+async def delete_mute(plan_id: PlanId, write: Write, _who: Reader) -> None:
+    await write(lambda ctx: unmute(ctx, plan_id), payload={"plan_id": plan_id}, status_code=204)
 
 
 @router.get(

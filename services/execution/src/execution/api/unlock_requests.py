@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -22,6 +22,7 @@ from metas_kit.auth import Planner, Reader, Registrar
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.writes import Write
 
 RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT key
 
@@ -79,20 +80,14 @@ class UnlockRequestPage(BaseModel):
     status_code=201,
     responses=PROBLEM_RESPONSES,
 )
-async def ask(
-    plan_id: PlanId, body: UnlockRequestBody, request: Request, session: SessionDep, who: Registrar
-) -> UnlockRequestOut:
-    row = await create_unlock_request(
-        request.app,
-        session,
-        who,
-        plan_id,
-        period=body.period,
-        item_code=body.item_code,
-        unit_code=body.unit_code,
-        reason=body.reason,
+async def ask(plan_id: PlanId, body: UnlockRequestBody, write: Write, _who: Registrar) -> Any:
+    return await write(
+        lambda ctx: create_unlock_request(
+            ctx, plan_id, period=body.period, item_code=body.item_code, unit_code=body.unit_code, reason=body.reason
+        ),
+        payload=body,
+        status_code=201,
     )
-    return UnlockRequestOut.model_validate(row)
 
 
 @router.get(
@@ -142,11 +137,10 @@ async def get_request(
     response_model=UnlockRequestOut,
     responses=PROBLEM_RESPONSES,
 )
-async def grant(
-    plan_id: PlanId, request_id: RequestId, body: GrantBody, request: Request, session: SessionDep, who: Planner
-) -> UnlockRequestOut:
-    row = await grant_unlock_request(request.app, session, who, plan_id, request_id, until=body.until, note=body.note)
-    return UnlockRequestOut.model_validate(row)
+async def grant(plan_id: PlanId, request_id: RequestId, body: GrantBody, write: Write, _who: Planner) -> Any:
+    return await write(
+        lambda ctx: grant_unlock_request(ctx, plan_id, request_id, until=body.until, note=body.note), payload=body
+    )
 
 
 @router.post(
@@ -155,8 +149,5 @@ async def grant(
     response_model=UnlockRequestOut,
     responses=PROBLEM_RESPONSES,
 )
-async def refuse(
-    plan_id: PlanId, request_id: RequestId, body: RefuseBody, request: Request, session: SessionDep, who: Planner
-) -> UnlockRequestOut:
-    row = await refuse_unlock_request(request.app, session, who, plan_id, request_id, reason=body.reason)
-    return UnlockRequestOut.model_validate(row)
+async def refuse(plan_id: PlanId, request_id: RequestId, body: RefuseBody, write: Write, _who: Planner) -> Any:
+    return await write(lambda ctx: refuse_unlock_request(ctx, plan_id, request_id, reason=body.reason), payload=body)

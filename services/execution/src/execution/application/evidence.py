@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from execution.application.access import organisation_of, visible_plan
 from execution.application.guards import WriteGuard, plan_item, refuse
 from execution.application.plans import LoadedPlan, clock
-from execution.db.base import AuditEvent
 from execution.db.evidence import (
     EvidenceFile,
     EvidenceRequirement,
@@ -46,10 +45,10 @@ from execution.domain.evidence import (
 )
 from execution.domain.periods import Period
 from execution.settings import Settings
-from metas_kit.audit import record_audit
 from metas_kit.auth import Principal
 from metas_kit.context import current_request_id
 from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from metas_kit.writes import WriteContext
 
 
 class UnsupportedEvidenceType(AppError):
@@ -137,9 +136,7 @@ def admissible_type(declared: str | None) -> str:
 
 
 async def add_evidence(
-    app: FastAPI,
-    session: AsyncSession,
-    who: Principal,
+    ctx: WriteContext,
     plan_id: str,
     item_code: str,
     period: str,
@@ -150,6 +147,7 @@ async def add_evidence(
 ) -> EvidenceFile:
     """``read_body(limit)`` reads the upload, refusing (413) past ``limit`` bytes: called only once the caller
     may add evidence here, the name and the declared type are acceptable, so a refused upload is never read."""
+    app, session, who = ctx.request.app, ctx.session, ctx.principal
     target = await _target(app, session, who, plan_id, item_code, period)
     _require_registrar(who, target)
     reg = target.registration
@@ -193,14 +191,8 @@ async def add_evidence(
     session.add(row)
     await session.flush()
     row.store_key = await store.put(session, row, content)
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="evidence.create",
-        entity_type="evidence",
-        entity_id=_entity_id(reg, row.id),
-        after=_snapshot(row),
+    await ctx.audit(
+        "evidence", _entity_id(reg, row.id), "create", after=_snapshot(row), organisation=target.plan.organisation_code
     )
     return row
 
@@ -229,9 +221,8 @@ async def evidence_content(
     return row, await store_of(app).get(session, row)
 
 
-async def delete_evidence(
-    app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, item_code: str, period: str, evidence_id: int
-) -> None:
+async def delete_evidence(ctx: WriteContext, plan_id: str, item_code: str, period: str, evidence_id: int) -> None:
+    app, session, who = ctx.request.app, ctx.session, ctx.principal
     target = await _target(app, session, who, plan_id, item_code, period)
     _require_registrar(who, target)
     reg = target.registration
@@ -246,14 +237,8 @@ async def delete_evidence(
         )
     await store_of(app).delete(session, row)
     await session.delete(row)
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="evidence.delete",
-        entity_type="evidence",
-        entity_id=_entity_id(reg, row.id),
-        before=_snapshot(row),
+    await ctx.audit(
+        "evidence", _entity_id(reg, row.id), "delete", before=_snapshot(row), organisation=target.plan.organisation_code
     )
 
 
@@ -267,9 +252,8 @@ async def list_requirements(
     return await requirements_of(session, plan_id)
 
 
-async def put_requirement(
-    app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, item_code: str, *, source: str
-) -> EvidenceRequirement:
+async def put_requirement(ctx: WriteContext, plan_id: str, item_code: str, *, source: str) -> EvidenceRequirement:
+    app, session, who = ctx.request.app, ctx.session, ctx.principal
     plan = await visible_plan(app, session, who, plan_id)
     if not who.can({"planner"}, organisation_of(plan)):
         raise Forbidden("Only a planner of the plan's organisation sets which items require evidence.")
@@ -277,7 +261,8 @@ async def put_requirement(
     row = await get_requirement(session, plan_id, item.code)
     before = {"source": row.source} if row is not None else None
     if row is not None and row.source == source:
-        return row  # nothing changes: no write, no audit event
+        ctx.unchanged()  # nothing changes: no write, no audit event
+        return row
     now = clock(app)
     if row is None:
         row = EvidenceRequirement(
@@ -287,20 +272,19 @@ async def put_requirement(
     else:
         row.source, row.updated_at, row.updated_by = source, now, who.sub
     await session.flush()
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="evidence_requirement.put",
-        entity_type="evidence_requirement",
-        entity_id=f"{plan_id}/{item.code}",
+    await ctx.audit(
+        "evidence_requirement",
+        f"{plan_id}/{item.code}",
+        "put",
         before=before,
         after={"source": source},
+        organisation=plan.organisation_code,
     )
     return row
 
 
-async def delete_requirement(app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, item_code: str) -> None:
+async def delete_requirement(ctx: WriteContext, plan_id: str, item_code: str) -> None:
+    app, session, who = ctx.request.app, ctx.session, ctx.principal
     plan = await visible_plan(app, session, who, plan_id)
     if not who.can({"planner"}, organisation_of(plan)):
         raise Forbidden("Only a planner of the plan's organisation sets which items require evidence.")
@@ -308,12 +292,10 @@ async def delete_requirement(app: FastAPI, session: AsyncSession, who: Principal
     if row is None:
         raise NotFound(f"Item {item_code!r} of plan {plan_id!r} requires no evidence.")
     await session.delete(row)
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="evidence_requirement.delete",
-        entity_type="evidence_requirement",
-        entity_id=f"{plan_id}/{item_code}",
+    await ctx.audit(
+        "evidence_requirement",
+        f"{plan_id}/{item_code}",
+        "delete",
         before={"source": row.source},
+        organisation=plan.organisation_code,
     )

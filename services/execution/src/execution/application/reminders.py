@@ -23,7 +23,6 @@ from execution.application.plans import LoadedPlan, clock, load_plan_for_app, pl
 from execution.application.reminder_mail import body, message, subject
 from execution.clients.accounts import AccountsClient, Person
 from execution.clients.smtp import SmtpSender
-from execution.db.base import AuditEvent
 from execution.db.reminders import (
     CLAIMED,
     ReminderDigest,
@@ -49,9 +48,9 @@ from execution.domain.reminders import (
     triggers,
 )
 from execution.settings import Settings
-from metas_kit.audit import record_audit
 from metas_kit.auth import ANY_ORG, Principal
 from metas_kit.errors import AppError, Forbidden, NotFound
+from metas_kit.writes import WriteContext
 
 log = logging.getLogger("metas.execution.reminders")
 
@@ -242,40 +241,33 @@ async def my_mutes(session: AsyncSession, who: Principal) -> list[ReminderMute]:
     return await mutes_of(session, who.sub)
 
 
-async def mute(app: FastAPI, session: AsyncSession, who: Principal, plan_id: str) -> ReminderMute:
-    await visible_plan(app, session, who, plan_id)
+async def mute(ctx: WriteContext, plan_id: str) -> ReminderMute:
+    app, session, who = ctx.request.app, ctx.session, ctx.principal
+    plan = await visible_plan(app, session, who, plan_id)
     row = await get_mute(session, who.sub, plan_id)
     if row is not None:
-        return row  # already muted: no write, no audit event
+        ctx.unchanged()  # already muted: no write, no audit event
+        return row
     row = ReminderMute(username=who.sub, plan_id=plan_id, created_at=clock(app))
     session.add(row)
     await session.flush()
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="reminder_mute.create",
-        entity_type="reminder_mute",
-        entity_id=f"{plan_id}/{who.sub}",
+    await ctx.audit(
+        "reminder_mute",
+        f"{plan_id}/{who.sub}",
+        "create",
         after={"plan_id": plan_id},
+        organisation=plan.organisation_code,
     )
     return row
 
 
-async def unmute(app: FastAPI, session: AsyncSession, who: Principal, plan_id: str) -> None:
+async def unmute(ctx: WriteContext, plan_id: str) -> None:
+    session, who = ctx.session, ctx.principal
     row = await get_mute(session, who.sub, plan_id)
     if row is None:
         raise NotFound(f"You have not muted the digests of plan {plan_id!r}.")
     await session.delete(row)
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="reminder_mute.delete",
-        entity_type="reminder_mute",
-        entity_id=f"{plan_id}/{who.sub}",
-        before={"plan_id": plan_id},
-    )
+    await ctx.audit("reminder_mute", f"{plan_id}/{who.sub}", "delete", before={"plan_id": plan_id})
 
 
 async def digest_log(

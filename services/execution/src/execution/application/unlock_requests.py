@@ -19,7 +19,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from execution.application.access import organisation_of, visible_plan
 from execution.application.plans import LoadedPlan, clock
-from execution.db.base import AuditEvent
 from execution.db.models import LockException
 from execution.db.repositories import exception_covers, exceptions_of, get_lock
 from execution.db.unlock_requests import (
@@ -32,9 +31,9 @@ from execution.db.unlock_requests import (
 from execution.domain.errors import InvalidPeriod
 from execution.domain.periods import Period
 from execution.domain.unlock_requests import AlreadyDecided, UnlockDecision, UnlockScope, UnlockStatus, decide
-from metas_kit.audit import record_audit
 from metas_kit.auth import ALL, READ_ROLES, Principal
 from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from metas_kit.writes import WriteContext
 
 # Who sees every request of a plan (the registrar sees those of the units it registers for).
 QUEUE_READERS = frozenset(READ_ROLES - {"registrar"})
@@ -119,23 +118,14 @@ def _snapshot(row: UnlockRequest) -> dict[str, Any]:
     }
 
 
-async def _audit(session: AsyncSession, who: Principal, verb: str, row: UnlockRequest, before: Any) -> None:
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action=f"unlock_request.{verb}",
-        entity_type="unlock_request",
-        entity_id=str(row.id),
-        before=before,
-        after=_snapshot(row),
+async def _audit(ctx: WriteContext, plan: LoadedPlan, verb: str, row: UnlockRequest, before: Any) -> None:
+    await ctx.audit(
+        "unlock_request", row.id, verb, before=before, after=_snapshot(row), organisation=plan.organisation_code
     )
 
 
 async def create_unlock_request(
-    app: FastAPI,
-    session: AsyncSession,
-    who: Principal,
+    ctx: WriteContext,
     plan_id: str,
     *,
     period: str,
@@ -143,6 +133,7 @@ async def create_unlock_request(
     unit_code: str | None,
     reason: str,
 ) -> UnlockRequest:
+    app, session, who = ctx.request.app, ctx.session, ctx.principal
     plan = await visible_plan(app, session, who, plan_id)
     scope = _scope(plan, item_code, unit_code)
     if not who.can({"registrar"}, organisation_of(plan), scope.unit_code):
@@ -172,7 +163,7 @@ async def create_unlock_request(
         await session.flush()
     except IntegrityError as exc:  # a concurrent twin won the unique (plan, period, scope, pending) slot
         raise DuplicateUnlockRequest("A request for this scope and period was made concurrently.") from exc
-    await _audit(session, who, "create", row, None)
+    await _audit(ctx, plan, "create", row, None)
     return row
 
 
@@ -217,13 +208,9 @@ async def get_visible_unlock_request(
 
 
 async def _decide(
-    app: FastAPI,
-    session: AsyncSession,
-    who: Principal,
-    plan_id: str,
-    request_id: int,
-    decision: UnlockDecision,
-) -> tuple[UnlockRequest, dict[str, Any], datetime]:
+    ctx: WriteContext, plan_id: str, request_id: int, decision: UnlockDecision
+) -> tuple[LoadedPlan, UnlockRequest, dict[str, Any], datetime]:
+    app, session, who = ctx.request.app, ctx.session, ctx.principal
     plan = await visible_plan(app, session, who, plan_id)
     row = await get_unlock_request(session, plan_id, request_id)
     if row is None:
@@ -239,7 +226,7 @@ async def _decide(
     row.open_mark = None
     row.decided_by = who.sub
     row.decided_at = now
-    return row, before, now
+    return plan, row, before, now
 
 
 async def _flush_decision(session: AsyncSession, row_id: int) -> None:
@@ -250,16 +237,15 @@ async def _flush_decision(session: AsyncSession, row_id: int) -> None:
 
 
 async def grant_unlock_request(
-    app: FastAPI,
-    session: AsyncSession,
-    who: Principal,
+    ctx: WriteContext,
     plan_id: str,
     request_id: int,
     *,
     until: datetime,
     note: str | None,
 ) -> UnlockRequest:
-    row, before, now = await _decide(app, session, who, plan_id, request_id, UnlockDecision.GRANT)
+    session, who = ctx.session, ctx.principal
+    plan, row, before, now = await _decide(ctx, plan_id, request_id, UnlockDecision.GRANT)
     if until <= now:
         raise ValidationFailed([{"path": "until", "message": "until must be in the future"}])
     row.decision_reason = note
@@ -278,13 +264,11 @@ async def grant_unlock_request(
     await session.flush()
     row.lock_exception_id = exception.id
     await session.flush()
-    await record_audit(
-        session,
-        AuditEvent,
-        who,
-        action="lock_exception.create",
-        entity_type="lock_exception",
-        entity_id=str(exception.id),
+    await ctx.audit(
+        "lock_exception",
+        exception.id,
+        "create",
+        organisation=plan.organisation_code,
         after={
             "period": row.period,
             "item_code": row.item_code,
@@ -294,21 +278,19 @@ async def grant_unlock_request(
             "unlock_request_id": row.id,
         },
     )
-    await _audit(session, who, "grant", row, before)
+    await _audit(ctx, plan, "grant", row, before)
     return row
 
 
 async def refuse_unlock_request(
-    app: FastAPI,
-    session: AsyncSession,
-    who: Principal,
+    ctx: WriteContext,
     plan_id: str,
     request_id: int,
     *,
     reason: str,
 ) -> UnlockRequest:
-    row, before, _now = await _decide(app, session, who, plan_id, request_id, UnlockDecision.REFUSE)
+    plan, row, before, _now = await _decide(ctx, plan_id, request_id, UnlockDecision.REFUSE)
     row.decision_reason = reason
-    await _flush_decision(session, row.id)
-    await _audit(session, who, "refuse", row, before)
+    await _flush_decision(ctx.session, row.id)
+    await _audit(ctx, plan, "refuse", row, before)
     return row

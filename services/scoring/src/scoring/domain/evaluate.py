@@ -107,6 +107,7 @@ def make_inputs(
     final: bool = False,
 ) -> dict[str, Any]:
     cutoff = cutoff_for(tree)
+    certified_only = certified_only or final  # a final evaluation reads certified results only (§6)
     return {
         "plan": tree,
         "plan_etag": plan_etag,

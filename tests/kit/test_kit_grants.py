@@ -90,12 +90,9 @@ def test_legacy_roles_and_units_become_installation_wide_with_the_same_rights() 
     p = Principal("ana", {"registrar", "planner"}, {"DAS"})
     assert set(p.grants) == {Grant("registrar", "*", frozenset({"DAS"})), Grant("planner", "*")}
     assert p.roles == frozenset({"registrar", "planner"})
-    assert p.units == frozenset({"DAS"})
     assert p.can({"registrar"}, "any-org", "DAS")
     assert not p.can({"registrar"}, "any-org", "DS")
     assert p.can({"planner"}, "any-org", "DS")
-    assert p.may_write_unit("DAS")
-    assert not p.may_write_unit("DS")
     # A registrar without units registered nowhere and read everything: an installation-wide viewer.
     assert legacy_grants({"registrar"}) == (Grant("viewer", "*"),)
     nowhere = Principal("x", ["registrar"])

@@ -112,23 +112,11 @@ class Principal:
     def __repr__(self) -> str:
         return f"Principal(sub={self.sub!r}, grants={list(self.grants)!r}, name={self.name!r})"
 
-    # ---- derived views, kept for code written before grants -------------------------------------------------
+    # ---- derived view ------------------------------------------------------------------------------------------
     @property
     def roles(self) -> frozenset[str]:
         """Every role held somewhere (audit rows record these)."""
         return frozenset(g.role for g in self.grants)
-
-    @property
-    def units(self) -> frozenset[str]:
-        """Units named by any grant (pre-grant code only; new code asks ``can``/``units_for``)."""
-        return frozenset(u for g in self.grants for u in g.units)
-
-    def may_write_unit(self, unit: str) -> bool:
-        """Pre-grant check kept until execution switches to ``can``: a registrar grant covering ``unit`` in
-        some organisation, or admin."""
-        return any(
-            g.role == "admin" or (g.role == "registrar" and (not g.units or unit in g.units)) for g in self.grants
-        )
 
     # ---- the checks services make ---------------------------------------------------------------------------
     def _matching(self, roles: Iterable[str]) -> list[Grant]:

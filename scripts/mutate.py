@@ -2,6 +2,8 @@
 
     python scripts/mutate.py run [--jobs N]     # mutmut run on what [tool.mutmut] names, then the report
     python scripts/mutate.py report [--surviving]
+    python scripts/mutate.py rerun [--all]         # only the survivors of the last run, after adding tests
+    python scripts/mutate.py show NAME...          # the diff of a mutant and its class
 
 What is mutated and which tests run is configured in pyproject.toml ([tool.mutmut]). The packages stay where they
 are (libs/rules/src, services/*/src): mutmut copies them into mutants/ with the same paths, and pytest's
@@ -63,7 +65,8 @@ def _install_src_layout_naming() -> None:
         module.get_mutant_name = get_mutant_name  # type: ignore[attr-defined]
 
 
-def run(jobs: int) -> int:
+def run(jobs: int, names: list[str] | None = None) -> int:
+    """A full run, or (names given) a re-run of those mutants only, e.g. the survivors after new tests."""
     os.chdir(ROOT)
     os.environ.setdefault("METAS_HYPOTHESIS_PROFILE", "mutate")  # tests/rules/conftest.py
     _install_src_layout_naming()
@@ -71,7 +74,7 @@ def run(jobs: int) -> int:
 
     started = time.monotonic()
     try:
-        main.cli(["run", "--max-children", str(jobs)], standalone_mode=False)
+        main.cli(["run", "--max-children", str(jobs), *(names or [])], standalone_mode=False)
     except SystemExit as exc:
         if exc.code not in (0, None):
             return int(exc.code) if isinstance(exc.code, int) else 1
@@ -193,6 +196,18 @@ def classify_file(mutated: Path) -> dict[str, str]:
 # --- report ---------------------------------------------------------------------------------------------------
 
 
+def survivors(*, logic_only: bool) -> list[str]:
+    """Names of the mutants that no test killed (all classes, or logic ones only)."""
+    names: list[str] = []
+    for meta_path in _meta_files():
+        mutated = meta_path.with_suffix("")
+        classes = classify_file(mutated)
+        for key, code in json.loads(meta_path.read_text())["exit_code_by_key"].items():
+            if code not in KILLED_CODES and (not logic_only or classes.get(key.rpartition(".")[2]) == "logic"):
+                names.append(key)
+    return names
+
+
 def _meta_files() -> list[Path]:
     return sorted(p for p in MUTANTS.rglob("*.py.meta"))
 
@@ -271,16 +286,19 @@ def show(names: list[str]) -> int:
         mutated = meta_path.with_suffix("")
         module = module_relative(mutated.relative_to(MUTANTS)).removesuffix(".py").replace("/", ".")
         by_module[module] = mutated
+    parsed: dict[str, tuple[str, dict[str, ast.FunctionDef | ast.AsyncFunctionDef], dict[str, str]]] = {}
     for name in names:
         module, _, function = name.rpartition(".")
-        source = by_module[module].read_text(encoding="utf-8")
-        functions = _functions(ast.parse(source))
+        if module not in parsed:
+            source = by_module[module].read_text(encoding="utf-8")
+            parsed[module] = (source, _functions(ast.parse(source)), classify_file(by_module[module]))
+        source, functions, classes = parsed[module]
         base = function.rpartition("__mutmut_")[0]
         a = ast.get_source_segment(source, functions[base + "__mutmut_orig"]) or ""
         b = ast.get_source_segment(source, functions[function]) or ""
-        print(f"# {name} [{classify_file(by_module[module]).get(function)}]")
+        print(f"# {name} [{classes.get(function)}]")
         diff = difflib.unified_diff(a.splitlines()[1:], b.splitlines()[1:], lineterm="", n=0)
-        print("\n".join(line for line in diff if not line.startswith(("---", "+++"))))
+        print("\n".join(line for line in diff if not line.startswith(("---", "+++", "@@"))))
     return 0
 
 
@@ -291,11 +309,18 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATE_JOBS", "2")))
     rep = sub.add_parser("report")
     rep.add_argument("--surviving", action="store_true", help="list surviving trace and message mutants too")
+    rerun_p = sub.add_parser("rerun", help="re-run the surviving mutants (after adding tests)")
+    rerun_p.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATE_JOBS", "2")))
+    rerun_p.add_argument("--all", action="store_true", help="trace and message survivors too, not only logic ones")
     show_p = sub.add_parser("show")
     show_p.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
     if args.command == "show":
         return show(args.names)
+    if args.command == "rerun":
+        names = survivors(logic_only=not args.all)
+        print(f"re-running {len(names)} surviving mutants")
+        return run(args.jobs, names) if names else report(surviving=False)
     if args.command == "run":
         return run(args.jobs)
     return report(surviving=args.surviving)

@@ -47,9 +47,14 @@ def test_tally_counts_only_what_is_overdue() -> None:
     t.add(DeadlineStatus.ON_TIME, overdue=False)  # deadline not over: pending, out of both terms
     assert (t.due, t.on_time, t.late, t.missing, t.pending) == (4, 2, 1, 1, 1)
     assert t.index == D("50.00")  # 2 / 4
-    other = Tally(due=2, on_time=1, late=0, missing=1, pending=3)
+    t.add(DeadlineStatus.LATE, overdue=True)
+    t.add(DeadlineStatus.MISSING, overdue=True)
+    t.add(DeadlineStatus.PENDING, overdue=False)
+    assert (t.due, t.on_time, t.late, t.missing, t.pending) == (6, 2, 2, 2, 2)
+    assert t.index == D("33.33")  # 2 / 6
+    other = Tally(due=5, on_time=1, late=2, missing=2, pending=3)
     t.merge(other)
-    assert (t.due, t.on_time, t.late, t.missing, t.pending) == (6, 3, 1, 2, 4)
+    assert (t.due, t.on_time, t.late, t.missing, t.pending) == (11, 3, 4, 4, 5)
 
 
 JAN, FEB, MAR = Period(2014, 1), Period(2014, 2), Period(2014, 3)
@@ -118,6 +123,8 @@ def test_year_to_date_pools_the_counts() -> None:
     # every unit through January: (3 + 1) / (4 + 2) = 66.67
     assert r.year_to_date(None, JAN).index == D("66.67")
     assert r.year_to_date("A", DEC_2013).due == 1  # only its own year
+    # B's entries come after A's: skipping A's must not stop the scan
+    assert (r.year_to_date("B", JAN).due, r.year_to_date("B", FEB).on_time) == (2, 1)
 
 
 def test_unit_totals() -> None:

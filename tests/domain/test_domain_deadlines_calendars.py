@@ -156,6 +156,10 @@ def test_business_days_and_non_business_days() -> None:
         date(2024, 4, 2),
     ]
     assert list(PT.business_days(date(2024, 3, 5), date(2024, 3, 4))) == []
+    assert PT.non_business_days(date(2024, 3, 30), date(2024, 3, 31)) == [
+        (date(2024, 3, 30), "Saturday"),
+        (date(2024, 3, 31), "Sunday"),  # the end day is included
+    ]
     assert PT.non_business_days(date(2024, 3, 28), date(2024, 4, 1)) == [
         (date(2024, 3, 29), "Good Friday"),
         (date(2024, 3, 30), "Saturday"),
@@ -171,6 +175,15 @@ def test_calendar_for_takes_a_spec_and_merge_closures() -> None:
     # the plan's own closure wins on the same day; sorted by day; nothing else changes
     assert merged.closures == (Closure(date(2024, 2, 13), "Carnaval"), Closure(date(2024, 6, 13), "Santo António"))
     assert (merged.country, merged.timezone, merged.categories, merged.openings) == ("PT", "UTC", None, ())
+    br = CalendarSpec(country="BR", subdiv="MG", categories=("public",), openings=(date(2014, 3, 4),), timezone="X/Y")
+    merged_br = merge_closures(br, [])
+    assert (merged_br.subdiv, merged_br.categories, merged_br.openings, merged_br.timezone, merged_br.closures) == (
+        "MG",
+        ("public",),
+        (date(2014, 3, 4),),
+        "X/Y",
+        (),
+    )
 
 
 # ---------------------------------------------------------------- deadline rules

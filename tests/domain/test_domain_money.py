@@ -100,6 +100,11 @@ def test_parse_vat_rate_refuses(given: str, message: str) -> None:
     assert (str(err.value), err.value.field) == (message, "vat_rate")
 
 
+def test_money_error_names_the_amount_by_default() -> None:
+    assert MoneyError("bad").field == "amount"
+    assert MoneyError("bad", "gross").field == "gross"
+
+
 def test_format_money() -> None:
     assert format_money(D("3")) == "3.00"
     assert format_money(D("2.675")) == "2.68"
@@ -136,6 +141,7 @@ def test_split_dispatches_on_the_basis() -> None:
     assert split(D(100), D("0.06"), Basis.NET) == split_net(D(100), D("0.06"))
     assert split(D(100), basis=Basis.NET).gross == D("123.00")
     assert split(D(123), basis=Basis.GROSS).net == D("100.00")
+    assert split(D(106), D("0.06")).net == D("100.00")  # the line's own rate, gross first
     assert (Basis("gross"), Basis("net")) == (Basis.GROSS, Basis.NET)
 
 

@@ -159,6 +159,8 @@ def test_ratio_inverse_with_floor_and_lower_polarity() -> None:
         "result": "70",
         "table_row": None,
     }
+    assert answer.to_dict()["value"] == "70"  # the solved 70 is kept as 7E+1 internally: printed plainly
+    assert answer.target == D(50)
     # above the floor nothing is raised: target 90 → 9 × 90 / 10 = 81
     assert required_result(facts(rule, meta="90"), D(90)).value == D(81)
     # a ratio rewards a higher result even where the item prints lower-is-better (VA / VM)
@@ -476,5 +478,106 @@ def test_answer_to_dict() -> None:
     )
     assert d["reason"] is None
     assert d["steps"][0]["result"] == "50"
+    assert InverseAnswer("always", D("1E+2")).to_dict()["target"] == "100"
     empty = InverseAnswer("always", D(0)).to_dict()
     assert (empty["value"], empty["achieved"], empty["steps"]) == (None, None, [])
+
+
+def test_every_answer_repeats_the_question() -> None:
+    comps = [CompositeComponent(code="A", weight=D(1))]
+    tabled = WeightedCompositeRule(components=comps, table=HIGH_TABLE)
+    cases = [
+        (facts(DerivedFromTeamsRule(), meta=None), "50"),
+        (facts(DerivedFromTeamsRule()), "101"),
+        (facts(DerivedFromTeamsRule()), "50"),
+        (facts(WeightedCompositeRule(components=comps)), "101"),
+        (facts(WeightedCompositeRule(components=comps)), "50"),
+        (facts(tabled), "101"),
+        (facts(tabled), "0"),
+        (facts(tabled), "50"),
+        (facts(DelayTableRule()), "50"),
+        (facts(GeneralRule()), "0"),
+        (facts(GeneralRule()), "101"),
+        (facts(ThresholdRule()), "0"),
+        (facts(GeneralRule()), "50"),
+    ]
+    for f, target in cases:
+        assert required_result(f, D(target)).target == D(target), (f.rule.kind, target)
+    for parts, code, target in (
+        (PARTS, "z", "50"),
+        ([("a", D(0), None)], "a", "50"),
+        (PARTS, "c", "50"),
+        (PARTS, "c", "100"),
+        (PARTS, "c", "74"),
+    ):
+        answer = required_part_score(parts, code, D(target))
+        assert answer.target == D(target)
+        assert answer.quantity == "score"
+    for target, cutoff in (("101", None), ("0", None), ("80", None)):
+        assert latest_delivery_for_score(OWN if target != "0" else DelayTableRule(), date(2014, 11, 30), D(target),
+                                         cutoff=cutoff).target == D(target)  # fmt: skip
+    always = required_part_score(PARTS, "c", D(50))
+    assert (always.direction, always.value, always.to_dict()["steps"][0]["result"]) == ("at_least", D(0), "-10")
+
+
+def test_answers_are_complete() -> None:
+    assert required_part_score(PARTS, "z", D(50)).to_dict() == {
+        "status": "impossible",
+        "target": "50",
+        "value": None,
+        "direction": None,
+        "quantity": "score",
+        "achieved": None,
+        "reason": "z is not part of the total",
+        "steps": [],
+    }
+    weightless = required_part_score([("a", D(0), None)], "a", D(50)).to_dict()
+    assert (weightless["quantity"], weightless["reason"], weightless["target"]) == ("score", "a has weight 0", "50")
+    always = required_part_score(PARTS, "c", D(50)).to_dict()
+    assert {k: always[k] for k in ("status", "target", "value", "direction", "quantity", "achieved", "reason")} == {
+        "status": "always",
+        "target": "50",
+        "value": "0",
+        "direction": "at_least",
+        "quantity": "score",
+        "achieved": None,
+        "reason": None,
+    }
+    assert len(always["steps"]) == 1
+    over = required_part_score(PARTS, "c", D(100)).to_dict()
+    assert (over["direction"], over["quantity"], over["achieved"], len(over["steps"])) == ("at_least", "score", None, 1)
+    late = latest_delivery_for_score(DelayTableRule(), date(2014, 11, 30), D(0), cutoff=None).to_dict()
+    assert (late["status"], late["target"], late["quantity"], late["value"], late["direction"]) == (
+        "always",
+        "0",
+        "days_late",
+        None,
+        None,
+    )
+    assert len(late["steps"]) == 1
+    tabled = WeightedCompositeRule(components=[CompositeComponent(code="A", weight=D(1))], table=HIGH_TABLE)
+    comp = required_result(facts(tabled), D(50)).to_dict()
+    assert (comp["direction"], comp["quantity"], comp["target"]) == ("at_least", "index", "50")
+
+
+def test_required_part_score_edges() -> None:
+    # a lone goal of weight 100 must score the target itself: exactly the cap is still possible
+    lone = required_part_score([("c", D(100), None)], "c", D(100))
+    assert (lone.status, lone.value, lone.achieved) == ("solved", D("100.00"), D("100.00"))
+    # a needed score under 1 is walked down to the least that still rounds up to the target:
+    # (99.01 × 100 − 99 × 100) / 1 = 1.00; 0.50 gives (0.50 + 9900) / 100 = 99.005 → 99.01; 0.49 → 99.0049 → 99.00
+    small = required_part_score([("a", D(99), D(100)), ("c", D(1), None)], "c", D("99.01"))
+    assert (small.status, small.value, small.achieved) == ("solved", D("0.50"), D("99.01"))
+
+
+def test_targets_of_exactly_100() -> None:
+    comps = [CompositeComponent(code="A", weight=D(1))]
+    assert required_result(facts(WeightedCompositeRule(components=comps)), D(100)).status == "solved"
+    derived = required_result(facts(DerivedFromTeamsRule(), meta="10"), D(100))
+    assert (derived.status, derived.value) == ("solved", D(10))
+
+
+def test_derived_inverse_rounds_the_mean_up() -> None:
+    # 81.83 → score10 8.19 (next grid point of 8.183); mean = 8.19 × 9.12345 / 10 = 7.47210555 → up to 7.4722
+    answer = required_result(facts(DerivedFromTeamsRule(), meta="9.12345"), D("81.83"))
+    assert answer.value == D("7.4722")

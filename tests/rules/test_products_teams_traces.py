@@ -19,6 +19,8 @@ from metas_rules.engine import (
     StageFacts,
     WeightedItem,
     evaluate_acordo,
+    last_business_day_of_january,
+    product_cutoff,
     productivity,
     score_product,
     team_dependencies,
@@ -462,3 +464,19 @@ def test_team_dependencies() -> None:
         units=("a",), indicators=(IndicatorFacts(code="x", rule=DerivedFromTeamsRule(), meta=D(1), unit_code=None),)
     )
     assert team_dependencies(orphan) == {"a": set()}
+
+
+# ---------------------------------------------------------------- the January cut-off date (§2.2.2)
+
+
+def test_cut_off_follows_the_calendar_given() -> None:
+    # weekdays only: 31/01/2015 is a Saturday → Friday 30/01/2015
+    assert product_cutoff(2014) == date(2015, 1, 30)
+    assert last_business_day_of_january(2015) == date(2015, 1, 30)
+    # a calendar where 30/01/2015 is a holiday: Thursday 29
+    closed_30 = lambda d: d.weekday() < 5 and d != date(2015, 1, 30)  # noqa: E731
+    assert product_cutoff(2014, closed_30) == date(2015, 1, 29)
+    # 31/01/2024 is a Wednesday: the day itself
+    assert product_cutoff(2023) == date(2024, 1, 31)
+    with pytest.raises(ValueError, match=r"^January 2015 has no business day$"):
+        last_business_day_of_january(2015, lambda d: False)

@@ -299,6 +299,11 @@ def test_step_table_rule_problems() -> None:
     assert problems(ok) == []
     assert problems(ok, meta=None) == ["meta is required (percentage of execution against the meta)"]
     assert problems(ok.model_copy(update={"input": "result"}), meta=None) == []
+    overlapping = StepTableRule(table=StepTable(rows=[*rows, StepRow(intervals=[iv("60", "70")], value=D(50))]))
+    assert problems(overlapping, meta=None) == [  # both problems are listed
+        "table: rows 2 [50, +inf) and 3 [60, 70] overlap",
+        "meta is required (percentage of execution against the meta)",
+    ]
     out = StepTable(
         rows=[StepRow(intervals=[iv("0", "1")], value=D("-0.01")), StepRow(intervals=[iv("2")], value=D("100.01"))]
     )
@@ -364,6 +369,7 @@ def test_quar_rule_problems() -> None:
     assert quar_problems("higher_is_better", "100", "-1", "120") == ["tolerance is negative"]
     assert quar_problems("higher_is_better", "5", "5", "20") == ["below-band divisor 0 must be positive"]
     assert quar_problems("higher_is_better", "5", "5", "20", below_band="meta") == []
+    assert quar_problems("higher_is_better", "6", "5", "20") == []  # a divisor of 1 is fine
     assert quar_problems("higher_is_better", "0", "0", "20", below_band="meta") == [
         "below-band divisor 0 must be positive"
     ]

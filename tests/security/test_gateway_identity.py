@@ -50,9 +50,13 @@ async def test_a_registrar_systems_key_writes_for_its_units_only(
     gateway: httpx.AsyncClient, bearer: Callable[..., dict[str, str]]
 ) -> None:
     key = {"x-api-key": "das-feed-key"}
-    rid = f"sec-gw-{uuid.uuid4().hex}"
-    own = await gateway.put(f"{REGS}/DAS-11/2024-02", json=INITIATIVE, headers={**key, "x-request-id": rid})
+    mine = f"sec-gw-{uuid.uuid4().hex}"
+    own = await gateway.put(f"{REGS}/DAS-11/2024-02", json=INITIATIVE, headers={**key, "x-request-id": mine})
     assert own.status_code == 201, own.text[:300]
+    # The audit trail carries the gateway's own request id; the caller's comes back apart (issue 17).
+    rid = own.headers["x-request-id"]
+    assert rid != mine
+    assert own.headers["x-client-request-id"] == mine
     assert own.json()["updated_by"] == "system:das-feed"
     other = await gateway.put(f"{REGS}/DAD-11/2024-02", json=INITIATIVE, headers=key)
     assert other.status_code == 403, other.text[:300]

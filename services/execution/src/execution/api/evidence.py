@@ -87,7 +87,7 @@ def _body_reader(request: Request) -> BodyReader:
     "checked against the content; accepted: " + ", ".join(sorted(ALLOWED_TYPES)) + ".",
     response_model=EvidenceOut,
     status_code=201,
-    responses=PROBLEM_RESPONSES,
+    responses={**PROBLEM_RESPONSES, 415: {**PROBLEM_RESPONSES[422], "description": "Type not accepted as evidence"}},
     openapi_extra={"requestBody": {"required": True, "content": dict.fromkeys(sorted(ALLOWED_TYPES), _BINARY)}},
 )
 async def upload(

@@ -12,6 +12,7 @@ import yaml
 from planning_api import ADMIN, PLANNER, VIEWER, Api
 from planning_seeds import PLANS, load_plan
 
+from planning.domain.document import PlanDocument, dump_document
 from planning.seed import load as seed_load
 
 YAML = {"content-type": "application/yaml"}
@@ -328,3 +329,14 @@ async def test_every_timestamp_is_rfc3339_with_an_offset(api: Api) -> None:
     audit = (await api.client.get("/v1/audit", headers=ADMIN)).json()["items"]
     assert audit
     assert all(RFC3339.match(e["at"]) for e in audit), [e["at"] for e in audit]
+
+
+async def test_the_tree_served_as_stored_is_a_valid_plan_document(api: Api) -> None:
+    # The tree route skips response validation for speed (api/plans.py): the check lives here.
+    for name in ("ii-2024-quar", "ipsm-2014-acordo"):
+        assert (await import_plan(api, load_plan(name))).status_code == 201
+        for path in (f"/v1/plans/{name}/tree", f"/v1/plans/{name}/export"):
+            res = await api.client.get(path, headers=VIEWER)
+            assert res.headers["content-type"].startswith("application/json")
+            parsed = PlanDocument.model_validate_json(res.content)
+            assert dump_document(parsed) == res.json()

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from budget.api.common import CSV_RESPONSE, StateDep, csv_response, money, pct
 from budget.application import reports
@@ -135,6 +136,31 @@ async def report_cumulative(
     return {"by": by, "up_to_year": up_to_year, "rows": out}
 
 
+class CheckOut(BaseModel):
+    check: str
+    path: str
+    tables: list[str]
+    description: str
+    printed: str | None
+    computed: str | None
+    difference: str | None
+    severity: str
+    ok: bool
+
+
+class PublishedRef(BaseModel):
+    id: int
+    sha256: str
+
+
+class ReconciliationOut(BaseModel):
+    published_budget: PublishedRef
+    checks_run: int
+    mismatch_count: int
+    informative_count: int
+    items: list[CheckOut]
+
+
 def _check(r: CheckResult) -> dict[str, Any]:
     def fmt(v: Decimal | str | None) -> str | None:
         if v is None or isinstance(v, str):
@@ -157,6 +183,7 @@ def _check(r: CheckResult) -> dict[str, Any]:
 @router.get(
     "/reconciliation",
     summary="Every parent/children mismatch and cross-table disagreement",
+    response_model=ReconciliationOut,
     responses=CSV_RESPONSE,
 )
 async def reconciliation(
@@ -175,19 +202,22 @@ async def reconciliation(
     if fmt == "csv":
         header = ["check", "path", "description", "printed", "computed", "difference", "severity", "ok"]
         return csv_response(header, [[i[h] for h in header] for i in items], "reconciliation.csv")
-    return {
-        "published_budget": {"id": published.row.id, "sha256": published.row.sha256},
-        "checks_run": len(results),
-        "mismatch_count": sum(1 for r in results if not r.ok and r.severity.value == "error"),
-        "informative_count": sum(1 for r in results if not r.ok and r.severity.value == "info"),
-        "items": items,
-    }
+    return ReconciliationOut.model_validate(
+        {
+            "published_budget": {"id": published.row.id, "sha256": published.row.sha256},
+            "checks_run": len(results),
+            "mismatch_count": sum(1 for r in results if not r.ok and r.severity.value == "error"),
+            "informative_count": sum(1 for r in results if not r.ok and r.severity.value == "info"),
+            "items": items,
+        }
+    )
 
 
 alias_router = APIRouter(tags=["budget-reports"], responses=PROBLEM_RESPONSES)
 alias_router.get(
     "/v1/reconciliation",
     summary="Alias of /v1/budget/reconciliation",
+    response_model=ReconciliationOut,
     responses=CSV_RESPONSE,
     operation_id="budget-reports-reconciliation-alias",
 )(reconciliation)

@@ -71,6 +71,62 @@ def _structure(pb: PublishedBudget) -> dict[str, Any]:
     }
 
 
+class FundItemRubric(BaseModel):
+    rubric: str
+    description: str | None
+    amount_2024_eur: str | None
+
+
+class FundItemOut(BaseModel):
+    code: str
+    description: str | None
+    eixo: int | None
+    spending: str | None
+    group: str | None
+    amount_2024_eur: str | None
+    rubrics: list[FundItemRubric]
+
+
+class FundItemPage(BaseModel):
+    items: list[FundItemOut]
+    next_cursor: str | None
+
+
+class CodeTableOut(BaseModel):
+    version: str
+    valid_from: str
+    source: str | None
+    codes: int
+
+
+class CodeTablePage(BaseModel):
+    items: list[CodeTableOut]
+    next_cursor: str | None
+
+
+class EconomicCodeOut(BaseModel):
+    code: str
+    name: str
+    level: int
+    spending_type: str | None
+
+
+class EconomicCodePage(BaseModel):
+    version: str
+    items: list[EconomicCodeOut]
+    next_cursor: str | None
+
+
+class CodeRef(BaseModel):
+    code: str
+    name: str | None
+
+
+class EconomicCodeDetail(EconomicCodeOut):
+    version: str
+    rolls_up_to: list[CodeRef]
+
+
 class PublishedRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -154,7 +210,7 @@ async def get_subinvestment(code: str, session: SessionDep, who: Reader, state: 
 
 
 @router.get("/fund-items", summary="Anexo 5 fund items with their rubric lines as printed")
-async def list_fund_items(session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+async def list_fund_items(session: SessionDep, who: Reader, state: StateDep) -> FundItemPage:
     ctx = await structure.context(session, state, who)
     items = []
     for g in ctx.published.budget.annex5.groups:
@@ -173,19 +229,19 @@ async def list_fund_items(session: SessionDep, who: Reader, state: StateDep) -> 
                     ],
                 }
             )
-    return {"items": items, "next_cursor": None}
+    return FundItemPage.model_validate({"items": items, "next_cursor": None})
 
 
 @router.get("/code-tables", summary="Versions of the economic classification table")
-async def list_code_tables(session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+async def list_code_tables(session: SessionDep, who: Reader, state: StateDep) -> CodeTablePage:
     ctx = await structure.context(session, state, who)
-    return {
-        "items": [
-            {"version": t.version, "valid_from": t.valid_from.isoformat(), "source": t.source, "codes": len(t.codes)}
+    return CodeTablePage(
+        items=[
+            CodeTableOut(version=t.version, valid_from=t.valid_from.isoformat(), source=t.source, codes=len(t.codes))
             for t in ctx.tables
         ],
-        "next_cursor": None,
-    }
+        next_cursor=None,
+    )
 
 
 @router.get("/economic-codes", summary="Economic codes of a table version (default: the latest)")
@@ -195,14 +251,14 @@ async def list_codes(
     state: StateDep,
     version: Annotated[str | None, Query(max_length=40)] = None,
     prefix: Annotated[str | None, Query(max_length=40, description="only codes under this code")] = None,
-) -> dict[str, Any]:
+) -> EconomicCodePage:
     table = structure.code_table((await structure.context(session, state, who)).tables, version)
     items = [
-        {"code": c, "name": n, "level": len(parse_code(c)), "spending_type": table.spending_type(c)}
+        EconomicCodeOut(code=c, name=n, level=len(parse_code(c)), spending_type=table.spending_type(c))
         for c, n in sorted(table.codes.items())
         if prefix is None or c == prefix or c.startswith(prefix + ".")
     ]
-    return {"version": table.version, "items": items, "next_cursor": None}
+    return EconomicCodePage(version=table.version, items=items, next_cursor=None)
 
 
 @router.get("/economic-codes/{code}", summary="Validate a code and show what it rolls up to")
@@ -212,17 +268,17 @@ async def get_code(
     who: Reader,
     state: StateDep,
     version: Annotated[str | None, Query(max_length=40)] = None,
-) -> dict[str, Any]:
+) -> EconomicCodeDetail:
     table = structure.code_table((await structure.context(session, state, who)).tables, version)
     try:
         normalised = table.validate(code)
     except CodeError as exc:
         raise NotFound(str(exc)) from None
-    return {
-        "version": table.version,
-        "code": normalised,
-        "name": table.codes[normalised],
-        "level": len(parse_code(normalised)),
-        "spending_type": table.spending_type(normalised),
-        "rolls_up_to": [{"code": c, "name": table.codes.get(c)} for c in lineage(normalised)[1:]],
-    }
+    return EconomicCodeDetail(
+        version=table.version,
+        code=normalised,
+        name=table.codes[normalised],
+        level=len(parse_code(normalised)),
+        spending_type=table.spending_type(normalised),
+        rolls_up_to=[CodeRef(code=c, name=table.codes.get(c)) for c in lineage(normalised)[1:]],
+    )

@@ -7,7 +7,7 @@ import io
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from execution.api.registrations import CodeQuery, PeriodQuery, PlanId
 from execution.api.schemas import (
@@ -150,13 +150,7 @@ def _compliance_out(found: Compliance) -> ComplianceReportOut:
     )
 
 
-@router.get(
-    "/compliance",
-    summary="Certification index per unit: each month and year to date",
-    response_model=ComplianceReportOut,
-    responses=PROBLEM_RESPONSES,
-)
-async def compliance_report(
+async def _compliance(
     plan_id: PlanId,
     request: Request,
     session: SessionDep,
@@ -164,10 +158,24 @@ async def compliance_report(
     through: PeriodQuery = None,
     unit_code: CodeQuery = None,
 ) -> ComplianceReportOut:
+    """The report both forms answer with (one set of parameters, one application call)."""
     found = await reports_app.compliance_report(
         request.app, session, who, plan_id, through=through, unit_code=unit_code
     )
     return _compliance_out(found)
+
+
+ComplianceDep = Annotated[ComplianceReportOut, Depends(_compliance)]
+
+
+@router.get(
+    "/compliance",
+    summary="Certification index per unit: each month and year to date",
+    response_model=ComplianceReportOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def compliance_report(report: ComplianceDep) -> ComplianceReportOut:
+    return report
 
 
 @router.get(
@@ -176,18 +184,8 @@ async def compliance_report(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, **PROBLEM_RESPONSES},
 )
-async def compliance_csv(
-    plan_id: PlanId,
-    request: Request,
-    session: SessionDep,
-    who: Reader,
-    through: PeriodQuery = None,
-    unit_code: CodeQuery = None,
-) -> Response:
-    found = await reports_app.compliance_report(
-        request.app, session, who, plan_id, through=through, unit_code=unit_code
-    )
-    out = _compliance_out(found)
+async def compliance_csv(plan_id: PlanId, report: ComplianceDep) -> Response:
+    out = report
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

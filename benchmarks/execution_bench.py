@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 
 from execution.app import ALEMBIC_INI, create_app
-from execution.clients.planning import PlanningClient
 from execution.metrics import refresh
 from execution.settings import Settings
+from metas_clients.planning import PlanningClient
 from metas_kit.auth import Principal, issue_token
 from metas_kit.http import make_client
 from metas_kit.migrations import upgrade_head

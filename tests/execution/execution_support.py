@@ -12,7 +12,7 @@ from harness.databases import fresh_database_async
 from harness.tokens import TEST_JWT_SECRET, bearer
 
 from execution.app import ALEMBIC_INI
-from execution.clients.planning import PlanningClient
+from metas_clients.planning import PlanningClient
 from metas_kit.http import make_client
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import pytest
 from execution_support import ADMIN, IPSM, PLANNER, REG_DS, SECRET, VIEWER, Service
 from fastapi import FastAPI
 
-from execution.clients.planning import PlanningClient
+from metas_clients.planning import PlanningClient
 from metas_kit.errors import AppError
 from metas_kit.http import make_client
 

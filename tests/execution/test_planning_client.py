@@ -12,8 +12,8 @@ import respx
 from execution_support import IPSM, SECRET, fresh_database, planning_client_for
 from fastapi import FastAPI
 
-from execution.clients.planning import PlanningClient
 from execution.metrics import compute_snapshot
+from metas_clients.planning import PlanningClient
 from metas_kit.db import Database
 from metas_kit.errors import NotFound, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from metas_kit.http import make_client

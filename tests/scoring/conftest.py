@@ -65,8 +65,8 @@ async def planning_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 async def execution_app(planning_app: FastAPI, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
     from execution.app import ALEMBIC_INI as EXECUTION_INI
     from execution.app import create_app as create_execution
-    from execution.clients.planning import PlanningClient as ExecPlanningClient
     from execution.settings import Settings as ExecutionSettings
+    from metas_clients.planning import PlanningClient as ExecPlanningClient
 
     url = await fresh_database_async("sqlite", "execution", tmp_path_factory.mktemp("scoring-execution"), EXECUTION_INI)
     settings = ExecutionSettings(

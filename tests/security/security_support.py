@@ -76,9 +76,9 @@ async def running_stack(backend: str, tmp: Path, secret: str) -> AsyncIterator[S
     from budget.settings import Settings as BudgetSettings
     from execution.app import ALEMBIC_INI as EXECUTION_INI
     from execution.app import create_app as create_execution
-    from execution.clients.planning import PlanningClient as ExecutionPlanningClient
     from execution.settings import Settings as ExecutionSettings
     from metas_clients.planning import PlanningClient as BudgetPlanningClient
+    from metas_clients.planning import PlanningClient as ExecutionPlanningClient
     from metas_clients.planning import PlanningClient as ScoringPlanningClient
     from planning.app import ALEMBIC_INI as PLANNING_INI
     from planning.app import create_app as create_planning

@@ -57,7 +57,17 @@ def _int(value: str | None) -> int | None:
 class PlanningClient(Upstream):
     service = "planning"
 
-    def __init__(self, http: httpx.AsyncClient, *, cache: RevalidationCache | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        cache: RevalidationCache | None = None,
+        revalidate_seconds: float | None = None,
+    ) -> None:
+        """``revalidate_seconds``: how long a cached document is served before it is revalidated (a shorthand
+        for ``cache=RevalidationCache(fresh_seconds=...)``)."""
+        if cache is None and revalidate_seconds is not None:
+            cache = RevalidationCache(fresh_seconds=revalidate_seconds)
         super().__init__(http, cache=cache)
 
     async def plan(self, plan_id: str) -> PlanSummary:

@@ -9,10 +9,10 @@ from fastapi import FastAPI, Request
 from execution.api.routers import all_routers
 from execution.application.reminder_job import reminder_hooks
 from execution.clients.accounts import AccountsClient
-from execution.clients.planning import PlanningClient
 from execution.db.base import AuditEvent, IdempotencyRecord
 from execution.metrics import COLLECTOR, Snapshot, refresh
 from execution.settings import Settings, get_settings
+from metas_clients.planning import PlanningClient
 from metas_kit.app import create_service_app
 from metas_kit.background import Periodic
 from metas_kit.errors import UpstreamUnavailable

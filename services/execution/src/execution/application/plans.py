@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from execution.clients.planning import CachedTree, PlanningClient
 from execution.db.models import PlanRegistrationSettings
 from execution.db.repositories import closures_of, get_plan_settings
 from execution.domain.calendars import Closure
@@ -24,6 +23,7 @@ from execution.domain.errors import ExecutionDomainError
 from execution.domain.periods import Period
 from execution.domain.registrations import PlanFacts, PlanOverrides
 from execution.domain.schedule import PlanSchedule
+from metas_clients.planning import PlanningClient, PlanTree
 from metas_kit.auth import ALL, ANY_ORG, READ_ROLES, Principal, Scope
 from metas_kit.errors import Forbidden, NotFound, UpstreamError
 
@@ -36,7 +36,7 @@ MAX_SCHEDULES = 64
 @dataclass(frozen=True, slots=True)
 class LoadedPlan:
     schedule: PlanSchedule
-    tree: CachedTree
+    tree: PlanTree
     organisation_code: str | None
 
     @property

@@ -45,6 +45,7 @@ from _bench_support import (
     table,
 )
 from fastapi import Response
+from pydantic import BaseModel
 
 from budget.api.reports import reconciliation, report_planned_vs_executed
 from budget.app import ALEMBIC_INI, create_app
@@ -72,6 +73,8 @@ VIEWER = Principal("bench", frozenset({"viewer"}))
 def render(result: Any) -> bytes:
     if isinstance(result, Response):
         return bytes(result.body)
+    if isinstance(result, BaseModel):
+        return result.model_dump_json().encode()
     return json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -55,8 +55,7 @@ from metas_kit.auth import Principal, issue_token
 from metas_kit.db import Database
 from metas_kit.migrations import upgrade_head
 from planning.app import ALEMBIC_INI, create_app
-from planning.application.reads import get_plan_or_404, get_version_or_404
-from planning.db import repositories as repo
+from planning.application import reads
 from planning.domain.document import PlanDocument, _json_default, content_hash, parse_document
 from planning.domain.validation import check_document
 from planning.settings import Settings
@@ -65,6 +64,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "data" / "plans"
 SECRET = "bench-secret-planning-0123456789abcdef"
 PG_DB = "metas_bench_planning_tree"
+READER = Principal("bench", frozenset({"viewer"}))
 DOC_SQL = "SELECT document FROM plan_version WHERE plan_id = ? AND number = ?"
 ETAG_SQL = "SELECT etag FROM plan_version WHERE plan_id = ? AND number = ?"
 
@@ -126,13 +126,11 @@ async def handler_body(db: Database, plan_id: str, etag: str | None) -> bytes | 
     """What ``get_tree`` does below FastAPI: a session (one transaction), the plan, the version's ETag,
     the document, rendered; None for a 304. No routing, no JWT, no middleware."""
     async with db.sessionmaker() as session:
-        plan = await get_plan_or_404(session, plan_id)
-        number = plan.current_version or plan.latest_version
-        head = await repo.version_head(session, plan_id, number)
-        if head is not None and head[0] == etag:
+        head = await reads.tree_head(session, READER, plan_id, None)
+        if head is not None and head.etag == etag:
             await session.commit()
             return None
-        row = await get_version_or_404(session, plan_id, number)
+        row = await reads.read_version(session, READER, plan_id, None)
         body = render(row.document)
         await session.commit()
         return body

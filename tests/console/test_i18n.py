@@ -108,3 +108,26 @@ def test_vendored_htmx_is_the_recorded_release() -> None:
     recorded = (static / "VENDORED.md").read_text()
     digest = hashlib.sha256((static / "htmx.min.js").read_bytes()).hexdigest()
     assert f"| htmx.min.js | npm package `htmx.org` 2.0.11, `dist/htmx.min.js` | 0BSD | {digest} |" in recorded
+
+
+@pytest.mark.parametrize(
+    ("typed", "tag", "sent"),
+    [
+        ("97,5", "pt-PT", "97.5"),
+        ("52.000", "pt-BR", "52000"),
+        ("1.234.567,89", "pt-PT", "1234567.89"),
+        ("52000", "pt-PT", "52000"),
+        ("1,234.5", "en", "1234.5"),
+        ("52,000", "en", "52000"),
+        ("-0.25", "en", "-0.25"),
+        # Not a number in that language: sent as typed, for the API to refuse and name the field.
+        ("12,5abc", "pt-PT", "12,5abc"),
+        ("52.00.0", "pt-PT", "52.00.0"),
+        ("97,5", "en", "97,5"),
+        (" 42 ", "en", "42"),
+    ],
+)
+def test_numbers_typed_in_the_persons_language(typed: str, tag: str, sent: str) -> None:
+    from console.i18n import typed_number
+
+    assert typed_number(typed, tag) == sent

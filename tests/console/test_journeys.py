@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
     "en": {
         "who": "registrar_ds",
         "period": "2014-11",
+        "typed": "52000",
         "home": "To register",
         "value": "Value",
         "note": "Note",
@@ -31,6 +33,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
     "pt-PT": {
         "who": "registrar_ds_pt",
         "period": "2014-10",
+        "typed": "52.000",
         "home": "A registar",
         "value": "Valor",
         "note": "Nota",
@@ -43,6 +46,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
     "pt-BR": {
         "who": "registrar_ds_br",
         "period": "2014-09",
+        "typed": "52000",
         "home": "A registrar",
         "value": "Valor",
         "note": "Observação",
@@ -78,7 +82,8 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
 
     row.get_by_role("link", name="DS-I2").click()
     expect(registrar.get_by_test_id("item-code")).to_have_text("DS-I2")
-    registrar.get_by_label(words["value"], exact=False).first.fill("52000")
+    # Typed as the person's language writes numbers (52.000 in Portuguese is fifty-two thousand).
+    registrar.get_by_label(words["value"], exact=False).first.fill(words["typed"])
     registrar.get_by_label(words["note"], exact=True).fill("Contas processadas em novembro (SIGAS).")
     registrar.get_by_role("button", name=words["register"], exact=True).click()
 
@@ -89,6 +94,10 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
     check_accessibility(registrar)
     if lang == "en":
         screenshot(registrar, "registration-form")
+
+    with stack.api("certifier") as api:
+        stored = api.get(f"/api/execution/v1/plans/{PLAN}/registrations/DS-I2/{period}").json()
+    assert stored["payload"]["value"] == "52000"
 
     certifier = open_page()
     sign_in(certifier, "certifier")
@@ -229,8 +238,7 @@ def test_bulk_entry_is_all_or_nothing_with_bad_rows_in_place(stack: Stack, open_
     period = "2014-05"
     grant_exception(stack, period)
     page = open_page()
-    # Import is open to admins (and services) in the execution API; the page is the same for any importer.
-    sign_in(page, "admin")
+    sign_in(page, "registrar_ds")
     page.goto(f"{stack.url}/plans/{PLAN}/bulk?unit=DS&period={period}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Bulk entry")
     check_accessibility(page)
@@ -293,19 +301,21 @@ def test_planner_reads_the_tree_and_grants_then_revokes_an_exception(
     form = page.get_by_test_id("grant-form")
     form.get_by_label("Period").select_option("2014-04")
     form.get_by_label("Unit (empty: every unit)").select_option("DP")
-    form.get_by_label("Until (plan's local time)").fill("2030-01-31T18:00")
+    # Exceptions last at most a month from now (execution's bound); 18:00 in São Paulo, which keeps no summer time.
+    day = (datetime.now(UTC) + timedelta(days=20)).date()
+    form.get_by_label("Until (plan's local time)").fill(f"{day.isoformat()}T18:00")
     form.get_by_label("Reason").fill("Late onboarding of the DP team")
     form.get_by_role("button", name="Grant").click()
     expect(page.get_by_test_id("notice")).to_have_text("Exception granted for 2014-04.")
     row = page.get_by_test_id("exceptions").get_by_role("row").filter(has_text="Late onboarding of the DP team")
     # 18:00 in São Paulo (the plan's time zone) is 21:00 UTC; shown back in the plan's time.
-    expect(row).to_contain_text("Jan 31, 2030, 6:00:00")
+    expect(row).to_contain_text(f"{day.strftime('%b')} {day.day}, {day.year}, 6:00:00")
     check_accessibility(page)
     screenshot(page, "locks")
     with stack.api("planner") as api:
         stored = api.get(f"/api/execution/v1/plans/{PLAN}/locks/2014-04/exceptions").json()
     mine = [e for e in stored if e["reason"] == "Late onboarding of the DP team"]
-    assert [(e["unit_code"], e["until"][:19]) for e in mine] == [("DP", "2030-01-31T21:00:00")]
+    assert [(e["unit_code"], e["until"][:19]) for e in mine] == [("DP", f"{day.isoformat()}T21:00:00")]
 
     row.get_by_role("button", name=re.compile("^Revoke")).click()
     expect(page.get_by_test_id("notice")).to_have_text("Exception revoked.")

@@ -5,6 +5,7 @@ Plan content (names, formulas, metas as printed) is never translated: only the c
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -85,6 +86,24 @@ def coerce(tag: str | None) -> str | None:
         return None
     wanted = tag.replace("_", "-").lower()
     return next((s for s in SUPPORTED if s.lower() == wanted), None)
+
+
+# A number as a person writes it in each language: thousands grouped or not, the decimal mark of the language.
+_TYPED = {
+    "pt": re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"),
+    "en": re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"),
+}
+
+
+def typed_number(text: str, tag: str) -> str:
+    """`97,5` (pt) or `1,234.5` (en) as the API's plain decimal (`97.5`, `1234.5`); anything else as typed, for
+    the API to judge and name the field."""
+    text = text.strip()
+    if tag.startswith("pt") and _TYPED["pt"].match(text):
+        return text.replace(".", "").replace(",", ".")
+    if tag == "en" and _TYPED["en"].match(text):
+        return text.replace(",", "")
+    return text
 
 
 def _decimal(value: Any) -> Decimal | None:

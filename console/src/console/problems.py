@@ -14,6 +14,8 @@ Gettext = Callable[..., str]
 
 # Field messages of the API, recognised by their English text; anything else is shown as the API wrote it.
 FIELD_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^expected a plain decimal.*out of range"), N_("This number is too large.")),
+    (re.compile(r"^expected a plain decimal"), N_("This is not a number.")),
     (re.compile(r"is not a (finite )?number"), N_("This is not a number.")),
     (re.compile(r"must be between 0 and 100"), N_("Give a percentage between 0 and 100.")),
     (re.compile(r"give either value or numerator"), N_("Give a value, or a numerator and a denominator.")),

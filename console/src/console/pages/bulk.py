@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.gateway import problem_of
+from console.i18n import typed_number
 from console.pages.common import read_form, signed_in_page
 from console.plans import plan_index
 from console.problems import Told, tell
@@ -31,17 +32,17 @@ async def owed_rows(page: Page, plan_id: str, unit: str, period: str) -> tuple[A
     return index, rows
 
 
-def row_payload(kind: str, form: Any, code: str) -> dict[str, Any] | None:
+def row_payload(kind: str, form: Any, code: str, lang: str) -> dict[str, Any] | None:
     """The row's payload as typed, or None when the row was left empty (it is not sent)."""
     field = lambda name: str(form.get(f"{name}:{code}") or "").strip()  # noqa: E731 - a local shorthand
     note = field("note")
     payload: dict[str, Any] = {}
     if kind == "indicator":
         if field("value"):
-            payload["value"] = field("value")
+            payload["value"] = typed_number(field("value"), lang)
     elif kind == "initiative":
         if field("value"):
-            payload["cumulative_percent"] = field("value")
+            payload["cumulative_percent"] = typed_number(field("value"), lang)
     elif field("completeness"):
         payload["completeness"] = field("completeness")
         if field("delivered_on"):
@@ -111,7 +112,7 @@ async def bulk_import(request: Request, plan_id: str) -> Response:
     typed = {k: str(v) for k, v in form.items() if ":" in k}
     sent: list[dict[str, Any]] = []
     for row in rows:
-        payload = row_payload(row["item_kind"], form, row["item_code"])
+        payload = row_payload(row["item_kind"], form, row["item_code"], page.lang)
         if payload is not None:
             sent.append({"item_code": row["item_code"], "period": period, "payload": payload})
     if not sent:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.gateway import ApiProblem, problem_of
+from console.i18n import typed_number
 from console.pages.common import read_form, signed_in_page
 from console.plans import Item, PlanIndex, plan_index
 from console.problems import Told, tell
@@ -49,6 +50,10 @@ async def load(page: Page, plan_id: str, item_code: str, period: str) -> dict[st
     item = index.items.get(item_code)
     if item is None:
         raise ApiProblem(404, {"title": "Not found"})
+    if not may_read(page, index, item):
+        # Said plainly rather than as the API's 404 (which hides another unit's registrations).
+        detail = page.gettext("You do not register for unit %(unit)s.", unit=item.unit_code)
+        raise ApiProblem(403, {"title": "Forbidden", "detail": detail})
     registration: dict[str, Any] | None = None
     etag = ""
     if current.status_code == 200:
@@ -89,10 +94,16 @@ def values_of(registration: dict[str, Any] | None) -> dict[str, Any]:
     return values
 
 
-def payload_from(form: Any, item: Item) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The API payload from the form (text sent as typed: the API validates it) and the values to show again."""
-    text = {k: str(form.get(k) or "").strip() for k in form.keys() if not k.startswith("sub:")}
-    subs = {k.removeprefix("sub:"): str(form.get(k) or "").strip() for k in form.keys() if k.startswith("sub:")}
+NUMERIC = ("value", "numerator", "denominator", "multiplier", "cumulative_percent")
+
+
+def payload_from(form: Any, item: Item, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The API payload from the form (numbers read as the person's language writes them, anything else sent as
+    typed for the API to judge) and the values to show again as typed."""
+    shown_text = {k: str(form.get(k) or "").strip() for k in form.keys() if not k.startswith("sub:")}
+    text = {k: typed_number(v, lang) if k in NUMERIC else v for k, v in shown_text.items()}
+    typed_subs = {k.removeprefix("sub:"): str(form.get(k) or "").strip() for k in form.keys() if k.startswith("sub:")}
+    subs = {k: typed_number(v, lang) for k, v in typed_subs.items()}
     payload: dict[str, Any] = {}
     if item.kind == "indicator":
         if text.get("numerator") or text.get("denominator"):
@@ -115,7 +126,7 @@ def payload_from(form: Any, item: Item) -> tuple[dict[str, Any], dict[str, Any]]
             payload["cumulative_percent"] = text.get("cumulative_percent", "")
     if text.get("note"):
         payload["note"] = text["note"]
-    shown = {**text, "sub_activities": subs, "evidence": str(form.get("evidence") or "")}
+    shown = {**shown_text, "sub_activities": typed_subs, "evidence": str(form.get("evidence") or "")}
     return payload, shown
 
 
@@ -157,9 +168,6 @@ def render(
 async def registration_form(request: Request, plan_id: str, item_code: str, period: str, saved: str = "") -> Response:
     page = await signed_in_page(request)
     data = await load(page, plan_id, item_code, period)
-    if not may_read(page, data["index"], data["item"]):
-        detail = page.gettext("You do not register for unit %(unit)s.", unit=data["item"].unit_code)
-        raise ApiProblem(403, {"title": "Forbidden", "detail": detail})
     notice = None
     if saved and data["registration"]:
         notice = page.gettext("Saved as version %(n)s.", n=str(data["registration"]["version"]))
@@ -174,7 +182,7 @@ async def register(request: Request, plan_id: str, item_code: str, period: str) 
     item = index.items.get(item_code)
     if item is None:
         raise ApiProblem(404, {"title": "Not found"})
-    payload, shown = payload_from(form, item)
+    payload, shown = payload_from(form, item, page.lang)
     etag = str(form.get("etag") or "")
     headers = {"if-match": etag} if etag else {"if-none-match": "*"}
     body: dict[str, Any] = {"payload": payload}

@@ -94,7 +94,7 @@ async def test_ask_grant_then_the_registrar_writes_until_the_exception_ends(clea
     assert again.status_code == 409
     assert again.json()["status"] == "granted"
     assert await audit_actions(svc, "unlock_request") == ["unlock_request.create", "unlock_request.grant"]
-    assert await audit_actions(svc, "lock_exception") == ["lock_exception.create"]
+    assert await audit_actions(svc, "lock_exception") == ["lock_exception.grant"]
 
 
 async def test_refuse_with_a_reason_and_ask_again(clean: Service) -> None:
@@ -231,3 +231,17 @@ async def test_a_retried_request_with_its_idempotency_key_is_made_once(clean: Se
     other = await svc.http.post(BASE, json={**body, "reason": "y"}, headers=keyed)
     assert other.status_code == 422  # the same key for another request
     assert await audit_actions(svc, "unlock_request") == ["unlock_request.create"]
+
+
+async def test_a_grant_beyond_the_lock_exception_bound_decides_nothing(clean: Service) -> None:
+    svc = clean
+    await lock(svc, "2014-01")
+    asked = await svc.http.post(BASE, json={"period": "2014-01", "item_code": "DS-I4", "reason": "x"}, headers=REG_DS)
+    rid = asked.json()["id"]
+    # The 2014 cycle's last window closes in January 2015: exceptions end by 1 February 2015 00:00Z at the latest.
+    too_late = await svc.http.post(f"{BASE}/{rid}:grant", json={"until": "2015-02-01T00:00:01Z"}, headers=PLANNER)
+    assert too_late.status_code == 422, too_late.text
+    assert [e["path"] for e in too_late.json()["errors"]] == ["until"]
+    assert (await svc.http.get(f"{BASE}/{rid}", headers=PLANNER)).json()["status"] == "pending"
+    ok = await svc.http.post(f"{BASE}/{rid}:grant", json={"until": "2015-02-01T00:00:00Z"}, headers=PLANNER)
+    assert ok.status_code == 200, ok.text

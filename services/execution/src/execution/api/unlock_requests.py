@@ -137,9 +137,13 @@ async def get_request(
     response_model=UnlockRequestOut,
     responses=PROBLEM_RESPONSES,
 )
-async def grant(plan_id: PlanId, request_id: RequestId, body: GrantBody, write: Write, _who: Planner) -> Any:
+async def grant(
+    plan_id: PlanId, request_id: RequestId, body: GrantBody, request: Request, write: Write, _who: Planner
+) -> Any:
+    max_days = request.app.state.settings.lock_exception_max_days
     return await write(
-        lambda ctx: grant_unlock_request(ctx, plan_id, request_id, until=body.until, note=body.note), payload=body
+        lambda ctx: grant_unlock_request(ctx, plan_id, request_id, until=body.until, note=body.note, max_days=max_days),
+        payload=body,
     )
 
 

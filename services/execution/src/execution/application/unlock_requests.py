@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from execution.application.access import organisation_of, visible_plan
+from execution.application.locks import ExceptionInput, add_exception
 from execution.application.plans import LoadedPlan, clock
-from execution.db.models import LockException
 from execution.db.repositories import exception_covers, exceptions_of, get_lock
 from execution.db.unlock_requests import (
     PENDING_MARK,
@@ -243,41 +243,29 @@ async def grant_unlock_request(
     *,
     until: datetime,
     note: str | None,
+    max_days: int,
 ) -> UnlockRequest:
-    session, who = ctx.session, ctx.principal
-    plan, row, before, now = await _decide(ctx, plan_id, request_id, UnlockDecision.GRANT)
-    if until <= now:
-        raise ValidationFailed([{"path": "until", "message": "until must be in the future"}])
+    """Decides the request, then reopens its scope through the lock-exception flow itself (its bounds on
+    ``until`` — future, at most the cycle's closing month or ``max_days`` from now — and its audit
+    ``lock_exception.grant``): a failure there undoes the decision too (one transaction)."""
+    plan, row, before, _now = await _decide(ctx, plan_id, request_id, UnlockDecision.GRANT)
     row.decision_reason = note
-    await _flush_decision(session, row.id)  # the decision first: of two concurrent deciders one stops here
-    exception = LockException(
-        plan_id=plan_id,
-        period=row.period,
-        item_code=row.item_code,
-        unit_code=row.unit_code,
-        until=until,
-        reason=f"Unlock request {row.id}: {row.reason}",
-        created_at=now,
-        created_by=who.sub,
+    await _flush_decision(ctx.session, row.id)  # the decision first: of two concurrent deciders one stops here
+    exception = await add_exception(
+        ctx,
+        ctx.request.app,
+        plan_id,
+        row.period,
+        ExceptionInput(
+            item_code=row.item_code,
+            unit_code=row.unit_code,
+            until=until,
+            reason=f"Unlock request {row.id}: {row.reason}",
+        ),
+        max_days=max_days,
     )
-    session.add(exception)
-    await session.flush()
     row.lock_exception_id = exception.id
-    await session.flush()
-    await ctx.audit(
-        "lock_exception",
-        exception.id,
-        "create",
-        organisation=plan.organisation_code,
-        after={
-            "period": row.period,
-            "item_code": row.item_code,
-            "unit_code": row.unit_code,
-            "until": until.isoformat(),
-            "reason": exception.reason,
-            "unlock_request_id": row.id,
-        },
-    )
+    await ctx.session.flush()
     await _audit(ctx, plan, "grant", row, before)
     return row
 

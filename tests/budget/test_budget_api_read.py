@@ -10,6 +10,7 @@ import io
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from budget.metrics import refresh_once
@@ -235,3 +236,23 @@ async def test_rubric_rows_carry_names(api: httpx.AsyncClient, reader: dict[str,
     r = await _get(api, reader, "/v1/budget/reports/planned-vs-executed", group_by="rubric", rubric_level=2)
     names = {row["rubric"]: row["rubric_name"] for row in r["rows"]}
     assert names == {"D.02.02": "Aquisição de serviços", "D.07.01": "Investimentos"}
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["abc", "eyJuIjoiYWJjIn0", "eyJpZCI6WzFdfQ", "x" * 3000, "[" * 2000],  # junk, {"n":"abc"}, {"id":[1]}, long, deep
+)
+async def test_tampered_cursors_are_a_400_problem(
+    api: httpx.AsyncClient, reader: dict[str, str], auth: Any, cursor: str
+) -> None:
+    for url in ("/v1/budget/amounts", "/v1/audit"):
+        headers = reader if url != "/v1/audit" else auth("auditor")
+        resp = await api.get(url, params={"cursor": cursor}, headers=headers)
+        assert resp.status_code == 400, (url, resp.status_code, resp.text[:200])
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    # a cursor this service issued goes on where the page ended
+    page = (await api.get("/v1/budget/amounts", params={"limit": 1}, headers=reader)).json()
+    assert page["next_cursor"]
+    again = await api.get("/v1/budget/amounts", params={"cursor": page["next_cursor"], "limit": 1}, headers=reader)
+    assert again.status_code == 200
+    assert again.json()["items"][0]["id"] > page["items"][0]["id"]

@@ -123,13 +123,23 @@ async def test_list_paginates_newest_first_and_filters_by_plan(service: Service)
 async def test_idempotency_key_replays_the_same_run(service: Service) -> None:
     headers = {**PLANNER, "idempotency-key": "eval-quar-1"}
     body = {"plan_id": QUAR, "period_to": "2024-12"}
+
+    async def stored() -> tuple[int, int]:
+        runs = await service.http.get("/v1/evaluations", params={"plan_id": QUAR, "limit": 500}, headers=VIEWER)
+        audit = await service.http.get("/v1/audit", params={"entity_type": "evaluation", "limit": 500}, headers=ADMIN)
+        return len(runs.json()["items"]), len(audit.json()["items"])
+
+    before = await stored()
     a = await service.http.post("/v1/evaluations", json=body, headers=headers)
     b = await service.http.post("/v1/evaluations", json=body, headers=headers)
     assert a.status_code == b.status_code == 201
     assert a.json()["id"] == b.json()["id"]
     assert b.headers.get("idempotent-replayed") == "true"
+    assert b.headers["location"] == a.headers["location"]
     c = await service.http.post("/v1/evaluations", json={**body, "period_to": "2024-11"}, headers=headers)
     assert c.status_code == 422
+    # one run and one audit event for the three requests
+    assert await stored() == (before[0] + 1, before[1] + 1)
 
 
 async def test_roles_unknown_plan_and_bad_input(service: Service) -> None:

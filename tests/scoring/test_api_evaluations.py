@@ -214,6 +214,8 @@ async def test_timestamps_carry_their_offset_and_forged_cursors_are_refused(serv
     assert run["created_at"].endswith("Z")
     listed = (await service.http.get("/v1/evaluations", params={"limit": 1}, headers=VIEWER)).json()
     assert listed["items"][0]["created_at"].endswith("Z")
+    audit = (await service.http.get("/v1/audit", params={"entity_id": run["id"]}, headers=ADMIN)).json()
+    assert audit["items"][0]["at"].endswith("Z")
     forged = [
         base64.urlsafe_b64encode(json.dumps(c).encode()).decode().rstrip("=")
         for c in ({"seq": "abc"}, {"seq": None}, {"seq": 2**70}, {"id": [1]})

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from budget.api.common import CSV_RESPONSE, StateDep, csv_response, money, pct
 from budget.application import reports
@@ -36,6 +36,42 @@ TOTAL_COLUMNS = (
 Format = Annotated[Literal["json", "csv"], Query(alias="format", description="json (default) or csv")]
 
 
+class TotalsOut(BaseModel):
+    initial: str | None
+    corrections: str | None
+    planned: str | None
+    committed: str | None
+    executed: str | None
+    variance: str | None
+    execution_rate_pct: str | None
+    planned_net: str | None
+    planned_vat: str | None
+    executed_net: str | None
+    executed_vat: str | None
+    executed_prr: str | None
+    executed_national: str | None
+
+
+class PlannedVsExecutedOut(BaseModel):
+    group_by: list[str]
+    breakdown: str
+    year: int | None
+    rows: list[dict[str, Any]] = Field(
+        description="the group's keys, its totals (as in `total`) and, by rubric, "
+        "`rubric_name`; by sub-investment, `initiatives`"
+    )
+    total: TotalsOut
+
+
+class CumulativeOut(BaseModel):
+    by: str
+    up_to_year: int
+    rows: list[dict[str, Any]] = Field(
+        description="`eixo` or `subinvestment`, total_cost, planned_to_date, "
+        "executed_to_date, execution_of_total_pct, remaining"
+    )
+
+
 def _totals(t: Totals) -> dict[str, str | None]:
     return {
         "initial": money(t.initial),
@@ -57,6 +93,7 @@ def _totals(t: Totals) -> dict[str, str | None]:
 @router.get(
     "/reports/planned-vs-executed",
     summary="Planned vs executed grouped by year, eixo, sub-investment, rubric, fund item (JSON or CSV)",
+    response_model=PlannedVsExecutedOut,
     responses=CSV_RESPONSE,
 )
 async def report_planned_vs_executed(
@@ -98,17 +135,20 @@ async def report_planned_vs_executed(
         if links is not None:
             row["initiatives"] = initiatives(r.keys)
         out_rows.append(row)
-    return {
-        "group_by": dims,
-        "breakdown": report.breakdown.value,
-        "year": year,
-        "rows": out_rows,
-        "total": _totals(report.total),
-    }
+    return PlannedVsExecutedOut(
+        group_by=dims,
+        breakdown=report.breakdown.value,
+        year=year,
+        rows=out_rows,
+        total=TotalsOut.model_validate(_totals(report.total)),
+    )
 
 
 @router.get(
-    "/reports/cumulative", summary="Cumulative execution against total cost (JSON or CSV)", responses=CSV_RESPONSE
+    "/reports/cumulative",
+    summary="Cumulative execution against total cost (JSON or CSV)",
+    response_model=CumulativeOut,
+    responses=CSV_RESPONSE,
 )
 async def report_cumulative(
     session: SessionDep,
@@ -133,7 +173,7 @@ async def report_cumulative(
     if fmt == "csv":
         header = [by, "total_cost", "planned_to_date", "executed_to_date", "execution_of_total_pct", "remaining"]
         return csv_response(header, [[row[h] for h in header] for row in out], f"cumulative-{by}-{up_to_year}.csv")
-    return {"by": by, "up_to_year": up_to_year, "rows": out}
+    return CumulativeOut(by=by, up_to_year=up_to_year, rows=out)
 
 
 class CheckOut(BaseModel):

@@ -461,3 +461,92 @@ async def test_a_request_without_an_id_is_audited_under_the_id_it_was_given(
     assert rid
     events = await Auditor(ex, bearer).events(rid)
     assert [(e["action"], e["actor"], e["entity_id"]) for e in events] == [("lock.create", "cid", f"{QUAR}/2024-08")]
+
+
+async def test_execution_cycle_writes_are_audited(audit_stack: Stack, bearer: Headers, who: Headers) -> None:
+    """Unlock requests, evidence files and requirements, reminder mutes (issue 14)."""
+    ex = audit_stack["execution"]
+    au = Auditor(ex, bearer)
+    plan = f"/v1/plans/{QUAR}"
+    registrar = who("registrar", sub="rita-das", units=["DAS"])
+    planner = who("planner", sub="pedro-planner")
+
+    async def created(method: str, path: str, headers: dict[str, str], action: str, **kw: Any) -> httpx.Response:
+        """A create whose entity id is only known from its response: the events of its request id."""
+        rid = f"sec-{uuid.uuid4().hex}"
+        resp = await ex.request(method, path, headers={**headers, "x-request-id": rid}, **kw)
+        assert resp.status_code == 201, resp.text[:300]
+        events = await au.events(rid)
+        assert [(e["action"], e["actor"], e["request_id"]) for e in events] == [
+            (action, IDENTITIES[headers["authorization"]][0], rid)
+        ]
+        assert events[0]["changes"]
+        return resp
+
+    reg = await ex.put(
+        f"{plan}/registrations/DAS-09/2024-01", json={"payload": {"cumulative_percent": "5"}}, headers=registrar
+    )
+    assert reg.status_code == 201, reg.text[:300]
+    evidence = f"{plan}/registrations/DAS-09/2024-01/evidence"
+    await au.not_recorded(
+        "POST", f"{evidence}?name=../x.pdf", {**registrar, "content-type": "application/pdf"}, status=422
+    )
+    upload = await created(
+        "POST",
+        f"{evidence}?name=prova.pdf",
+        {**registrar, "content-type": "application/pdf"},
+        "evidence.create",
+        content=b"%PDF-1.4\n%%EOF\n",
+    )
+    eid = upload.json()["id"]
+    await au.write(
+        "DELETE",
+        f"{evidence}/{eid}",
+        registrar,
+        status=204,
+        audited=("evidence.delete", "evidence", f"{QUAR}/DAS-09/2024-01/{eid}"),
+    )
+    await au.write(
+        "PUT",
+        f"{plan}/evidence-requirements/DAS-09",
+        planner,
+        status=200,
+        json={"source": "Relatório trimestral"},
+        audited=("evidence_requirement.put", "evidence_requirement", f"{QUAR}/DAS-09"),
+    )
+    await au.write(
+        "DELETE",
+        f"{plan}/evidence-requirements/DAS-09",
+        planner,
+        status=204,
+        audited=("evidence_requirement.delete", "evidence_requirement", f"{QUAR}/DAS-09"),
+    )
+    assert (await ex.put(f"{plan}/locks/2024-07", json={"reason": "evaluated"}, headers=planner)).status_code == 200
+    ask = {"period": "2024-07", "item_code": "DAS-09", "reason": "late evidence"}
+    await au.not_recorded("POST", f"{plan}/unlock-requests", registrar, status=422, json={**ask, "period": "2023-07"})
+    asked = await created("POST", f"{plan}/unlock-requests", registrar, "unlock_request.create", json=ask)
+    rid = asked.json()["id"]
+    await au.write(
+        "POST",
+        f"{plan}/unlock-requests/{rid}:refuse",
+        planner,
+        status=200,
+        json={"reason": "no"},
+        audited=("unlock_request.refuse", "unlock_request", str(rid)),
+    )
+    await au.not_recorded("POST", f"{plan}/unlock-requests/{rid}:refuse", planner, status=409, json={"reason": "no"})
+    await au.write(
+        "PUT",
+        f"{plan}/reminder-mute",
+        registrar,
+        status=200,
+        audited=("reminder_mute.create", "reminder_mute", f"{QUAR}/rita-das"),
+    )
+    await au.not_recorded("PUT", f"{plan}/reminder-mute", registrar, status=200)  # already muted: nothing changes
+    await au.write(
+        "DELETE",
+        f"{plan}/reminder-mute",
+        registrar,
+        status=204,
+        audited=("reminder_mute.delete", "reminder_mute", f"{QUAR}/rita-das"),
+    )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from console.gateway import Api, ApiProblem
+from console.gateway import Api
 from console.pages.common import org_filter, signed_in_page
 from console.plans import Item, PlanIndex, list_plans, plan_index
 
@@ -41,66 +39,56 @@ class Owed:
         return (rank, str(self.row.get("due_date")), str(self.row.get("item_code")), str(self.row.get("period")))
 
 
-async def _rejections(api: Api, plan_id: str, unit: str | None, period: str | None) -> dict[tuple[str, str], str]:
-    reasons: dict[tuple[str, str], str] = {}
-    cursor = None
-    while True:
-        page = await api.get(
-            f"/api/execution/v1/plans/{plan_id}/registrations",
-            params={"certification": "rejected", "unit_code": unit, "period": period, "limit": 500, "cursor": cursor},
-        )
-        for reg in page.get("items") or []:
-            reasons[(reg["item_code"], reg["period"])] = reg.get("rejection_reason") or ""
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return reasons
-
-
-async def _business_days(api: Api, plan_id: str, today: date, due: str) -> tuple[str, int | None]:
-    if due < today.isoformat():
-        return due, None
-    if due == today.isoformat():
-        return due, 0
-    try:
-        answer = await api.get(
-            f"/api/execution/v1/plans/{plan_id}/calendar/duration", params={"start": today.isoformat(), "end": due}
-        )
-        return due, int(answer["business_days"])
-    except (ApiProblem, KeyError, ValueError):
-        return due, None
-
-
 async def owed_in_plan(
-    api: Api, cache: dict[str, tuple[str, PlanIndex]], plan: dict[str, Any], units: tuple[str, ...] | None, period: str
+    api: Api,
+    cache: dict[str, tuple[str, PlanIndex]],
+    plan: dict[str, Any],
+    unit: str,
+    period: str,
+    status: str,
 ) -> list[Owed]:
+    """The plan's obligations of the person's units from execution's inbox (`/v1/obligations`: scoped to the
+    caller's registrar grants, business days left and what is registered so far included), every page of it."""
     plan_id = plan["id"]
-    params = {"period_to": period or None}
-    scopes: list[str | None] = list(units) if units is not None else [None]
-    current_calls = [
-        api.get(f"/api/execution/v1/plans/{plan_id}/registrations/current", params={**params, "unit_code": u})
-        for u in scopes
-    ]
-    rejection_calls = [_rejections(api, plan_id, u, period or None) for u in scopes]
-    results = await asyncio.gather(plan_index(api, cache, plan_id), *current_calls, *rejection_calls)
-    index: PlanIndex = results[0]
-    snapshots = results[1 : 1 + len(scopes)]
-    reasons: dict[tuple[str, str], str] = {}
-    for found in results[1 + len(scopes) :]:
-        reasons.update(found)
-    rows = [row for snap in snapshots for row in snap.get("items") or [] if not period or row.get("period") == period]
-    today = datetime.now(ZoneInfo(index.timezone)).date()
-    dues = {str(r["due_date"]) for r in rows if not r.get("registered")}
-    left = dict(await asyncio.gather(*(_business_days(api, plan_id, today, d) for d in sorted(dues))))
-    return [
-        Owed(
-            plan=plan,
-            item=index.items.get(row["item_code"]),
-            row=row,
-            business_days_left=left.get(str(row["due_date"])) if not row.get("registered") else None,
-            rejection_reason=reasons.get((row["item_code"], row["period"])),
+    params: dict[str, Any] = {"plan_id": plan_id, "unit_code": unit, "period": period, "limit": 500}
+    if status:
+        params["status"] = status
+
+    async def every_page() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = await api.get("/api/execution/v1/obligations", params={**params, "cursor": cursor})
+            rows.extend(page.get("items") or [])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return rows
+
+    index, rows = await asyncio.gather(plan_index(api, cache, plan_id), every_page())
+    owed = []
+    for o in rows:
+        registration = o.get("registration") or {}
+        row = {
+            "item_code": o["item_code"],
+            "item_kind": o["item_kind"],
+            "unit_code": o["unit_code"],
+            "period": o["period"],
+            "due_date": o["due_date"],
+            "status": o["status"],
+            "registered": bool(registration),
+            "payload": registration.get("payload"),
+            "certification": registration.get("certification"),
+        }
+        owed.append(
+            Owed(
+                plan=plan,
+                item=index.items.get(o["item_code"]),
+                row=row,
+                business_days_left=o.get("business_days_left") if not registration else None,
+                rejection_reason=registration.get("rejection_reason"),
+            )
         )
-        for row in rows
-    ]
+    return owed
 
 
 @router.get("/")
@@ -121,14 +109,11 @@ async def home(request: Request, plan: str = "", unit: str = "", period: str = "
             choices_units.update(units)
         if plan and p["id"] != plan:
             continue
-        if unit:
-            if units is not None and unit not in units:
-                continue
-            units = (unit,)
-        work.append(owed_in_plan(page.api, request.app.state.plan_cache, p, units, period))
+        if unit and units is not None and unit not in units:
+            continue
+        chosen = status if status in STATUSES else ""
+        work.append(owed_in_plan(page.api, request.app.state.plan_cache, p, unit, period, chosen))
     owed = [o for found in await asyncio.gather(*work) for o in found]
-    if status in STATUSES:
-        owed = [o for o in owed if o.row.get("status") == status]
     owed.sort(key=lambda o: o.urgency)
     visible_plans = [p for p in plans if account.units_for("registrar", p.get("organisation_code")) != ()]
     periods = sorted({o.row["period"] for o in owed}) if not period else [period]

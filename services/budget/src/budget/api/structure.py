@@ -71,6 +71,80 @@ def _structure(pb: PublishedBudget) -> dict[str, Any]:
     }
 
 
+class SubinvestmentNames(BaseModel):
+    table19: str
+    section33: str | None
+    annex4: str | None
+
+
+class SubinvestmentOut(BaseModel):
+    code: str
+    code_annex4: str
+    eixo: int
+    name: str
+    names: SubinvestmentNames
+    total_estimated_eur: str | None
+    table19_eur: dict[str, str | None]
+    procurement_line_count: int
+
+
+class ProcurementLineOut(BaseModel):
+    position: int
+    npd: str | None
+    description: str
+    amount_eur: str | None
+    amount_as_printed: str
+
+
+class LinkedInitiative(BaseModel):
+    plan_id: str
+    initiative_code: str
+    initiative_name: str | None
+
+
+class SubinvestmentDetail(SubinvestmentOut):
+    procurement_lines: list[ProcurementLineOut]
+    initiatives: list[LinkedInitiative]
+
+
+class SubinvestmentPage(BaseModel):
+    items: list[SubinvestmentOut]
+    next_cursor: str | None
+
+
+class EixoOut(BaseModel):
+    number: int
+    name: str | None
+    ii_responsible: bool
+    strategic_objective: str | None
+    operational_objectives: list[str]
+    total_cost_eur: str | None
+    table19_eur: dict[str, str | None]
+    subinvestments: list[SubinvestmentOut]
+    fund_items: list[str]
+
+
+class InvestmentOut(BaseModel):
+    code: str
+    name: str
+    total_cost_eur: str | None
+
+
+class PublishedRef(BaseModel):
+    id: int
+    label: str
+    sha256: str
+    loaded_at: UtcDateTime
+
+
+class StructureOut(BaseModel):
+    programme: str
+    component: str
+    investment: InvestmentOut
+    eixos: list[EixoOut]
+    published_budget: PublishedRef
+
+
 class FundItemRubric(BaseModel):
     rubric: str
     description: str | None
@@ -143,13 +217,11 @@ class PublishedPage(BaseModel):
 
 
 @router.get("/structure", summary="Programme → component → investment → eixo → sub-investment tree")
-async def get_structure(session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+async def get_structure(session: SessionDep, who: Reader, state: StateDep) -> StructureOut:
     ctx = await structure.context(session, state, who)
     out = _structure(ctx.published.budget)
-    out["published_budget"] = PublishedRead.model_validate(ctx.published.row).model_dump(
-        mode="json", exclude={"source_file"}
-    )
-    return out
+    out["published_budget"] = PublishedRef.model_validate(ctx.published.row, from_attributes=True)
+    return StructureOut.model_validate(out)
 
 
 @router.get("/published-budgets", summary="Published budget versions (the seed documents as loaded)")
@@ -183,11 +255,11 @@ async def get_published(
 
 
 @router.get("/eixos/{number}", summary="One eixo with its sub-investments and fund items")
-async def get_eixo(number: int, session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+async def get_eixo(number: int, session: SessionDep, who: Reader, state: StateDep) -> EixoOut:
     ctx = await structure.context(session, state, who)
     for e in _structure(ctx.published.budget)["eixos"]:
         if e["number"] == number:
-            return dict(e)
+            return EixoOut.model_validate(e)
     raise NotFound(f"Eixo {number} does not exist.")
 
 
@@ -201,12 +273,12 @@ async def list_subinvestments(
 
 
 @router.get("/subinvestments/{code}", summary="One sub-investment by Tabela 19 (1.1.1) or Anexo 4 (1.1) code")
-async def get_subinvestment(code: str, session: SessionDep, who: Reader, state: StateDep) -> dict[str, Any]:
+async def get_subinvestment(code: str, session: SessionDep, who: Reader, state: StateDep) -> SubinvestmentDetail:
     s, rows = await structure.subinvestment(session, state, who, code)
     links = [
         {"plan_id": r.plan_id, "initiative_code": r.initiative_code, "initiative_name": r.initiative_name} for r in rows
     ]
-    return _sub(s, lines=True, links=links)
+    return SubinvestmentDetail.model_validate(_sub(s, lines=True, links=links))
 
 
 @router.get("/fund-items", summary="Anexo 5 fund items with their rubric lines as printed")

@@ -468,7 +468,7 @@ async def test_execution_cycle_writes_are_audited(audit_stack: Stack, bearer: He
     ex = audit_stack["execution"]
     au = Auditor(ex, bearer)
     plan = f"/v1/plans/{QUAR}"
-    registrar = who("registrar", sub="rita-das", units=["DAS"])
+    registrar = who("registrar", sub="rui-das", units=["DAS"])
     planner = who("planner", sub="pedro-planner")
 
     async def created(method: str, path: str, headers: dict[str, str], action: str, **kw: Any) -> httpx.Response:
@@ -540,7 +540,7 @@ async def test_execution_cycle_writes_are_audited(audit_stack: Stack, bearer: He
         f"{plan}/reminder-mute",
         registrar,
         status=200,
-        audited=("reminder_mute.create", "reminder_mute", f"{QUAR}/rita-das"),
+        audited=("reminder_mute.create", "reminder_mute", f"{QUAR}/rui-das"),
     )
     await au.not_recorded("PUT", f"{plan}/reminder-mute", registrar, status=200)  # already muted: nothing changes
     await au.write(
@@ -548,5 +548,5 @@ async def test_execution_cycle_writes_are_audited(audit_stack: Stack, bearer: He
         f"{plan}/reminder-mute",
         registrar,
         status=204,
-        audited=("reminder_mute.delete", "reminder_mute", f"{QUAR}/rita-das"),
+        audited=("reminder_mute.delete", "reminder_mute", f"{QUAR}/rui-das"),
     )

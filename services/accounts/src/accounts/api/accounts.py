@@ -12,7 +12,6 @@ from accounts.application import accounts as app
 from accounts.deps import Admin, ContextDep, PageDep, SessionDep
 from accounts.domain.accounts import USERNAME_PATTERN
 from metas_kit.errors import PROBLEM_RESPONSES
-from metas_kit.pagination import InvalidCursor, encode_cursor
 from metas_kit.writes import Write, WriteContext
 
 if TYPE_CHECKING:
@@ -26,24 +25,12 @@ def out(account: Account) -> AccountOut:
     return AccountOut.model_validate(app.account_view(account))
 
 
-def after_of(cursor: dict[str, Any] | None, field: str = "username") -> str | None:
-    if cursor is None:
-        return None
-    value = cursor.get(field)
-    if not isinstance(value, str) or len(value) > 64:
-        raise InvalidCursor("The cursor is not one this service issued.")
-    return value
-
-
 @router.get("", summary="List accounts", responses=PROBLEM_RESPONSES)
 async def list_accounts(
     session: SessionDep, who: Admin, page: PageDep, active: Annotated[bool | None, Query()] = None
 ) -> AccountPage:
-    rows = await app.list_accounts(session, who, after=after_of(page.cursor), limit=page.limit + 1, active=active)
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    nxt = encode_cursor({"username": rows[-1].username}) if more and rows else None
-    return AccountPage(items=[out(r) for r in rows], next_cursor=nxt)
+    found = await app.list_accounts(session, who, page=page, active=active)
+    return AccountPage(items=[out(r) for r in found.items], next_cursor=found.next_cursor)
 
 
 @router.post("", status_code=201, summary="Create an account", response_model=AccountOut, responses=PROBLEM_RESPONSES)

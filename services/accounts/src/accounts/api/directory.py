@@ -7,12 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from accounts.api.accounts import after_of, out
+from accounts.api.accounts import out
 from accounts.api.schemas import AccountPage, Code, Role
 from accounts.application import accounts as app
 from accounts.deps import CurrentPrincipal, PageDep, SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
-from metas_kit.pagination import encode_cursor
 
 router = APIRouter(prefix="/v1/directory", tags=["directory"])
 
@@ -26,14 +25,5 @@ async def directory(
     unit: Annotated[Code | None, Query()] = None,
     role: Annotated[list[Role] | None, Query(max_length=8)] = None,
 ) -> AccountPage:
-    rows, last = await app.directory(
-        session,
-        who,
-        roles=frozenset(role) if role else None,
-        org=org,
-        unit=unit,
-        after=after_of(page.cursor),
-        limit=page.limit,
-    )
-    nxt = encode_cursor({"username": last}) if last is not None and len(rows) == page.limit else None
-    return AccountPage(items=[out(r) for r in rows], next_cursor=nxt)
+    found = await app.directory(session, who, roles=frozenset(role) if role else None, org=org, unit=unit, page=page)
+    return AccountPage(items=[out(r) for r in found.items], next_cursor=found.next_cursor)

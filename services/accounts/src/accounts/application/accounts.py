@@ -18,6 +18,7 @@ from metas_kit.audit import record_audit
 from metas_kit.db import utcnow
 from metas_kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from metas_kit.grants import ANY_ORG, Grant, Principal
+from metas_kit.pagination import PageParams, PageResult, encode_cursor
 from metas_kit.writes import WriteContext
 
 
@@ -102,10 +103,10 @@ async def get_account(session: AsyncSession, who: Principal, username: str) -> A
 
 
 async def list_accounts(
-    session: AsyncSession, who: Principal, *, after: str | None, limit: int, active: bool | None
-) -> list[Account]:
+    session: AsyncSession, who: Principal, *, page: PageParams, active: bool | None
+) -> PageResult[Account]:
     require_installation_admin(who)
-    return await repo.list_accounts(session, after=after, limit=limit, active=active)
+    return await repo.list_accounts(session, page=page, active=active)
 
 
 async def update_account(write: WriteContext, username: str, changes: dict[str, Any]) -> Account:
@@ -171,26 +172,26 @@ async def directory(
     roles: frozenset[str] | None,
     org: str | None,
     unit: str | None,
-    after: str | None,
-    limit: int,
-) -> tuple[list[Account], str | None]:
-    """Active people matching the filters, for services (reminders) and admins: (page, last username seen)."""
+    page: PageParams,
+) -> PageResult[Account]:
+    """Active people matching the filters, for services (reminders) and admins."""
     if not who.has_any({"service"}):
         raise Forbidden("The directory is read by services and admins.")
     out: list[Account] = []
-    last: str | None = after
-    # Unit filtering happens here (units are a JSON list), so read in batches until the page is full.
-    while len(out) < limit:
-        batch = await repo.directory_candidates(session, roles=roles, org=org, after=last, limit=limit)
-        if not batch:
-            return out, None
-        for account in batch:
-            last = account.username
+    batch_page = page
+    # Unit filtering happens here (units are a JSON list), so read candidate pages until this page is full; a
+    # page filled mid-batch ends at the last account taken.
+    while True:
+        batch = await repo.directory_candidates(session, roles=roles, org=org, page=batch_page)
+        for i, account in enumerate(batch.items):
             if covers(repo.grants_of(account), roles=roles, org=org, unit=unit):
                 out.append(account)
-                if len(out) == limit:
-                    return out, last
-    return out, last
+                if len(out) == page.limit:
+                    more = i + 1 < len(batch.items) or batch.next_cursor is not None
+                    return PageResult(out, encode_cursor({"username": account.username}) if more else None)
+        if batch.next_cursor is None:
+            return PageResult(out, None)
+        batch_page = PageParams(limit=page.limit, cursor={"username": batch.items[-1].username})
 
 
 async def upsert_external(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.db.models import Account, AccountGrant, AccountSession, SignInFailure
 from metas_kit.auth import Grant
+from metas_kit.pagination import PageParams, PageResult, paginate
 
 
 def as_utc(value: datetime) -> datetime:
@@ -31,15 +32,11 @@ async def get_account_by_id(session: AsyncSession, account_id: int) -> Account |
     return await session.get(Account, account_id)
 
 
-async def list_accounts(
-    session: AsyncSession, *, after: str | None, limit: int, active: bool | None = None
-) -> list[Account]:
-    stmt = select(Account).order_by(Account.username).limit(limit)
-    if after is not None:
-        stmt = stmt.where(Account.username > after)
+async def list_accounts(session: AsyncSession, *, page: PageParams, active: bool | None = None) -> PageResult[Account]:
+    stmt = select(Account)
     if active is not None:
         stmt = stmt.where(Account.active.is_(active))
-    return list((await session.scalars(stmt)).all())
+    return await paginate(session, stmt, [Account.username], page)
 
 
 async def add_account(session: AsyncSession, account: Account) -> Account:
@@ -57,11 +54,11 @@ def grants_of(account: Account) -> tuple[Grant, ...]:
 
 
 async def directory_candidates(
-    session: AsyncSession, *, roles: frozenset[str] | None, org: str | None, after: str | None, limit: int
-) -> list[Account]:
+    session: AsyncSession, *, roles: frozenset[str] | None, org: str | None, page: PageParams
+) -> PageResult[Account]:
     """Active accounts holding a grant of one of ``roles`` for ``org`` (or installation-wide); units are
     filtered by the caller (they sit in a JSON list)."""
-    stmt = select(Account).where(Account.active.is_(True)).order_by(Account.username).limit(limit)
+    stmt = select(Account).where(Account.active.is_(True))
     if roles is not None or org is not None:
         grant = select(AccountGrant.account_id)
         if roles is not None:
@@ -69,9 +66,7 @@ async def directory_candidates(
         if org is not None:
             grant = grant.where(AccountGrant.org.in_(["*", org]))
         stmt = stmt.where(Account.id.in_(grant))
-    if after is not None:
-        stmt = stmt.where(Account.username > after)
-    return list((await session.scalars(stmt)).all())
+    return await paginate(session, stmt, [Account.username], page)
 
 
 # --- sessions --------------------------------------------------------------------------------

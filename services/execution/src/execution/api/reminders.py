@@ -13,7 +13,7 @@ from execution.application.reminders import digest_log, mute, my_mutes, unmute
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
-from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.pagination import PageDep
 from metas_kit.writes import Write
 
 router = APIRouter(tags=["reminders"])
@@ -86,9 +86,5 @@ async def delete_mute(plan_id: PlanId, write: Write, _who: Reader) -> None:
 async def list_digests(
     plan_id: PlanId, request: Request, session: SessionDep, who: Reader, page: PageDep
 ) -> DigestPage:
-    after = page.cursor.get("id") if page.cursor else None
-    rows, more = await digest_log(
-        request.app, session, who, plan_id, after_id=after if isinstance(after, int) else None, limit=page.limit
-    )
-    items = [DigestOut.model_validate(r) for r in rows]
-    return DigestPage(items=items, next_cursor=encode_cursor({"id": items[-1].id}) if more and items else None)
+    found = await digest_log(request.app, session, who, plan_id, page=page)
+    return DigestPage(items=[DigestOut.model_validate(r) for r in found.items], next_cursor=found.next_cursor)

@@ -21,7 +21,7 @@ from execution.domain.unlock_requests import UnlockStatus
 from metas_kit.auth import Planner, Reader, Registrar
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
-from metas_kit.pagination import PageDep, encode_cursor
+from metas_kit.pagination import PageDep
 from metas_kit.writes import Write
 
 RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT key
@@ -105,21 +105,9 @@ async def list_requests(
     status: UnlockStatus | None = None,
     period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
 ) -> UnlockRequestPage:
-    after = page.cursor.get("id") if page.cursor else None
-    found = await list_unlock_requests(
-        request.app,
-        session,
-        who,
-        plan_id,
-        status=status,
-        period=period,
-        after_id=after if isinstance(after, int) else None,
-        limit=page.limit,
-    )
-    items = [UnlockRequestOut.model_validate(r) for r in found.rows]
-    return UnlockRequestPage(
-        items=items, next_cursor=encode_cursor({"id": items[-1].id}) if found.more and items else None
-    )
+    found = await list_unlock_requests(request.app, session, who, plan_id, status=status, period=period, page=page)
+    items = [UnlockRequestOut.model_validate(r) for r in found.items]
+    return UnlockRequestPage(items=items, next_cursor=found.next_cursor)
 
 
 @router.get("/{request_id}", summary="One unlock request", response_model=UnlockRequestOut, responses=PROBLEM_RESPONSES)

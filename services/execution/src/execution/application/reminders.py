@@ -50,6 +50,7 @@ from execution.domain.reminders import (
 from execution.settings import Settings
 from metas_kit.auth import ANY_ORG, Principal
 from metas_kit.errors import AppError, Forbidden, NotFound
+from metas_kit.pagination import PageParams, PageResult
 from metas_kit.writes import WriteContext
 
 log = logging.getLogger("metas.execution.reminders")
@@ -271,10 +272,9 @@ async def unmute(ctx: WriteContext, plan_id: str) -> None:
 
 
 async def digest_log(
-    app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, *, after_id: int | None, limit: int
-) -> tuple[list[ReminderDigest], bool]:
+    app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, *, page: PageParams
+) -> PageResult[ReminderDigest]:
     plan = await visible_plan(app, session, who, plan_id)
     if not who.can({"planner", "auditor"}, organisation_of(plan)):
         raise Forbidden("The digest log of a plan needs the role 'planner' or 'auditor' in its organisation.")
-    rows = await digests_of(session, plan_id, after_id=after_id, limit=limit)
-    return rows[:limit], len(rows) > limit
+    return await digests_of(session, plan_id, page=page)

@@ -8,7 +8,6 @@ or its write window over) and not already reopened for that scope; granting crea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from execution.domain.periods import Period
 from execution.domain.unlock_requests import AlreadyDecided, UnlockDecision, UnlockScope, UnlockStatus, decide
 from metas_kit.auth import ALL, READ_ROLES, Principal
 from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from metas_kit.pagination import PageParams, PageResult
 from metas_kit.writes import WriteContext
 
 # Who sees every request of a plan (the registrar sees those of the units it registers for).
@@ -49,12 +49,6 @@ class UnlockRequestDecided(Conflict):
 
 class DuplicateUnlockRequest(Conflict):
     type_slug, title = "duplicate-unlock-request", "A request for this scope is already pending"
-
-
-@dataclass(frozen=True, slots=True)
-class UnlockRequestPage:
-    rows: list[UnlockRequest]
-    more: bool
 
 
 def _scope(plan: LoadedPlan, item_code: str | None, unit_code: str | None) -> UnlockScope:
@@ -175,25 +169,17 @@ async def list_unlock_requests(
     *,
     status: UnlockStatus | None,
     period: str | None,
-    after_id: int | None,
-    limit: int,
-) -> UnlockRequestPage:
+    page: PageParams,
+) -> PageResult[UnlockRequest]:
     plan = await visible_plan(app, session, who, plan_id)
     org = organisation_of(plan)
     units: frozenset[str] | None = None
     if not who.can(QUEUE_READERS, org):
         scope = who.units_for({"registrar"}, org)
         units = None if scope is ALL else frozenset(scope)
-    rows = await page_unlock_requests(
-        session,
-        plan_id,
-        status=status.value if status else None,
-        period=period,
-        units=units,
-        after_id=after_id,
-        limit=limit,
+    return await page_unlock_requests(
+        session, plan_id, status=status.value if status else None, period=period, units=units, page=page
     )
-    return UnlockRequestPage(rows[:limit], len(rows) > limit)
 
 
 async def get_visible_unlock_request(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from execution.db.base import Base
 from execution.db.types import BigId, UTCDateTime
+from metas_kit.pagination import PageParams, PageResult, paginate
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 
@@ -130,8 +131,6 @@ async def get_mute(session: AsyncSession, username: str, plan_id: str) -> Remind
     return await session.get(ReminderMute, (username, plan_id))
 
 
-async def digests_of(session: AsyncSession, plan_id: str, *, after_id: int | None, limit: int) -> list[ReminderDigest]:
+async def digests_of(session: AsyncSession, plan_id: str, *, page: PageParams) -> PageResult[ReminderDigest]:
     stmt = select(ReminderDigest).where(ReminderDigest.plan_id == plan_id)
-    if after_id is not None:
-        stmt = stmt.where(ReminderDigest.id > after_id)
-    return list((await session.scalars(stmt.order_by(ReminderDigest.id).limit(limit + 1))).all())
+    return await paginate(session, stmt, [ReminderDigest.id], page)

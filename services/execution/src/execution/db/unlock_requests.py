@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from execution.db.base import Base
 from execution.db.types import BigId, UTCDateTime
+from metas_kit.pagination import PageParams, PageResult, paginate
 
 PENDING_MARK = "pending"
 
@@ -70,10 +71,9 @@ async def page_unlock_requests(
     status: str | None,
     period: str | None,
     units: frozenset[str] | None,
-    after_id: int | None,
-    limit: int,
-) -> list[UnlockRequest]:
-    """Oldest first (the planner's queue order); ``units`` None = every unit. Fetches limit + 1."""
+    page: PageParams,
+) -> PageResult[UnlockRequest]:
+    """Oldest first (the planner's queue order); ``units`` None = every unit."""
     stmt = select(UnlockRequest).where(UnlockRequest.plan_id == plan_id)
     if status:
         stmt = stmt.where(UnlockRequest.status == status)
@@ -81,6 +81,4 @@ async def page_unlock_requests(
         stmt = stmt.where(UnlockRequest.period == period)
     if units is not None:
         stmt = stmt.where(UnlockRequest.unit_code.in_(sorted(units)))
-    if after_id is not None:
-        stmt = stmt.where(UnlockRequest.id > after_id)
-    return list((await session.scalars(stmt.order_by(UnlockRequest.id).limit(limit + 1))).all())
+    return await paginate(session, stmt, [UnlockRequest.id], page)

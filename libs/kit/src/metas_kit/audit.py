@@ -35,6 +35,14 @@ class AuditEventMixin:
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class OrganisationAuditEventMixin(AuditEventMixin):
+    """The audit table of a service whose data belongs to organisations: the organisation of what was written,
+    so the audit trail shows an auditor only their organisations' events. (Accounts' events are
+    installation-level and keep the plain mixin.)"""
+
+    organisation_code: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
     """Field-level change set {field: [old, new]}; whole values for creates and deletes."""
     if before is None:

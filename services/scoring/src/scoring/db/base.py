@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
 
-from metas_kit.audit import AuditEventMixin
+from metas_kit.audit import OrganisationAuditEventMixin
 from metas_kit.db import new_metadata
 from metas_kit.idempotency import IdempotencyRecordMixin
 
@@ -14,9 +13,8 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
-class AuditEvent(AuditEventMixin, Base):
-    # The organisation of the evaluated plan: an auditor sees only their organisations' events.
-    organisation_code: Mapped[str | None] = mapped_column(String(64), index=True)
+class AuditEvent(OrganisationAuditEventMixin, Base):
+    pass
 
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):

@@ -3,11 +3,13 @@ list and get from the item index, merge-patch edits of a draft's item."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Query, Response
+from fastapi.responses import JSONResponse
 
-from metas_kit.auth import Planner, Reader
+from metas_kit.auth import Planner, Principal, Reader
 from metas_kit.bounds import JsonObject
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
@@ -18,9 +20,13 @@ from planning.api.plans import version_headers, with_version_headers
 from planning.api.schemas import ItemPage
 from planning.application import reads, versions
 
+if TYPE_CHECKING:
+    from planning.db.models import PlanVersion
+
 router = APIRouter(prefix="/v1/plans/{plan_id}", tags=["plan items"])
 Collection = Literal["units", "objectives", "parameters", "indicators", "products", "initiatives"]
 Item = dict[str, Any]
+T = TypeVar("T")
 
 
 @router.get("/{collection}", responses=PROBLEM_RESPONSES)
@@ -80,17 +86,10 @@ async def patch_item(
     patch: Annotated[JsonObject, Body()],
     version: VersionQuery = None,
 ) -> Any:
-    async def apply(ctx: WriteContext) -> Item:
-        row, after = await versions.patch_document_item(ctx, plan_id, collection, code, patch, number=version)
-        ctx.headers.update(version_headers(row))
-        return after
+    async def change(ctx: WriteContext) -> tuple[PlanVersion, Item]:
+        return await versions.patch_document_item(ctx, plan_id, collection, code, patch, number=version)
 
-    return await write(
-        apply,
-        payload=patch,
-        current_etag=lambda: reads.draft_etag(write.session, who, plan_id, version),
-        if_match="required",
-    )
+    return await _draft_write(write, who, plan_id, version, change, payload=patch)
 
 
 @router.post(
@@ -108,18 +107,11 @@ async def add_item(
     item: Annotated[JsonObject, Body()],
     version: VersionQuery = None,
 ) -> Any:
-    async def apply(ctx: WriteContext) -> Item:
+    async def change(ctx: WriteContext) -> tuple[PlanVersion, Item]:
         row = await versions.add_document_item(ctx, plan_id, collection, item, number=version)
-        ctx.headers.update(version_headers(row))
-        return {k: v for k, v in item.items() if k != "kind"} if collection == "objectives" else item
+        return row, {k: v for k, v in item.items() if k != "kind"} if collection == "objectives" else item
 
-    return await write(
-        apply,
-        payload=item,
-        current_etag=lambda: reads.draft_etag(write.session, who, plan_id, version),
-        if_match="required",
-        status_code=201,
-    )
+    return await _draft_write(write, who, plan_id, version, change, payload=item, status_code=201)
 
 
 @router.delete(
@@ -137,20 +129,40 @@ async def remove_item(
     who: Planner,
     version: VersionQuery = None,
 ) -> Response:
-    async def apply(ctx: WriteContext) -> None:
-        row = await versions.remove_document_item(ctx, plan_id, collection, code, number=version)
-        ctx.headers.update(version_headers(row))
+    async def change(ctx: WriteContext) -> tuple[PlanVersion, None]:
+        return await versions.remove_document_item(ctx, plan_id, collection, code, number=version), None
 
-    replayed = await write(
-        apply,
-        payload={"collection": collection, "code": code, "version": version},
-        current_etag=lambda: reads.draft_etag(write.session, who, plan_id, version),
-        if_match="required",
-        status_code=204,
-    )
+    payload = {"collection": collection, "code": code, "version": version}
+    replayed = await _draft_write(write, who, plan_id, version, change, payload=payload, status_code=204)
     # No body either way; a replay carries the first answer's headers.
     headers = replayed.headers if isinstance(replayed, Response) else write.response.headers
     return Response(status_code=204, headers=_bodiless(headers))
+
+
+async def _draft_write(
+    write: Write,
+    who: Principal,
+    plan_id: str,
+    version: int | None,
+    change: Callable[[WriteContext], Awaitable[tuple[PlanVersion, T]]],
+    *,
+    payload: Any,
+    status_code: int = 200,
+) -> T | JSONResponse:
+    """An item write to a draft version: If-Match its ETag (required), answer with the version's headers."""
+
+    async def apply(ctx: WriteContext) -> T:
+        row, result = await change(ctx)
+        ctx.headers.update(version_headers(row))
+        return result
+
+    return await write(
+        apply,
+        payload=payload,
+        current_etag=lambda: reads.draft_etag(write.session, who, plan_id, version),
+        if_match="required",
+        status_code=status_code,
+    )
 
 
 def _bodiless(headers: Any) -> dict[str, str]:

@@ -30,7 +30,14 @@ from budget.domain.published import (
     Section42Row,
     SubInvestment,
 )
-from budget.domain.reconciliation import CheckResult, Severity, _pct_as_printed, mismatches, run_checks
+from budget.domain.reconciliation import (
+    CheckResult,
+    Severity,
+    _default_spending,
+    _pct_as_printed,
+    mismatches,
+    run_checks,
+)
 
 
 def t19(a: int | None, b: int | None, c: int | None, d: int | None) -> dict[int, D | None]:
@@ -272,3 +279,77 @@ def test_text_checks_compare_the_printed_text() -> None:
 )
 def test_percentages_are_printed_like_the_source(value: str, printed: str) -> None:
     assert _pct_as_printed(D(value)) == printed
+
+
+def test_each_family_names_its_tables_and_paths() -> None:
+    tables: dict[str, set[tuple[str, ...]]] = {}
+    paths: dict[str, list[str]] = {}
+    for r in run_checks(budget()):
+        tables.setdefault(r.check, set()).add(r.tables)
+        paths.setdefault(r.check, []).append(r.path)
+        assert r.description  # every check says in words what it compares
+    assert {k: v for k, v in tables.items() if not k.startswith(("table19.", "annex5.", "section42."))} == {
+        "figure13.total_vs_eixos": {("Secção 3.2", "Figura 13")},
+        "figure13_vs_table19.eixo_2024": {("Figura 13", "Tabela 19")},
+        "figure13_vs_table19.total_2024": {("Figura 13", "Tabela 19")},
+        "figure13_vs_annex4.eixo_total_vs_total_estimado": {("Figura 13", "Anexo 4")},
+        "annex4_vs_figure13.encargo": {("Anexo 4", "Figura 13")},
+        "section32_text_vs_table19.total_2024": {("Secção 3.2", "Tabela 19")},
+        "annex5_vs_table19.total_2024": {("Anexo 5 / Tabela 25", "Tabela 19")},
+        "table19_vs_annex5.eixo_2024": {("Tabela 19", "Anexo 5 / Tabela 25")},
+        "section42_vs_annex5.prr_total_2024": {("Secção 4.2", "Anexo 5 / Tabela 25")},
+        "section42_vs_annex5.prr_current_2024": {("Secção 4.2", "Anexo 5 / Tabela 25")},
+        "section42_vs_annex5.prr_capital_2024": {("Secção 4.2", "Anexo 5 / Tabela 25")},
+        "section42_vs_table19.prr_total_2023": {("Secção 4.2", "Tabela 19")},
+        "annex4_vs_table19.lines_2024": {("Anexo 4", "Tabela 19")},
+    }
+    for family in ("table19.eixo_vs_subinvestments", "table19.totals_vs_eixos", "table19.totals_vs_subinvestments"):
+        assert tables[family] == {("Tabela 19",)}
+    for family in ("annex5.fund_item_vs_rubrics", "annex5.group_vs_fund_items", "annex5.total_vs_rubrics"):
+        assert tables[family] == {("Anexo 5 / Tabela 25",)}
+    assert tables["section42.row_total_vs_parts"] == {("Secção 4.2",)}
+    assert paths["figure13.total_vs_eixos"] == ["total"]
+    assert paths["figure13_vs_annex4.eixo_total_vs_total_estimado"] == ["eixo=1", "eixo=2"]
+    assert paths["annex4_vs_figure13.encargo"] == ["eixo=1"]
+    assert paths["figure13_vs_table19.total_2024"] == ["year=2024"]
+    assert paths["section32_text_vs_table19.total_2024"] == ["year=2024"]
+    assert paths["annex5.group_vs_fund_items"] == ["group=Administração PRR", "group=Capital PRR"]
+    assert paths["annex5.total_vs_groups"] == ["total"]
+    assert paths["annex5.total_vs_fund_items"] == ["total"]
+    assert paths["annex5.total_vs_rubrics"] == ["total"]
+    assert paths["annex5_vs_table19.total_2024"] == ["year=2024"]
+    assert paths["table19_vs_annex5.eixo_2024"] == ["eixo=1", "eixo=2"]
+    assert paths["section42.row_variation_abs"] == [
+        "row=D.02",
+        "row=D.07",
+        "row=Despesas de Administração",
+        "row=Despesas de Capital",
+        "row=TOTAL",
+    ]
+    assert paths["section42.total_vs_subtotals"][0] == "column=corrente_2023/row=TOTAL"
+    assert paths["table19.totals_vs_eixos"] == ["year=2021", "year=2022", "year=2023", "year=2024"]
+    first = run_checks(budget())[0]
+    assert first.description == "Tabela 19 Eixo 1 execucao_2021: eixo row vs sum of its subinvestments"
+
+
+def test_a_funded_eixo_without_a_2024_figure_is_not_compared() -> None:
+    pb = budget()
+    e2 = replace(pb.eixos[1], table19=t19(5, 0, 7, None))
+    pb = replace(pb, eixos=(pb.eixos[0], e2, pb.eixos[2]))
+    assert [r.path for r in run_checks(pb) if r.check == "figure13_vs_table19.eixo_2024"] == ["eixo=1"]
+    assert [r.path for r in run_checks(pb) if r.check == "table19_vs_annex5.eixo_2024"] == ["eixo=1"]
+
+
+@pytest.mark.parametrize(
+    ("code", "spending"),
+    [
+        ("D.02.02.05.01", "current"),
+        ("D.06", "current"),
+        ("D.07.01", "capital"),
+        ("D.10", "capital"),
+        ("D.11", "capital"),
+    ],
+)
+def test_default_spending_type_follows_the_agrupamento(code: str, spending: str) -> None:
+    # DL 26/2002: agrupamentos 01–06 are current spending, 07–11 capital
+    assert _default_spending(code) == spending

@@ -457,6 +457,8 @@ def test_step_table_on_the_result_trace() -> None:
 def test_step_table_lower_is_better_execution() -> None:
     # seed formula: meta 20, result 21: (1 − 1/20) × 100 = 95.00 % → 100; result 30: (1 − 10/20) × 100 = 50 → 50
     assert run(stepped(polarity="lower_is_better", meta="20"), "21").value == D("100")
+    # 25: seed (1 − 5/20) × 100 = 75 % → 50 (the inverse ratio would give 80 % → 100)
+    assert run(stepped(polarity="lower_is_better", meta="20"), "25").value == D("50")
     s = run(stepped(polarity="lower_is_better", meta="20"), "30")
     assert (s.value, steps(s)[0]["formula"]) == (D("50"), "execution = (1 − (result − meta) / meta) × 100")
     # inverse ratio: 20 / 25 × 100 = 80.00 % → 100; 20 / 50 = 40 % → 0

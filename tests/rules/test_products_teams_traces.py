@@ -266,6 +266,14 @@ def test_stages_weighted_trace() -> None:
     assert score_product(product(due=None, stages=mixed), STAGE_DELIVERIES, cutoff=CUTOFF).value == D("80.00")
 
 
+def test_stages_honour_the_cut_off() -> None:
+    # S3 delivered the day after the cut-off → 0: (100 + 80 + 0) / 3 = 60.00
+    late = Delivery(stages={**STAGE_DELIVERIES.stages, "S3": delivered(date(2015, 1, 31))})
+    assert score_product(product(due=None, stages=STAGES), late, cutoff=CUTOFF).value == D("60.00")
+    nothing = score_product(product(due=None, stages=STAGES), None, cutoff=CUTOFF, as_of=date(2014, 1, 1))
+    assert (nothing.status, nothing.code) == ("pending", "P")
+
+
 def test_a_pending_stage_makes_the_product_pending() -> None:
     partly = Delivery(stages={"S1": delivered(date(2014, 6, 30))})
     s = score_product(product(due=None, stages=STAGES), partly, cutoff=CUTOFF, as_of=date(2014, 8, 1))
@@ -279,6 +287,17 @@ def test_a_pending_stage_makes_the_product_pending() -> None:
 def test_product_statuses() -> None:
     no_due = score_product(product(due=None), delivered(DUE), cutoff=None)
     assert (no_due.status, no_due.reason) == ("not_scorable", "the product has no due date")
+    pending = score_product(product(), None, cutoff=CUTOFF, as_of=DUE)
+    missing = score_product(product(), None, cutoff=CUTOFF, as_of=date(2014, 12, 1))
+    scored = score_product(product(), delivered(DUE), cutoff=CUTOFF)
+    for s in (no_due, pending, missing, scored):
+        assert (s.code, s.rule_kind, type(s.steps)) == ("P", "delay_table", tuple), s.status
+    # a rule without a cut-off ignores the one given: 30/11/2014 → 15/02/2015 = 77 days → 50, not 0
+    free = own_table(cutoff="none")
+    assert score_product(product(free), delivered(date(2015, 2, 15)), cutoff=CUTOFF).value == D("50")
+    # "not delivered" with a date is still not delivered
+    declared = Delivery(status="not_delivered", delivered_on=DUE)
+    assert score_product(product(), declared, cutoff=CUTOFF).value == 0
     aside = score_product(product(), Delivery(set_aside=True), cutoff=None)
     assert (aside.status, aside.reason, aside.rule_kind) == ("set_aside", "set aside by the committee", "delay_table")
 
@@ -292,7 +311,7 @@ def test_quantity_products() -> None:
     assert score_product(facts, Delivery(), cutoff=CUTOFF).status == "missing"
     assert score_product(facts, None, cutoff=CUTOFF).status == "missing"
     general = score_product(ProductFacts(code="G", rule=GeneralRule()), Delivery(quantity=D(1)), cutoff=CUTOFF)
-    assert (general.status, general.rule_kind) == ("not_scorable", "general")
+    assert (general.status, general.rule_kind, general.code) == ("not_scorable", "general", "G")
     assert general.reason == "a product scored by the general rule needs a quantity target (use kind ratio with target)"
 
 
@@ -443,6 +462,7 @@ def test_acordo_evaluation_uses_the_plans_productivity_weights() -> None:
     assert d["teams"]["ops"]["value"] == "100.00"
     assert d["indicators"]["ops-I"]["value"] == "100.00"
     assert d["products"]["ops-P"]["value"] == "100.00"
+    assert d["productivity"]["ops"]["step"]["formula"] == "0.6 × N1 + 0.4 × N2"
 
 
 def test_acordo_evaluation_pending_product_and_team_without_grade() -> None:
@@ -453,8 +473,13 @@ def test_acordo_evaluation_pending_product_and_team_without_grade() -> None:
     # nothing at all registered: no team grade, so no productivity for it
     empty = evaluate_acordo(small_plan(), {}, {}, n1=D(90))
     assert empty.teams["ops"].value is None
+    assert empty.teams["ops"].unit_code == "ops"
     assert "ops" not in empty.productivity
-    assert empty.indicators["board-I"].status == "not_scorable"
+    # the derived indicator reads every team of the plan, graded or not
+    assert (empty.indicators["board-I"].status, empty.indicators["board-I"].reason) == (
+        "not_scorable",
+        "team grades missing for ops",
+    )
 
 
 def test_team_dependencies() -> None:
@@ -464,6 +489,10 @@ def test_team_dependencies() -> None:
         units=("a",), indicators=(IndicatorFacts(code="x", rule=DerivedFromTeamsRule(), meta=D(1), unit_code=None),)
     )
     assert team_dependencies(orphan) == {"a": set()}
+    outside = AcordoPlan(
+        units=("a",), indicators=(IndicatorFacts(code="x", rule=DerivedFromTeamsRule(), meta=D(1), unit_code="zz"),)
+    )
+    assert team_dependencies(outside) == {"a": set(), "zz": {"a"}}
 
 
 # ---------------------------------------------------------------- the January cut-off date (§2.2.2)

@@ -352,6 +352,43 @@ def test_evaluate_quar_rolls_up_and_classifies() -> None:
 
 def test_evaluate_quar_reports_both_deviations() -> None:
     res = evaluate_quar(quar_plan(), RESULTS)
+    i1 = res.indicators["I1"]
+    assert (i1.code, i1.status, i1.native, i1.scale, i1.rule_kind, i1.reason) == (
+        "I1",
+        "scored",
+        D("111.67"),
+        100,
+        "quar_realization",
+        None,
+    )
+    assert res.objectives["O1"].code == "O1"
+    assert res.objectives["O1"].steps[0].description == "objective O1 rate = Σ weight × rate / Σ weight"
+    assert res.parameters["P2"].steps[0].description == "parameter P2 rate = Σ weight × rate / Σ weight"
+    assert res.final.steps[0].description == "final rate = Σ weight × rate / Σ weight"
+    o1 = res.objectives["O1"].to_dict()
+    assert set(o1) == {"code", "rate", "complete", "classification", "label", "deviation", "steps"}
+    assert (o1["code"], o1["rate"], o1["complete"], o1["classification"], o1["label"]) == (
+        "O1",
+        "99.00",
+        True,
+        "not_achieved",
+        "Não atingiu",
+    )
+    assert len(o1["steps"]) == 1
+    top = res.to_dict()
+    assert set(top) == {
+        "indicators",
+        "objectives",
+        "parameters",
+        "final",
+        "relevant_objectives",
+        "mention",
+        "mention_label",
+        "mention_reason",
+        "labels_version",
+    }
+    assert top["parameters"]["P2"]["rate"] == "112.50"
+    assert top["mention_reason"] == "relevant objective(s) not achieved: O1"
     # I1: rate 111.67 − 100 = 11.67; (112 − 100) / 100 × 100 = 12.00
     assert dict(res.indicators["I1"].extra) == {"deviation_rate": "11.67", "deviation_result_percent": "12.00"}
     # I2: 80.00 − 100 = −20.00; (76 − 100) / 100 × 100 = −24.00
@@ -400,6 +437,26 @@ def test_evaluate_quar_incomplete_without_a_mention() -> None:
     nothing = evaluate_quar(quar_plan(), {})
     assert (nothing.final.rate, nothing.final.complete, nothing.objectives["O1"].rate) == (None, False, None)
     assert nothing.to_dict()["final"]["deviation"] is None
+
+
+def test_evaluate_quar_deviation_edge_cases() -> None:
+    # I5: M 0 (T 5, VC 20): R 3 is within [−5, 5] → 100, but (R − M) / M is undefined → ""
+    # I6: no tolerance → not scorable although it has a result and a meta: no deviation at all
+    plan = quar_plan()
+    zero_meta = IndicatorFacts(
+        code="I5", rule=QuarRealizationRule(), meta=D(0), tolerance=D(5), critical_value=D(20), weight=D(0),
+        objective_code="O2",
+    )  # fmt: skip
+    no_tolerance = IndicatorFacts(
+        code="I6", rule=QuarRealizationRule(), meta=D(10), critical_value=D(20), weight=D(0), objective_code="O3"
+    )
+    plan = QuarPlan(
+        indicators=(*plan.indicators, zero_meta, no_tolerance), objectives=plan.objectives, parameters=plan.parameters
+    )
+    res = evaluate_quar(plan, {**RESULTS, "I5": Observation(result=D(3)), "I6": Observation(result=D(12))})
+    assert dict(res.indicators["I5"].extra) == {"deviation_rate": "0.00", "deviation_result_percent": ""}
+    assert res.indicators["I6"].status == "not_scorable"
+    assert res.indicators["I6"].extra == ()
 
 
 def test_evaluate_quar_an_incomplete_objective_alone_makes_its_parameter_incomplete() -> None:

@@ -355,7 +355,9 @@ def test_team_grade_missing_goal_makes_it_incomplete() -> None:
     assert t.steps[0].to_dict()["values"]["left out"] == "c"
     assert t.steps[0].to_dict()["values"]["left-out weight"] == "20"
     d = t.to_dict()
-    assert (d["value"], d["complete"], d["missing"], d["unit_code"]) == ("86.09", False, ["c"], "t")
+    assert (d["value"], d["complete"], d["missing"], d["unit_code"], d["set_aside"]) == ("86.09", False, ["c"], "t", [])
+    assert set(d) == {"unit_code", "value", "complete", "set_aside", "missing", "steps"}
+    assert len(d["steps"]) == 2
 
 
 def test_team_grade_without_any_scored_goal() -> None:
@@ -373,6 +375,9 @@ def test_team_grade_with_remaining_weights_of_zero() -> None:
     assert t.steps[-1].to_dict()["description"] == "the remaining weights sum to 0: no team grade"
     alone = team_score("t", [item("a", "0", "100")])
     assert alone.value is None
+    assert (t.unit_code, t.set_aside, t.missing) == ("t", ("b",), ())
+    weightless = team_score("w", [item("a", "0", "100"), item("b", "0", None, "missing")])
+    assert (weightless.unit_code, weightless.set_aside, weightless.missing) == ("w", (), ("b",))
 
 
 def test_productivity_trace_and_plan_weights() -> None:

@@ -417,3 +417,13 @@ def test_parse_rule_reads_the_seed_shapes() -> None:
     assert isinstance(rule, ThresholdRule)
     assert rule.meta_table is not None
     assert rule.meta_table.rows[0].intervals[0].describe() == "(50, +inf)"
+
+
+def test_dec_builds_decimals_from_text_and_integers() -> None:
+    from metas_rules.decimal_ops import dec
+
+    assert dec("1.50") == D("1.50")
+    assert str(dec("1.50")) == "1.50"
+    assert dec(7) == D(7)
+    given = D("2.5")
+    assert dec(given) is given  # a Decimal passes through unchanged

@@ -235,6 +235,9 @@ def report(*, surviving: bool) -> int:
         for key, code in exit_codes.items():
             function = key.rpartition(".")[2]
             kind = classes.get(function, "logic")
+            if code is None:  # not run yet (an interrupted run): left out of the scores, counted apart
+                total["untested"] += 1
+                continue
             total[kind] += 1
             total["all"] += 1
             if code in KILLED_CODES:
@@ -249,7 +252,7 @@ def report(*, surviving: bool) -> int:
             return "-"
         return f"{k[kind]}/{t[kind]} {100 * k[kind] / t[kind]:.1f}%"
 
-    header = f"{'file':58} {'logic':>17} {'trace':>17} {'message':>15} {'all':>17}"
+    header = f"{'file':58} {'logic':>17} {'trace':>17} {'message':>15} {'all':>17} {'not run':>8}"
     print(header)
     print("-" * len(header))
     grand_t: Counter[str] = Counter()
@@ -260,14 +263,14 @@ def report(*, surviving: bool) -> int:
         grand_k.update(k)
         print(
             f"{name:58} {cell(k, t, 'logic'):>17} {cell(k, t, 'trace'):>17} {cell(k, t, 'message'):>15} "
-            f"{cell(k, t, 'all'):>17}"
+            f"{cell(k, t, 'all'):>17} {t['untested']:>8}"
         )
         if t["logic"] and k["logic"] / t["logic"] < 0.9:
             below.append(name)
     print("-" * len(header))
     print(
         f"{'total':58} {cell(grand_k, grand_t, 'logic'):>17} {cell(grand_k, grand_t, 'trace'):>17} "
-        f"{cell(grand_k, grand_t, 'message'):>15} {cell(grand_k, grand_t, 'all'):>17}"
+        f"{cell(grand_k, grand_t, 'message'):>15} {cell(grand_k, grand_t, 'all'):>17} {grand_t['untested']:>8}"
     )
     if survivors:
         print(

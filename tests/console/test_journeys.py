@@ -307,6 +307,10 @@ def test_planner_reads_the_tree_and_grants_then_revokes_an_exception(
     form.get_by_label("Reason").fill("Late onboarding of the DP team")
     form.get_by_role("button", name="Grant").click()
     expect(page.get_by_test_id("notice")).to_have_text("Exception granted for 2014-04.")
+    # POST-redirect-GET: the notice comes from the redirect's query, and reloading sends nothing again.
+    expect(page).to_have_url(re.compile(rf"/plans/{PLAN}/locks\?done=granted&period=2014-04$"))
+    page.reload()
+    expect(page.get_by_test_id("notice")).to_have_text("Exception granted for 2014-04.")
     row = page.get_by_test_id("exceptions").get_by_role("row").filter(has_text="Late onboarding of the DP team")
     # 18:00 in São Paulo (the plan's time zone) is 21:00 UTC; shown back in the plan's time.
     expect(row).to_contain_text(f"{day.strftime('%b')} {day.day}, {day.year}, 6:00:00")
@@ -319,7 +323,23 @@ def test_planner_reads_the_tree_and_grants_then_revokes_an_exception(
 
     row.get_by_role("button", name=re.compile("^Revoke")).click()
     expect(page.get_by_test_id("notice")).to_have_text("Exception revoked.")
+    expect(page).to_have_url(re.compile(r"\?done=revoked&period=2014-04$"))
     expect(row).to_contain_text("Revoked")
+
+    # An error is still shown beside its field, on the page as posted (nothing to reload there).
+    form.get_by_label("Period").select_option("2014-04")
+    form.get_by_label("Until (plan's local time)").fill(f"{(day + timedelta(days=400)).isoformat()}T18:00")
+    form.get_by_label("Reason").fill("Far too long")
+    form.get_by_role("button", name="Grant").click()
+    expect(form.get_by_label("Until (plan's local time)")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#until-error")).to_be_visible()
+    expect(page.get_by_test_id("notice")).to_have_count(0)
+    check_accessibility(page)
+    with stack.api("planner") as api:
+        stored = api.get(f"/api/execution/v1/plans/{PLAN}/locks/2014-04/exceptions").json()
+    assert [e["reason"] for e in stored if e["reason"] in ("Late onboarding of the DP team", "Far too long")] == [
+        "Late onboarding of the DP team"
+    ]
 
 
 def test_rejection_reason_reaches_the_registrars_home(stack: Stack, open_page: Callable[..., Any]) -> None:

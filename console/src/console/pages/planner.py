@@ -4,8 +4,10 @@ period locks with their exceptions (granted and revoked with a reason and an exp
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -118,10 +120,29 @@ async def render_locks(
     )
 
 
+# What a lock action redirects with (POST-redirect-GET: reloading the page never sends the form again).
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def done_notice(page: Page, done: str, period: str) -> str | None:
+    """The outcome named by the redirect's query flag; None for a flag or period this page never sends."""
+    if done == "revoked":
+        return page.gettext("Exception revoked.")
+    if not PERIOD.match(period):
+        return None
+    if done == "locked":
+        return page.gettext("Period %(period)s locked.", period=period)
+    if done == "unlocked":
+        return page.gettext("Period %(period)s unlocked.", period=period)
+    if done == "granted":
+        return page.gettext("Exception granted for %(period)s.", period=period)
+    return None
+
+
 @router.get("/plans/{plan_id}/locks")
-async def locks(request: Request, plan_id: str) -> Response:
+async def locks(request: Request, plan_id: str, done: str = "", period: str = "") -> Response:
     page = await signed_in_page(request)
-    return await render_locks(page, plan_id)
+    return await render_locks(page, plan_id, notice=done_notice(page, done, period))
 
 
 def _until_utc(text: str, tz: str) -> str:
@@ -146,10 +167,10 @@ async def lock_action(request: Request, plan_id: str) -> Response:
     action = values["action"]
     if action == "lock":
         response = await page.api.request("PUT", f"{base}/{values['period']}", json={"reason": values["reason"]})
-        done = page.gettext("Period %(period)s locked.", period=values["period"])
+        done = "locked"
     elif action == "unlock":
         response = await page.api.request("DELETE", f"{base}/{values['period']}")
-        done = page.gettext("Period %(period)s unlocked.", period=values["period"])
+        done = "unlocked"
     elif action == "grant":
         index = await plan_index(page.api, request.app.state.plan_cache, plan_id)
         body = {
@@ -159,14 +180,15 @@ async def lock_action(request: Request, plan_id: str) -> Response:
             "reason": values["reason"],
         }
         response = await page.api.request("POST", f"{base}/{values['period']}/exceptions", json=body)
-        done = page.gettext("Exception granted for %(period)s.", period=values["period"])
+        done = "granted"
     elif action == "revoke":
         response = await page.api.request("DELETE", f"{base}/{values['period']}/exceptions/{values['id']}")
-        done = page.gettext("Exception revoked.")
+        done = "revoked"
     else:
         return await render_locks(page, plan_id, told=Told(page.gettext("Not understood.")), status=422)
     if response.status_code < 300:
-        return await render_locks(page, plan_id, notice=done)
+        query = urlencode({"done": done, "period": values["period"]})
+        return page.redirect(f"/plans/{quote(plan_id, safe='')}/locks?{query}")
     problem = problem_of(response)
     if problem.status == 401:
         raise problem

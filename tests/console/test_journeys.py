@@ -137,6 +137,21 @@ def test_registrar_of_another_unit_neither_sees_nor_posts_ds_items(stack: Stack,
     expect(other.get_by_role("heading", level=1)).to_have_text("Not allowed")
     expect(other.get_by_role("alert")).to_contain_text("You are not allowed to do this.")
     expect(other.get_by_text("You do not register for unit DS.")).to_be_visible()
+    # The refusal keeps the signed-in layout: the menu, the language switch and sign-out.
+    menu = other.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link", name="To register")).to_be_visible()
+    expect(menu.get_by_role("link", name="Plans")).to_be_visible()
+    expect(other.get_by_label("Language")).to_be_visible()
+    expect(other.get_by_role("button", name="Sign out")).to_be_visible()
+    check_accessibility(other)
+    screenshot(other, "error-403")
+
+    answer = other.goto(f"{console}/no-such-page")
+    assert answer is not None
+    assert answer.status == 404
+    expect(other.get_by_role("heading", level=1)).to_have_text("Not found")
+    expect(other.get_by_role("navigation", name="Main").get_by_role("link", name="To register")).to_be_visible()
+    expect(other.get_by_test_id("who")).to_have_text("Rui")
     check_accessibility(other)
 
     # A crafted post with this browser's own form token: the API refuses it and the page says so.

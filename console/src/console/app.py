@@ -18,10 +18,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from console.gateway import ApiProblem
 from console.i18n import load_catalogs
 from console.pages import admin, auth, bulk, certify, home, planner, registration
+from console.pages.common import with_organisations
 from console.problems import Told, tell
 from console.security import SecurityHeaders
 from console.settings import ConsoleSettings, get_settings
-from console.web import CsrfRejected, SignInRequired, page_context, sign_in_url
+from console.web import CsrfRejected, Page, SignInRequired, page_context, sign_in_url
 from metas_kit.health import health_router
 from metas_kit.logging import configure_logging
 from metas_kit.metrics import metrics_router
@@ -81,6 +82,16 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     for module in (auth, home, registration, bulk, certify, planner, admin):
         app.include_router(module.router)
 
+    async def error_page(request: Request) -> Page:
+        """An error page keeps the layout of a signed-in person (menu, organisation, sign-out) when the session
+        still holds; without one, or when the gateway cannot say who it is, the bare layout."""
+        try:
+            page = await page_context(request)
+            await with_organisations(page)
+            return page
+        except (SignInRequired, ApiProblem):
+            return await page_context(request, signed_in=False)
+
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: Exception) -> Response:
         response = Response(status_code=303, headers={"location": sign_in_url(request)})
@@ -90,7 +101,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, exc: Exception) -> Response:
-        page = await page_context(request, signed_in=False)
+        page = await error_page(request)
         told = Told(
             page.gettext("This form had expired. Nothing was sent; reload the page and try again."), reload=True
         )
@@ -102,7 +113,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         assert isinstance(exc, ApiProblem)
         if exc.status == 401:
             return await _sign_in(request, exc)
-        page = await page_context(request, signed_in=False)
+        page = await error_page(request)
         told = tell(exc, page.gettext)
         status = exc.status if exc.status in (403, 404, 409, 412, 422, 429) else 503
         title = {403: page.gettext("Not allowed"), 404: page.gettext("Not found")}.get(status, page.gettext("Problem"))
@@ -113,7 +124,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        page = await page_context(request, signed_in=False)
+        page = await error_page(request)
         title = page.gettext("Not found") if exc.status_code == 404 else page.gettext("Problem")
         told = Told(page.gettext("This page does not exist.") if exc.status_code == 404 else str(exc.detail))
         return page.render("error.html", status=exc.status_code, title=title, told=told, detail=None, reload_url=None)

@@ -22,7 +22,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
         jwt_secret=jwt_secret,
         log_dir=tmp / "logs",
         # argon2id at its production cost would make every sign-in of the suite take ~0.3 s of CPU.
-        extra_env={"accounts": {"METAS_ACCOUNTS_ARGON2_TIME_COST": "1", "METAS_ACCOUNTS_ARGON2_MEMORY_KIB": "8192"}},
+        extra_env={
+            "accounts": {"METAS_ACCOUNTS_ARGON2_TIME_COST": "1", "METAS_ACCOUNTS_ARGON2_MEMORY_KIB": "8192"},
+            # The sign-in page then offers the gateway's OpenID Connect start (its flow is tested in tests/gateway).
+            "console": {"METAS_CONSOLE_OIDC_PROVIDER_NAME": "Test IdP"},
+        },
     )
     cluster = Cluster(config)
     cluster.start()

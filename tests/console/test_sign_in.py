@@ -47,6 +47,18 @@ def test_wrong_password_gets_the_generic_error_then_throttling(stack: Stack, ope
     assert not [c for c in page.context.cookies() if c["name"] == "metas_session"]
 
 
+def test_sign_in_offers_the_oidc_provider(stack: Stack, open_page: Callable[..., Any]) -> None:
+    page = open_page(locale="pt-BR")
+    page.goto(f"{stack.url}/sign-in?next=%2Fplans")
+    link = page.get_by_role("link", name="Entrar com Test IdP")
+    expect(link).to_be_visible()
+    expect(link).to_have_attribute("href", "/api/auth/oidc/start?next=%2Fplans")
+    # The password form stays: OIDC is offered beside it, not instead of it.
+    expect(page.get_by_role("button", name="Entrar")).to_be_visible()
+    check_accessibility(page)
+    screenshot(page, "sign-in-oidc")
+
+
 def test_sign_out_ends_the_session(stack: Stack, open_page: Callable[..., Any]) -> None:
     page = open_page()
     sign_in(page, "registrar_ds", path="/plans")

@@ -33,3 +33,22 @@ async def test_without_a_session_pages_lead_to_sign_in() -> None:
     assert " style=" not in page.text
     assert page.cookies.get("console_csrf")
     assert health.json() == {"status": "ok"}
+
+
+async def test_sign_in_offers_oidc_only_when_a_provider_is_named() -> None:
+    plain = create_app(ConsoleSettings(gateway_url="http://127.0.0.1:9"))
+    named = create_app(ConsoleSettings(gateway_url="http://127.0.0.1:9", oidc_provider_name="Autenticação.gov"))
+    pages = {}
+    for key, app in (("plain", plain), ("named", named)):
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+                pages[key] = await client.get("/sign-in?next=%2Fplans%3Fx%3D1", headers={"accept-language": "pt-PT"})
+    assert pages["plain"].status_code == 200
+    assert "/api/auth/oidc/start" not in pages["plain"].text
+    assert 'data-testid="oidc"' not in pages["plain"].text
+    # The person comes back where they were going (the start endpoint's `next`), and the name is escaped text.
+    assert (
+        '<a class="button" href="/api/auth/oidc/start?next=%2Fplans%3Fx%3D1" data-testid="oidc">'
+        "Iniciar sessão com Autenticação.gov</a>"
+    ) in pages["named"].text

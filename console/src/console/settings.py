@@ -16,6 +16,10 @@ class ConsoleSettings(ServiceSettings):
     gateway_url: str = "http://127.0.0.1:8000"
     upstream_timeout_seconds: float = 10.0
     max_connections: int = 100
+    # The name of the OpenID Connect provider the gateway is configured for (METAS_GATEWAY_OIDC_ISSUER): when
+    # set, the sign-in page offers "Sign in with <name>" through the gateway's /api/auth/oidc/start. The gateway
+    # publishes no public signal of its OIDC configuration, so the console is told alongside it.
+    oidc_provider_name: str | None = None
     # Development only: act as the holder of this JWT when the browser has no session (refused elsewhere).
     dev_token: SecretStr | None = None
 

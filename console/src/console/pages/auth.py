@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -29,7 +30,22 @@ def wait_message(gettext: Callable[..., str], retry_after: str) -> str:
 @router.get("/sign-in")
 async def sign_in_form(request: Request, next: str = "/") -> Response:
     page = await page_context(request, signed_in=False)
-    return page.render("sign_in.html", title=page.gettext("Sign in"), next=safe_next(next), username="", told=None)
+    return page.render(
+        "sign_in.html",
+        title=page.gettext("Sign in"),
+        next=safe_next(next),
+        username="",
+        told=None,
+        oidc=oidc_link(request, safe_next(next)),
+    )
+
+
+def oidc_link(request: Request, target: str) -> dict[str, str] | None:
+    """The provider's name and the gateway's start URL (back to `target` afterwards), when OIDC is offered."""
+    name = request.app.state.settings.oidc_provider_name
+    if not name:
+        return None
+    return {"name": name, "url": "/api/auth/oidc/start?" + urlencode({"next": target})}
 
 
 @router.post("/sign-in")
@@ -62,7 +78,13 @@ async def sign_in(request: Request) -> Response:
         told = Told(page.gettext("The username or password is not right."))
         status = 401
     return page.render(
-        "sign_in.html", status=status, title=page.gettext("Sign in"), next=target, username=username, told=told
+        "sign_in.html",
+        status=status,
+        title=page.gettext("Sign in"),
+        next=target,
+        username=username,
+        told=told,
+        oidc=oidc_link(request, target),
     )
 
 

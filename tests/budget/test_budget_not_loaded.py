@@ -14,7 +14,13 @@ async def test_nothing_loaded_is_a_409_problem(
     assert resp.json()["type"].endswith("/budget-not-loaded")
     post = await empty_api.post(
         "/v1/budget/amounts",
-        json={"breakdown": "subinvestment", "subinvestment": "1.1.1", "year": 2024, "phase": "planned", "amount": "1"},
+        json={
+            "breakdown": "subinvestment",
+            "subinvestment": "1.1.1",
+            "year": 2024,
+            "phase": "planned",
+            "amount": "1.00",
+        },
         headers=writer,
     )
     assert post.status_code == 409

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from budget.api.common import StateDep, bodiless
 from budget.application import amounts
@@ -24,11 +25,24 @@ CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 Text = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
 router = APIRouter(prefix="/v1/budget/amounts", tags=["budget-amounts"], responses=PROBLEM_RESPONSES)
 
-# The kit's number grammar: plain ASCII decimal text (or a JSON integer), nothing else; a sign is accepted here
-# and refused by the domain unless the phase is `corrected`, so the refusal names the rule.
+# The kit's number grammar (plain ASCII decimal text), narrowed to exactly two places: money is returned with two
+# (docs/architecture.md), so only what is returned is accepted and an amount is stored exactly as sent ("1230.5",
+# "1230" or a JSON integer would come back as "1230.50"). A sign is accepted here and refused by the domain unless
+# the phase is `corrected`, so the refusal names the rule.
+TWO_PLACES = r"^-?[0-9]{1,13}\.[0-9]{2}$"
+
+
+def _two_places(value: str) -> str:
+    if not re.fullmatch(TWO_PLACES, value):
+        raise ValueError(f'write money as a string with two decimal places, e.g. "1230.50"; got {value[:20]!r}')
+    return value
+
+
 MoneyIn = Annotated[
     SignedMoney,
-    Field(description='EUR as a decimal string with at most 2 places, e.g. "1230.00"; floats are refused'),
+    AfterValidator(_two_places),
+    WithJsonSchema({"type": "string", "pattern": TWO_PLACES, "maxLength": 17}, mode="validation"),
+    Field(description='EUR as a decimal string with exactly two places, e.g. "1230.50"; stored and returned as sent'),
 ]
 RateIn = Annotated[Rate, Field(description='VAT rate as a fraction, e.g. "0.23" (default), "0.06"')]
 

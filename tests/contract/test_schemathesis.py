@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, Phase, given
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NotSet
 from schemathesis.core.failures import FailureGroup
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -69,8 +70,11 @@ def check_operation(
     operation: schemathesis.APIOperation,
     max_examples: int,
     path_parameters: dict[str, str] | None = None,
+    mode: GenerationMode = GenerationMode.POSITIVE,
 ) -> Finding | None:
-    """Up to ``max_examples`` generated requests; the first failure of the operation is kept (no shrinking)."""
+    """Up to ``max_examples`` generated requests; the first failure of the operation is kept (no shrinking).
+    Positive requests fit the schema and get every check; negative ones (schemathesis breaks the schema on
+    purpose) must be refused as a problem+json 4xx or accepted — never a 5xx."""
     found: list[Finding] = []
 
     @hypothesis.settings(
@@ -81,11 +85,17 @@ def check_operation(
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(path_parameters=path_parameters))
+    @given(case=operation.as_strategy(mode, path_parameters=path_parameters))
     def check(case: schemathesis.Case) -> None:
         if found:
             return
         response = case.call(base_url=base_url, headers=headers, timeout=30)
+        if mode is GenerationMode.NEGATIVE:
+            content_type = (response.headers.get("content-type") or [""])[0]  # schemathesis keeps header lists
+            problem = negative_problem(response.status_code, content_type)
+            if problem:
+                found.append(Finding(target, operation.label, describe(case), f"{problem}: {response.text[:300]}"))
+            return
         try:
             case.validate_response(response, checks=CHECKS)
         except (AssertionError, FailureGroup) as exc:  # one failure, or a group of them
@@ -94,11 +104,31 @@ def check_operation(
             problem = f"{response.status_code} {text}"[:900]
             found.append(Finding(target, operation.label, describe(case), problem))
 
-    check()
+    try:
+        check()
+    except hypothesis.errors.Unsatisfiable:
+        # Nothing of this operation can break its schema (e.g. a GET without parameters): nothing to try.
+        if mode is GenerationMode.POSITIVE:
+            raise
     return found[0] if found else None
 
 
-def run_contract(target: str, base_url: str, token: str, max_examples: int) -> tuple[int, list[Finding]]:
+def negative_problem(status: int, content_type: str) -> str | None:
+    """What is wrong with the answer to a request that breaks the schema: a 5xx, or a 4xx that is not a problem."""
+    if status >= 500:
+        return f"{status} server error"
+    if status >= 400 and not content_type.startswith("application/problem+json"):
+        return f"{status} answered as {content_type or 'no content type'}, not problem+json"
+    return None
+
+
+def run_contract(
+    target: str,
+    base_url: str,
+    token: str,
+    max_examples: int,
+    mode: GenerationMode = GenerationMode.POSITIVE,
+) -> tuple[int, list[Finding]]:
     """Every operation with generated data; operations on a plan once more with a plan that exists, so the
     requests get past the 404 into the code that reads and writes it."""
     headers = {"authorization": token}
@@ -109,10 +139,10 @@ def run_contract(target: str, base_url: str, token: str, max_examples: int) -> t
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
-        finding = check_operation(target, base_url, headers, operation, max_examples)
+        finding = check_operation(target, base_url, headers, operation, max_examples, mode=mode)
         if finding is None and "plan_id" in {p.name for p in operation.path_parameters}:
             real = {"plan_id": CONTRACT_PLAN}
-            finding = check_operation(target, base_url, headers, operation, max_examples, real)
+            finding = check_operation(target, base_url, headers, operation, max_examples, real, mode=mode)
         if finding is not None:
             findings.append(finding)
     return operations, findings
@@ -176,4 +206,21 @@ def test_openapi_contract_through_the_gateway_on_sqlite(sqlite_cluster: Cluster,
         "gateway/sqlite", sqlite_cluster.config.url("gateway"), token_for("admin"), EXAMPLES["gateway"]
     )
     assert operations > 20, operations
+    assert not findings, "\n" + "\n".join(map(str, findings))
+
+
+# Negative fuzzing: a few schema-breaking requests per operation of every service (wrong types, missing fields,
+# out-of-range numbers, malformed paths and queries). Bounded by the example count, derandomised like the rest.
+NEGATIVE_EXAMPLES = _DEEP or 3
+
+
+@pytest.mark.parametrize("target", SERVICES)
+def test_schema_breaking_requests_are_refused_as_problems(
+    cluster: Cluster, token_for: Callable[..., str], contract_plan: str, target: str
+) -> None:
+    base = cluster.config.url(target)
+    operations, findings = run_contract(
+        target, base, token_for("admin"), NEGATIVE_EXAMPLES, mode=GenerationMode.NEGATIVE
+    )
+    assert operations > 3, operations
     assert not findings, "\n" + "\n".join(map(str, findings))

@@ -2,8 +2,7 @@
 a caller puts in a ``YYYY-MM`` path segment, a period query parameter or a lock exception's ``until``, the answer is
 a 4xx problem+json or the value accepted exactly as sent — never a 5xx.
 
-The property runs on SQLite (the parsing is the service's, not the database's); one hand-picked example of each
-input runs on both backends.
+The properties run on both backends, as do the hand-picked examples of each input.
 """
 
 from __future__ import annotations
@@ -66,11 +65,6 @@ def assert_problem(response: httpx.Response) -> None:
     assert response.json()["status"] == response.status_code
 
 
-def sqlite_only(svc: Service) -> None:
-    if not svc.app.state.settings.database_url.startswith("sqlite"):
-        pytest.skip("the property runs on SQLite; the examples below run on both backends")
-
-
 def segment(text: str) -> str:
     return quote(text, safe="")
 
@@ -105,7 +99,6 @@ async def check_lock(svc: Service, period: str) -> None:
 @example(period="0000-00")
 @example(period="２０１４-０３")
 async def test_any_period_in_the_path_is_locked_as_sent_or_a_4xx(svc: Service, period: str) -> None:
-    sqlite_only(svc)
     assume(is_one_segment(period))
     await check_lock(svc, period)
 
@@ -138,7 +131,6 @@ async def check_query(svc: Service, path: str, name: str, period: str) -> None:
 @SETTINGS
 @given(query=st.sampled_from(QUERIES), period=periods)
 async def test_any_period_query_is_a_filter_or_a_422(svc: Service, query: tuple[str, str], period: str) -> None:
-    sqlite_only(svc)
     await check_query(svc, *query, period)
 
 
@@ -176,7 +168,6 @@ async def check_until(svc: Service, until: Any) -> None:
 @example(until="2014-03-20T12:00:00")
 @example(until="2014-03-20T12:00:00+05:30")
 async def test_any_until_is_an_exception_as_sent_or_a_4xx(svc: Service, until: Any) -> None:
-    sqlite_only(svc)
     await check_until(svc, until)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from scoring_support import ADMIN, FINAL, PLANNER, QUAR, VIEWER, Service, pdf_text
+from scoring_support import ADMIN, FINAL, IPSM, PLANNER, QUAR, VIEWER, Service, pdf_text, plan_document
 
 BODY: dict[str, Any] = {"plan_id": FINAL, "n1": "90"}
 
@@ -126,3 +126,37 @@ async def test_a_revision_needs_a_final_to_revise(service: Service) -> None:
     nothing = await _final(service, {"plan_id": QUAR, "revision_reason": "no final yet"})
     assert nothing.status_code == 422
     assert nothing.json()["errors"][0]["path"] == "revision_reason"
+
+
+UNAPPROVED = "ipsm-2014-versions"  # a copy of the IPSM plan: version 1 superseded, 2 approved, 3 a draft
+
+
+async def _versions_of_a_plan(planning_app: FastAPI) -> None:
+    """Make UNAPPROVED's three versions in planning once (the planning app is shared by both backends' runs)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=planning_app), base_url="http://p") as http:
+        base = f"/v1/plans/{UNAPPROVED}/versions"
+        if (await http.get(base, headers=ADMIN)).status_code == 200:
+            return
+        document = plan_document(IPSM)
+        document["plan"]["id"] = UNAPPROVED
+        assert (await http.post("/v1/plans:import", json=document, headers=ADMIN)).status_code == 201
+        for number in (1, 2):
+            etag = (await http.get(f"{base}/{number}", headers=ADMIN)).headers["etag"]
+            approved = await http.post(f"{base}/{number}:approve", headers={**ADMIN, "if-match": etag})
+            assert approved.status_code == 200, approved.text
+            assert (await http.post(f"{base}/{number}:revise", headers=ADMIN)).status_code == 201
+        statuses = [v["status"] for v in (await http.get(base, headers=ADMIN)).json()["items"]]
+        assert statuses == ["superseded", "approved", "draft"], statuses
+
+
+async def test_only_the_approved_version_has_a_final(service: Service, planning_app: FastAPI) -> None:
+    await _versions_of_a_plan(planning_app)
+    for version, status in ((3, "draft"), (1, "superseded")):
+        refused = await _final(service, {"plan_id": UNAPPROVED, "version": version})
+        assert refused.status_code == 409, refused.text
+        problem = refused.json()
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert problem["type"].endswith("/plan-version-not-approved")
+        assert (problem["plan_version"], problem["version_status"]) == (version, status)
+    nothing = await service.http.get("/v1/evaluations", params={"plan_id": UNAPPROVED}, headers=VIEWER)
+    assert nothing.json()["items"] == []

@@ -45,6 +45,10 @@ class FinalTooEarly(AppError):
     status, type_slug, title = 409, "final-too-early", "Registrations are still open"
 
 
+class PlanVersionNotApproved(AppError):
+    status, type_slug, title = 409, "plan-version-not-approved", "The plan version is not the approved one"
+
+
 async def get(session: AsyncSession, who: Principal, evaluation_id: str) -> EvaluationRun:
     run = await repository.get(session, evaluation_id)
     if run is None or not may_read(who, run.organisation_code):
@@ -115,6 +119,14 @@ async def finalize(
     require_evaluator(who, plan_id, tree.document)
     if tree.version is None:
         raise ValidationFailed([{"path": "version", "message": "planning did not name the plan version"}])
+    if tree.status != "approved":
+        # A draft can still change and a superseded version no longer binds anyone: only the approved version
+        # is published as the year's result (and nothing is locked for another one).
+        raise PlanVersionNotApproved(
+            f"Version {tree.version} of plan {plan_id!r} is {tree.status or 'of unknown status'}; "
+            "only the approved version has a final evaluation.",
+            extra={"plan_version": tree.version, "version_status": tree.status},
+        )
     cutoff = registration_cutoff(tree.document)
     if now.date() <= cutoff:
         raise FinalTooEarly(

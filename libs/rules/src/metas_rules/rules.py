@@ -14,9 +14,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from metas_rules.numbers import MeasureDecimal, ScoreDecimal, Whole
 from metas_rules.tables import DelayBand, Interval, StepRow, StepTable
 
 Polarity = Literal["higher_is_better", "lower_is_better"]
+Scale = Annotated[Literal[10, 100], Whole]
 # How "percentage of execution" is computed for lower-is-better targets (docs/domain.md §2.1.1):
 # `seed` = (1 − (R − M) / M) × 100 (the seed's own no-V0 formula), `inverse_ratio` = M / R × 100.
 LowerExecution = Literal["seed", "inverse_ratio"]
@@ -86,9 +88,9 @@ class RatioRule(_Rule):
     """
 
     kind: Literal["ratio"] = "ratio"
-    scale: Literal[10, 100] = 100
-    target: Decimal | None = None
-    zero_below_result: Decimal | None = None
+    scale: Scale = 100
+    target: MeasureDecimal | None = None
+    zero_below_result: MeasureDecimal | None = None
 
 
 class ThresholdRule(_Rule):
@@ -99,8 +101,8 @@ class ThresholdRule(_Rule):
 
     kind: Literal["threshold"] = "threshold"
     pass_when: Literal["at_most_meta", "at_least_meta"] | None = None  # None: from polarity
-    pass_score: Decimal = Field(default=Decimal("100"), ge=0, le=100)
-    fail_score: Decimal = Field(default=Decimal("0"), ge=0, le=100)
+    pass_score: ScoreDecimal = Field(default=Decimal("100"), ge=0, le=100)
+    fail_score: ScoreDecimal = Field(default=Decimal("0"), ge=0, le=100)
     meta_table: StepTable | None = None
 
 
@@ -126,7 +128,7 @@ class CompositeComponent(_Rule):
 
     code: str = Field(min_length=1)
     name: str | None = None
-    weight: Decimal = Field(gt=0)
+    weight: MeasureDecimal = Field(gt=0)
     source: Literal["value", "ratio", "revised_plan_ratio"] = "value"
     buckets: StepTable | None = None
 
@@ -136,7 +138,7 @@ class WeightedCompositeRule(_Rule):
 
     kind: Literal["weighted_composite"] = "weighted_composite"
     components: list[CompositeComponent] = Field(min_length=1)
-    multiplier: Decimal = Decimal("1")
+    multiplier: MeasureDecimal = Decimal("1")
     table: StepTable | None = None
 
 
@@ -150,15 +152,15 @@ class DerivedFromTeamsRule(_Rule):
     kind: Literal["derived_from_teams"] = "derived_from_teams"
     exclude_units: list[str] = Field(default_factory=list)
     include_units: list[str] | None = None
-    team_grade_scale: Literal[10, 100] = 10
-    scale: Literal[10, 100] = 10
+    team_grade_scale: Scale = 10
+    scale: Scale = 10
 
 
 class QuarRealizationRule(_Rule):
     """QUAR realization rate with tolerance and critical value (docs/domain.md §3.1), both polarities."""
 
     kind: Literal["quar_realization"] = "quar_realization"
-    ceiling: Decimal = Field(default=Decimal("125"), gt=100)
+    ceiling: ScoreDecimal = Field(default=Decimal("125"), gt=100)
     # below the band: `band_edge` = R / (M − T) (lower: (M + T) / R), `meta` = R / M (lower: M / R)
     below_band: Literal["band_edge", "meta"] = "band_edge"
 
@@ -168,9 +170,9 @@ class DelayTableRule(_Rule):
 
     kind: Literal["delay_table"] = "delay_table"
     bands: list[DelayBand] = Field(default_factory=general_delay_bands, min_length=1)
-    beyond_score: Decimal = Field(default=Decimal("0"), ge=0, le=100)
+    beyond_score: ScoreDecimal = Field(default=Decimal("0"), ge=0, le=100)
     cutoff: Literal["last_business_day_of_january_next_year", "none"] = "last_business_day_of_january_next_year"
-    partial_max: Decimal = Field(default=Decimal("50"), ge=0, le=100)
+    partial_max: ScoreDecimal = Field(default=Decimal("50"), ge=0, le=100)
 
 
 Rule = Annotated[

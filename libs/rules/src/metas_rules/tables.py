@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from metas_rules.numbers import MeasureDecimal, ScoreDecimal, Whole
 
 GapPolicy = Literal["error", "row_below", "row_above"]
 
@@ -23,9 +25,9 @@ class _Frozen(BaseModel):
 class Interval(_Frozen):
     """A range of numbers; a null bound is open (−∞ / +∞)."""
 
-    min: Decimal | None = None
+    min: MeasureDecimal | None = None
     min_inclusive: bool = True
-    max: Decimal | None = None
+    max: MeasureDecimal | None = None
     max_inclusive: bool = True
 
     @model_validator(mode="before")
@@ -98,7 +100,7 @@ class StepRow(_Frozen):
     """One row: any of `intervals` maps to `value` (a score, a bucket value or a meta)."""
 
     intervals: list[Interval] = Field(min_length=1)
-    value: Decimal
+    value: MeasureDecimal
     label: str | None = None
 
     @model_validator(mode="before")
@@ -169,9 +171,9 @@ class StepTable(_Frozen):
 class DelayBand(_Frozen):
     """Calendar days late in [days_min, days_max] (days_max null = no limit) score `score`."""
 
-    days_min: int = Field(ge=0)
-    days_max: int | None = None
-    score: Decimal = Field(ge=0, le=100)
+    days_min: Annotated[int, Whole] = Field(ge=0)
+    days_max: Annotated[int, Whole] | None = None
+    score: ScoreDecimal = Field(ge=0, le=100)
     label: str | None = None
 
     def contains(self, days: int) -> bool:

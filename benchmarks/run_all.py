@@ -28,6 +28,7 @@ ROOT = HERE.parent
 # Modest sizes: the whole run takes a few minutes on the 2 shared cores. Order: cheapest first.
 QUICK_ARGS: dict[str, list[str]] = {
     "bench_scoring.py": ["--scale", "0.05"],
+    "bench_metrics.py": ["--rounds", "5"],
     "planning_bench.py": ["--reads", "50", "--validations", "20"],
     "budget_bench.py": ["--reads", "40", "--writes", "40"],
     "execution_bench.py": ["--writes", "50"],

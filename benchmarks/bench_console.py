@@ -62,7 +62,11 @@ def prepare(gateway: str) -> None:
     r.raise_for_status()
     r = httpx.put(
         f"{base}/registrations/DS-I2/2014-11",
-        json={"payload": {"value": "52000", "note": "benchmark"}, "reason": "monthly registration"},
+        json={
+            "payload": {"value": "52000", "note": "benchmark"},
+            "reason": "monthly registration",
+            "justification": "benchmark: short of the meta",
+        },
         headers={**registrar, "if-none-match": "*"},
         timeout=30,
     )

@@ -129,6 +129,7 @@ async def year_rows(client: httpx.AsyncClient, plan: str, year: int) -> list[dic
                     "period": period,
                     "payload": payload_for(item["item_kind"], month),
                     "registered_at": f"{dues[period]}T12:00:00Z",
+                    "justification": "benchmark: value off its target",
                 }
             )
     return rows

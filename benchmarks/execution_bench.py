@@ -86,6 +86,7 @@ async def run(url: str, planning_url: str, writes: int) -> None:
                                 "period": period,
                                 "payload": payload,
                                 "registered_at": f"{dues[period]}T12:00:00Z",
+                                "justification": "benchmark: value off its target",
                             }
                         )
                 t = time.perf_counter()

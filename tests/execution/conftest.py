@@ -28,6 +28,7 @@ from execution.db.models import (
     Registration,
     RegistrationVersion,
 )
+from execution.db.value_checks import ItemValueBounds
 from execution.settings import Settings
 
 # ---- planning: the real service with the seed plans -------------------------------------------
@@ -90,6 +91,7 @@ async def svc(service: Service) -> Service:
             IdempotencyRecord,
             AuditEvent,
             PlanRegistrationSettings,
+            ItemValueBounds,
         ):
             await session.execute(delete(model))
     service.clock.set(2014, 3, 10, 12)

@@ -35,6 +35,9 @@ PLANNER = token("planner", sub="paulo")
 REG_DS = token("registrar", sub="ana", units=("DS",))
 REG_PROC = token("registrar", sub="pedro", units=("PROC",))
 
+# A value off its target needs a justification (docs/domain.md §2.5): tests about other rules send one.
+WHY = "Desvio explicado: dados do mês incompletos."
+
 
 @dataclass
 class Clock:

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from execution_support import ADMIN, IPSM, PLANNER, QUAR, REG_DS, SERVICE, VIEWER, Service
+from execution_support import ADMIN, IPSM, PLANNER, QUAR, REG_DS, SERVICE, VIEWER, WHY, Service
 
 from execution.metrics import refresh
 
@@ -57,6 +57,7 @@ async def year_rows(
                     "period": period,
                     "payload": payload_for(item["item_kind"], month),
                     "registered_at": f"{day}T12:00:00Z",
+                    "justification": WHY,
                 }
             )
     return rows
@@ -261,7 +262,9 @@ async def test_metrics_before_a_deadline(svc: Service) -> None:
     svc.clock.set(2014, 3, 10, 12)
     for item in ("DS-I1", "DS-I2"):
         response = await svc.http.put(
-            f"/v1/plans/{IPSM}/registrations/{item}/2014-02", json={"payload": {"value": 1}}, headers=REG_DS
+            f"/v1/plans/{IPSM}/registrations/{item}/2014-02",
+            json={"payload": {"value": 1}, "justification": WHY},
+            headers=REG_DS,
         )
         assert response.status_code == 201
     await refresh(svc.app)

@@ -21,6 +21,7 @@ from execution_support import (
     REG_PROC,
     SERVICE,
     VIEWER,
+    WHY,
     Service,
 )
 
@@ -38,6 +39,7 @@ async def put(
     key: str | None = None,
     reason: str | None = "registo mensal",
     extra: dict[str, str] | None = None,
+    justification: str | None = WHY,
 ) -> httpx.Response:
     headers = dict(who)
     if if_match:
@@ -45,7 +47,11 @@ async def put(
     if key:
         headers["idempotency-key"] = key
     headers.update(extra or {})
-    return await svc.http.put(f"{BASE}/{item}/{period}", json={"payload": payload, "reason": reason}, headers=headers)
+    return await svc.http.put(
+        f"{BASE}/{item}/{period}",
+        json={"payload": payload, "reason": reason, "justification": justification},
+        headers=headers,
+    )
 
 
 async def test_resubmitting_the_same_value_at_the_same_instant_is_a_new_version(svc: Service) -> None:

@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import AsyncIterator
 
 import pytest
-from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, REG_DS, REG_PROC, SECRET, VIEWER, Service
+from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, REG_DS, REG_PROC, SECRET, VIEWER, WHY, Service
 from sqlalchemy import delete, func, select
 
 from execution.db.evidence import EvidenceBlob, EvidenceFile, EvidenceRequirement
@@ -79,7 +79,9 @@ async def esvc(service: Service) -> AsyncIterator[Service]:
 @pytest.fixture
 async def reg(esvc: Service, svc: Service) -> Service:
     """A registration to attach files to (the shared fixture emptied the tables; blobs go with their rows)."""
-    put = await svc.http.put(f"{REGS}/DS-I4/2014-01", json={"payload": {"value": 21}}, headers=REG_DS)
+    put = await svc.http.put(
+        f"{REGS}/DS-I4/2014-01", json={"payload": {"value": 21}, "justification": WHY}, headers=REG_DS
+    )
     assert put.status_code == 201, put.text
     return svc
 
@@ -253,7 +255,9 @@ async def test_who_may_add_read_and_delete(reg: Service) -> None:
     # No registration, unknown file, file of another registration: 404.
     assert (await upload(svc, PDF, T["pdf"], path=f"{REGS}/DS-I4/2014-02/evidence")).status_code == 404
     assert (await svc.http.get(f"{EVIDENCE}/999999/content", headers=VIEWER)).status_code == 404
-    other = await svc.http.put(f"{REGS}/DS-I5/2014-01", json={"payload": {"value": 1}}, headers=REG_DS)
+    other = await svc.http.put(
+        f"{REGS}/DS-I5/2014-01", json={"payload": {"value": 1}, "justification": WHY}, headers=REG_DS
+    )
     assert other.status_code == 201, other.text
     assert (await svc.http.get(f"{REGS}/DS-I5/2014-01/evidence/{eid}", headers=VIEWER)).status_code == 404
     assert (await svc.http.delete(f"{EVIDENCE}/{eid}", headers=REG_DS)).status_code == 204
@@ -287,7 +291,7 @@ async def test_certification_freezes_the_files_it_covered(reg: Service) -> None:
     assert rejected.status_code == 200, rejected.text
     resubmitted = await svc.http.put(
         f"{REGS}/DS-I4/2014-01",
-        json={"payload": {"value": 22}},
+        json={"payload": {"value": 22}, "justification": WHY},
         headers={**REG_DS, "if-match": rejected.headers["etag"]},
     )
     assert resubmitted.status_code == 200, resubmitted.text
@@ -322,7 +326,9 @@ async def test_an_item_that_requires_evidence_is_not_certified_without_it(reg: S
     ok = await svc.http.post(f"{REGS}/DS-I4/2014-01:certify", headers={**CERTIFIER, "if-match": etag})
     assert ok.status_code == 200, ok.text
     # Rejecting needs no evidence; another item without a requirement certifies without files.
-    other = await svc.http.put(f"{REGS}/DS-I5/2014-01", json={"payload": {"value": 1}}, headers=REG_DS)
+    other = await svc.http.put(
+        f"{REGS}/DS-I5/2014-01", json={"payload": {"value": 1}, "justification": WHY}, headers=REG_DS
+    )
     done = await svc.http.post(
         f"{REGS}/DS-I5/2014-01:certify", headers={**CERTIFIER, "if-match": other.headers["etag"]}
     )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from execution_support import ADMIN, CERTIFIER, IPSM, REG_DS, SERVICE, VIEWER, Service
+from execution_support import ADMIN, CERTIFIER, IPSM, REG_DS, SERVICE, VIEWER, WHY, Service
 
 from execution.api.schemas import CurrentItem, CurrentSnapshot
 from execution.db.bulk import StaleRows, current_rows, update_registrations
@@ -26,8 +26,14 @@ async def import_rows(svc: Service, rows: list[dict[str, Any]], reason: str = "c
 async def test_reimport_of_identical_rows_by_the_same_system_appends_versions(svc: Service) -> None:
     svc.clock.set(2014, 3, 20, 12)
     rows = [
-        {"item_code": "DS-I1", "period": "2014-02", "payload": {"value": "7"}, "registered_at": "2014-03-18T12:00:00Z"},
-        {"item_code": "DS-I2", "period": "2014-02", "payload": {"value": "3"}, "reason": "linha"},
+        {
+            "item_code": "DS-I1",
+            "period": "2014-02",
+            "payload": {"value": "7"},
+            "justification": WHY,
+            "registered_at": "2014-03-18T12:00:00Z",
+        },
+        {"item_code": "DS-I2", "period": "2014-02", "payload": {"value": "3"}, "justification": WHY, "reason": "linha"},
     ]
     first = await import_rows(svc, rows)
     assert first.status_code == 200, first.text
@@ -56,7 +62,7 @@ async def test_reimport_of_identical_rows_by_the_same_system_appends_versions(sv
     # The ETag moved with the version: an If-Match read before the re-import is stale (412).
     after = await svc.http.get(f"{REGS}/DS-I1/2014-02", headers=VIEWER)
     assert after.headers["etag"] != before.headers["etag"]
-    body = {"payload": {"value": "8"}, "reason": "correção"}
+    body = {"payload": {"value": "8"}, "justification": WHY, "reason": "correção"}
     stale = await svc.http.put(
         f"{REGS}/DS-I1/2014-02", json=body, headers={**REG_DS, "if-match": before.headers["etag"]}
     )
@@ -106,7 +112,7 @@ async def test_import_resubmits_a_rejected_row_refuses_a_certified_one_and_mixes
 
 
 def _row(item_code: str, value: str) -> dict[str, Any]:
-    return {"item_code": item_code, "period": "2014-02", "payload": {"value": value}}
+    return {"item_code": item_code, "period": "2014-02", "payload": {"value": value}, "justification": WHY}
 
 
 async def test_the_bulk_update_refuses_rows_whose_version_moved(svc: Service) -> None:
@@ -123,6 +129,8 @@ async def test_the_bulk_update_refuses_rows_whose_version_moved(svc: Service) ->
             "b_version": 2,  # not the stored version (1): another writer's, say
             "b_new_version": 3,
             "b_payload": {"value": "9", "note": None},
+            "b_justification": None,
+            "b_warnings": [],
             "b_certification": "submitted",
             "b_at": datetime(2014, 3, 20, 12, tzinfo=UTC),
             "b_by": "x",

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, QUAR, REG_DS, SECRET, SERVICE, VIEWER, Service
+from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, QUAR, REG_DS, SECRET, SERVICE, VIEWER, WHY, Service
 
 from metas_kit.auth import Grant, Principal, issue_token
 
@@ -47,7 +47,8 @@ def person(sub: str, *grants: tuple[str, str, tuple[str, ...]]) -> dict[str, str
 
 
 async def put(svc: Service, item: str, period: str, payload: Any, who: dict[str, str] = REG_DS, **headers: str) -> Any:
-    return await svc.http.put(f"{BASE}/{item}/{period}", json={"payload": payload}, headers={**who, **headers})
+    body = {"payload": payload, "justification": WHY}
+    return await svc.http.put(f"{BASE}/{item}/{period}", json=body, headers={**who, **headers})
 
 
 async def nothing_stored(svc: Service, item: str = "DS-I1", period: str = "2014-02") -> bool:
@@ -68,7 +69,7 @@ async def test_a_bad_value_is_a_422_naming_the_field_and_nothing_is_stored(svc: 
     assert await nothing_stored(svc)
     # The same through the bulk import: the row and the field are named, nothing is imported.
     rows = [
-        {"item_code": "DS-I2", "period": "2014-02", "payload": {"value": "7"}},
+        {"item_code": "DS-I2", "period": "2014-02", "payload": {"value": "7"}, "justification": WHY},
         {"item_code": "DS-I1", "period": "2014-02", "payload": {"numerator": bad, "denominator": "2"}},
     ]
     resp = await svc.http.post(f"/v1/plans/{IPSM}/registrations:import", json={"registrations": rows}, headers=SERVICE)
@@ -136,7 +137,9 @@ async def test_payloads_and_texts_are_bounded(svc: Service) -> None:
     assert long_note.status_code == 422
     assert long_note.json()["errors"][0]["path"] == "payload.note"
     reason = await svc.http.put(
-        f"{BASE}/DS-I1/2014-02", json={"payload": {"value": "1"}, "reason": "r" * 2001}, headers=REG_DS
+        f"{BASE}/DS-I1/2014-02",
+        json={"payload": {"value": "1"}, "justification": WHY, "reason": "r" * 2001},
+        headers=REG_DS,
     )
     assert reason.status_code == 422
     assert await nothing_stored(svc)
@@ -264,13 +267,28 @@ async def test_every_write_route_replays_a_repeated_key_and_refuses_it_for_anoth
     await svc.http.put("/v1/organisations/ipsm/closures/2014-06-02", json={"name": "Dia B"}, headers=PLANNER)
     # (method, path, who, body, another body, extra headers)
     routes: list[tuple[str, str, dict[str, str], Any, Any, dict[str, str]]] = [
-        ("PUT", f"{BASE}/DS-I5/2014-02", REG_DS, {"payload": {"value": "1"}}, {"payload": {"value": "2"}}, {}),
+        (
+            "PUT",
+            f"{BASE}/DS-I5/2014-02",
+            REG_DS,
+            {"payload": {"value": "1"}, "justification": WHY},
+            {"payload": {"value": "2"}, "justification": WHY},
+            {},
+        ),
         (
             "POST",
             f"/v1/plans/{IPSM}/registrations:import",
             SERVICE,
-            {"registrations": [{"item_code": "DS-I6", "period": "2014-02", "payload": {"value": "1"}}]},
-            {"registrations": [{"item_code": "DS-I6", "period": "2014-02", "payload": {"value": "2"}}]},
+            {
+                "registrations": [
+                    {"item_code": "DS-I6", "period": "2014-02", "payload": {"value": "1"}, "justification": WHY}
+                ]
+            },
+            {
+                "registrations": [
+                    {"item_code": "DS-I6", "period": "2014-02", "payload": {"value": "2"}, "justification": WHY}
+                ]
+            },
             {},
         ),
         (

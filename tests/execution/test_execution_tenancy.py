@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from execution_support import IPSM, PLANS, SECRET, SERVICE, Clock, Service, fresh_database, planning_client_for
+from execution_support import IPSM, PLANS, SECRET, SERVICE, WHY, Clock, Service, fresh_database, planning_client_for
 from fastapi import FastAPI
 from harness.databases import fresh_database_async
 
@@ -114,9 +114,13 @@ async def _seed(svc: Service) -> None:
     """DS-I1 and DP-I1 of 2014-02 registered in both plans (DP by an installation-wide admin)."""
     admin = person("root", ("admin", "*", ()))
     for plan, who in ((IPSM, REG_IPSM), (OTHER, REG_OUTRA)):
-        done = await svc.http.put(f"{regs(plan)}/DS-I1/2014-02", json={"payload": {"value": "1"}}, headers=who)
+        done = await svc.http.put(
+            f"{regs(plan)}/DS-I1/2014-02", json={"payload": {"value": "1"}, "justification": WHY}, headers=who
+        )
         assert done.status_code == 201, done.text[:300]
-        done = await svc.http.put(f"{regs(plan)}/DP-I1/2014-02", json={"payload": {"value": "2"}}, headers=admin)
+        done = await svc.http.put(
+            f"{regs(plan)}/DP-I1/2014-02", json={"payload": {"value": "2"}, "justification": WHY}, headers=admin
+        )
         assert done.status_code == 201, done.text[:300]
 
 
@@ -161,7 +165,7 @@ def _gate(role: str, *roles: str) -> int:
 @pytest.mark.parametrize("role", sorted(ROLES))
 async def test_writes_of_the_other_organisation_are_404(svc: Service, role: str) -> None:
     who = ROLES[role]
-    body = {"payload": {"value": "5"}}
+    body = {"payload": {"value": "5"}, "justification": WHY}
     other = await svc.http.put(f"{regs(OTHER)}/DS-I1/2014-01", json=body, headers=who)
     assert other.status_code == _gate(role, "registrar"), (role, other.text[:200])
     own = await svc.http.put(f"{regs(IPSM)}/DS-I2/2014-01", json=body, headers={**who, "if-none-match": "*"})
@@ -192,10 +196,12 @@ async def test_writes_of_the_other_organisation_are_404(svc: Service, role: str)
 
 
 async def test_the_registrar_of_ds_in_one_organisation_cannot_write_ds_of_the_other(svc: Service) -> None:
-    body = {"payload": {"value": "9"}}
+    body = {"payload": {"value": "9"}, "justification": WHY}
     assert (await svc.http.put(f"{regs(OTHER)}/DS-I3/2014-02", json=body, headers=REG_IPSM)).status_code == 404
     assert (await svc.http.put(f"{regs(IPSM)}/DS-I3/2014-02", json=body, headers=REG_OUTRA)).status_code == 404
-    rows = {"registrations": [{"item_code": "DS-I3", "period": "2014-02", "payload": {"value": "9"}}]}
+    rows = {
+        "registrations": [{"item_code": "DS-I3", "period": "2014-02", "payload": {"value": "9"}, "justification": WHY}]
+    }
     assert (await svc.http.post(f"{regs(OTHER)}:import", json=rows, headers=REG_IPSM)).status_code == 404
     # Within its own organisation it writes only its units: DP of IPSM is a 403.
     assert (await svc.http.put(f"{regs(IPSM)}/DP-I3/2014-02", json=body, headers=REG_IPSM)).status_code == 403
@@ -206,7 +212,7 @@ async def test_the_registrar_of_ds_in_one_organisation_cannot_write_ds_of_the_ot
 
 async def test_certifiers_decide_only_in_their_organisation(svc: Service) -> None:
     url = f"{regs(OTHER)}/DS-I4/2014-02"
-    created = await svc.http.put(url, json={"payload": {"value": "4"}}, headers=REG_OUTRA)
+    created = await svc.http.put(url, json={"payload": {"value": "4"}, "justification": WHY}, headers=REG_OUTRA)
     etag = created.headers["etag"]
     assert (await svc.http.post(url + ":certify", headers={**CERT_IPSM, "if-match": etag})).status_code == 404
     done = await svc.http.post(url + ":certify", headers={**CERT_OUTRA, "if-match": etag})

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from execution_support import CERTIFIER, IPSM, PLANNER, REG_DS, Service
+from execution_support import CERTIFIER, IPSM, PLANNER, REG_DS, WHY, Service
 
 INBOX = f"/v1/obligations?plan_id={IPSM}"
 
 
 async def put(svc: Service, item: str, period: str, value: str) -> Any:
     resp = await svc.http.put(
-        f"/v1/plans/{IPSM}/registrations/{item}/{period}", json={"payload": {"value": value}}, headers=REG_DS
+        f"/v1/plans/{IPSM}/registrations/{item}/{period}",
+        json={"payload": {"value": value}, "justification": WHY},
+        headers=REG_DS,
     )
     assert resp.status_code == 201, resp.text[:300]
     return resp

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import yaml
-from execution_support import PLANS, SECRET, Clock, planning_client_for
+from execution_support import PLANS, SECRET, WHY, Clock, planning_client_for
 from fastapi import FastAPI
 from harness.databases import fresh_database_async
 from prometheus_client import REGISTRY
@@ -146,7 +146,7 @@ async def st(stack: Stack) -> Stack:
 
 
 async def register(st: Stack, item: str, period: str = "2014-02") -> str:
-    r = await st.http.put(f"{REGS}/{item}/{period}", json={"payload": {"value": 1}}, headers=ANA)
+    r = await st.http.put(f"{REGS}/{item}/{period}", json={"payload": {"value": 1}, "justification": WHY}, headers=ANA)
     assert r.status_code == 201, r.text
     return r.headers["etag"]
 

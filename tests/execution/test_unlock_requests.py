@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, QUAR, REG_DS, REG_PROC, SECRET, VIEWER, Service
+from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, QUAR, REG_DS, REG_PROC, SECRET, VIEWER, WHY, Service
 from sqlalchemy import delete
 
 from execution.db.unlock_requests import UnlockRequest
@@ -48,7 +48,7 @@ async def lock(svc: Service, period: str) -> None:
 
 
 async def put(svc: Service, item: str, period: str, who: dict[str, str] = REG_DS) -> int:
-    body = {"payload": {"value": 7}, "reason": "registo"}
+    body = {"payload": {"value": 7}, "justification": WHY, "reason": "registo"}
     return (await svc.http.put(f"/v1/plans/{IPSM}/registrations/{item}/{period}", json=body, headers=who)).status_code
 
 

@@ -98,7 +98,7 @@ async def create_with_retries(
     client: httpx.AsyncClient, url: str, token: str, key: str, value: str, log: WriteLog, deadline: float
 ) -> None:
     """What a careful client does: the same Idempotency-Key on every attempt, retry on 5xx/transport errors."""
-    body = {"payload": {"value": value}, "reason": "load during a fault"}
+    body = {"payload": {"value": value}, "justification": "Desvio explicado.", "reason": "load during a fault"}
     headers = {"authorization": token, "idempotency-key": key, "if-none-match": "*"}
     while time.monotonic() < deadline:
         try:
@@ -246,7 +246,7 @@ def test_two_replicas_concurrent_updates_lose_nothing(fc: FaultCluster, token_fo
     bases = [fc.url("execution"), fc.replica_url]
     created = httpx.put(
         reg_url(bases[0], item, period),
-        json={"payload": {"value": "0"}, "reason": "start"},
+        json={"payload": {"value": "0"}, "justification": "Desvio explicado.", "reason": "start"},
         headers={"authorization": token},
         timeout=15,
     )
@@ -263,7 +263,7 @@ def test_two_replicas_concurrent_updates_lose_nothing(fc: FaultCluster, token_fo
             value = Decimal(w * 100 + len(accepted) + 1)
             resp = await client.put(
                 reg_url(base, item, period),
-                json={"payload": {"value": str(value)}, "reason": f"writer {w}"},
+                json={"payload": {"value": str(value)}, "justification": "Desvio explicado.", "reason": f"writer {w}"},
                 headers={"authorization": token, "if-match": current.headers["etag"]},
             )
             if resp.status_code == 200:
@@ -306,7 +306,7 @@ def test_two_replicas_concurrent_creates_have_one_winner(fc: FaultCluster, token
     async def create(i: int, client: httpx.AsyncClient) -> tuple[int, str]:
         resp = await client.put(
             reg_url(bases[i % 2], item, period),
-            json={"payload": {"value": str(i + 1)}, "reason": f"creator {i}"},
+            json={"payload": {"value": str(i + 1)}, "justification": "Desvio explicado.", "reason": f"creator {i}"},
             headers={"authorization": token, "if-none-match": "*"},
         )
         return resp.status_code, str(i + 1)
@@ -332,7 +332,7 @@ def test_same_idempotency_key_on_both_replicas_at_once_applies_once(
     token = token_for("registrar", units=["AUDSEC"], sub="rel-idem")
     item, period = "AUDSEC-I1", "2014-03"
     bases = [fc.url("execution"), fc.replica_url]
-    body = {"payload": {"value": "42.5"}, "reason": "retried write"}
+    body = {"payload": {"value": "42.5"}, "justification": "Desvio explicado.", "reason": "retried write"}
     headers = {"authorization": token, "idempotency-key": "rel-same-key-1"}
     n = 8
 

@@ -59,7 +59,15 @@ def ipsm_registrations() -> list[dict[str, Any]]:
         if ind["scoring_rule"]["kind"] == "derived_from_teams":
             continue
         value = "52000" if ind["code"] == "DS-I2" else ind["meta"]
-        rows.append({"item_code": ind["code"], "period": "2014-12", "payload": {"value": value}, "registered_at": at})
+        rows.append(
+            {
+                "item_code": ind["code"],
+                "period": "2014-12",
+                "payload": {"value": value},
+                "justification": "Desvio explicado.",
+                "registered_at": at,
+            }
+        )
     for prod in doc["products"]:
         targets = prod["stages"] or [prod]
         for t in targets:
@@ -92,6 +100,7 @@ def quar_registrations() -> list[dict[str, Any]]:
             "item_code": ind["code"],
             "period": "2024-12",
             "payload": {"value": special.get(ind["code"], ind["meta"])},
+            "justification": "Desvio explicado.",
             "registered_at": "2025-01-06T12:00:00Z",
         }
         for ind in doc["indicators"]
@@ -112,8 +121,20 @@ def final_scenario() -> list[tuple[str, list[dict[str, Any]]]]:
     """FINAL: DS-I2 = 52 000 (certified afterwards) and DS-I1 at its meta, registered but never certified."""
     at = "2015-01-05T12:00:00Z"
     rows = [
-        {"item_code": "DS-I2", "period": "2014-12", "payload": {"value": "52000"}, "registered_at": at},
-        {"item_code": "DS-I1", "period": "2014-12", "payload": {"value": "100"}, "registered_at": at},
+        {
+            "item_code": "DS-I2",
+            "period": "2014-12",
+            "payload": {"value": "52000"},
+            "justification": "Desvio explicado.",
+            "registered_at": at,
+        },
+        {
+            "item_code": "DS-I1",
+            "period": "2014-12",
+            "payload": {"value": "100"},
+            "justification": "Desvio explicado.",
+            "registered_at": at,
+        },
     ]
     return [(FINAL, rows), (OTHER, ipsm_registrations())]
 

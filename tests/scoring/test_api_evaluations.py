@@ -183,7 +183,13 @@ async def test_a_past_grade_survives_later_registrations(service: Service, execu
 
     async def register(value: str, at: str) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://execution.test") as http:
-            row = {"item_code": "Ind.20", "period": "2024-12", "payload": {"value": value}, "registered_at": at}
+            row = {
+                "item_code": "Ind.20",
+                "period": "2024-12",
+                "payload": {"value": value},
+                "justification": "Desvio explicado.",
+                "registered_at": at,
+            }
             response = await http.post(
                 f"/v1/plans/{QUAR}/registrations:import",
                 json={"reason": "correction", "registrations": [row]},

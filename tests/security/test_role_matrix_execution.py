@@ -152,6 +152,27 @@ WRITES: list[Op] = [
         ("planner", "auditor"),
         path=f"/v1/plans/{QUAR}/reminder-digests",
     ),
+    op(
+        "PUT",
+        "/v1/plans/{plan_id}/value-bounds/{item_code}",
+        ("planner",),
+        path=f"/v1/plans/{QUAR}/value-bounds/NO-SUCH-ITEM",
+        body={"min": "1"},
+    ),
+    op(
+        "DELETE",
+        "/v1/plans/{plan_id}/value-bounds/{item_code}",
+        ("planner",),
+        path=f"/v1/plans/{QUAR}/value-bounds/NO-SUCH-ITEM",
+    ),
+    # The dry run of a value writes nothing: every reader may ask.
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/registrations/{item_code}/{period}:check",
+        EVERY_ROLE,
+        path=f"{REGS}/DAS-01/2024-02:check",
+        body=INITIATIVE,
+    ),
     # Every reader mutes (and unmutes) the digests addressed to itself.
     op("PUT", "/v1/plans/{plan_id}/reminder-mute", EVERY_ROLE, path=f"/v1/plans/{QUAR}/reminder-mute"),
     op("DELETE", "/v1/plans/{plan_id}/reminder-mute", EVERY_ROLE, path=f"/v1/plans/{QUAR}/reminder-mute"),
@@ -236,6 +257,7 @@ READS: list[Op] = [
         path=f"/v1/plans/{QUAR}/evidence-requirements",
     ),
     op("GET", "/v1/reminder-mutes", EVERY_ROLE),
+    op("GET", "/v1/plans/{plan_id}/value-bounds", EVERY_ROLE, path=f"/v1/plans/{QUAR}/value-bounds"),
 ]
 
 AUDIT = op("GET", "/v1/audit", ("auditor",))

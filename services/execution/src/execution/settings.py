@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -25,6 +26,11 @@ class Settings(ServiceSettings):
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     evidence_max_files: int = Field(default=50, ge=1)
     evidence_store: Literal["database"] = "database"
+    # Out-of-history warnings (docs/domain.md §2.6): a value outside median ± k × 1.4826 × MAD of the item's last
+    # `window` certified values (when there are at least `min_values`) is registered with a warning.
+    history_band_k: Decimal = Field(default=Decimal("3.5"), gt=0, le=100)
+    history_band_window: int = Field(default=12, ge=1, le=120)
+    history_band_min_values: int = Field(default=3, ge=2, le=120)
     # Reminder digests (docs/api/execution.md#reminders). Nothing is sent while smtp_host is unset.
     accounts_url: str = "http://127.0.0.1:8005"
     smtp_host: str | None = None

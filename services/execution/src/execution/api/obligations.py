@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from execution.api.registrations import CodeQuery, PeriodQuery
-from execution.api.schemas import PLAN_ID_MAX_LENGTH, PLAN_ID_PATTERN
+from execution.api.schemas import PLAN_ID_MAX_LENGTH, PLAN_ID_PATTERN, JustificationBandOut, ValueWarning
 from execution.application import obligations as obligations_app
 from metas_kit.auth import Reader
 from metas_kit.db import SessionDep
@@ -26,6 +26,9 @@ class RegisteredSoFar(BaseModel):
     payload: dict[str, Any]
     certification: str
     rejection_reason: str | None
+    justification: str | None
+    warnings: list[ValueWarning]
+    changed_since_certified: bool
     updated_at: UtcDateTime
     updated_by: str
     etag: str = Field(description="The registration's strong ETag, for If-Match on the next PUT.")
@@ -45,6 +48,9 @@ class ObligationOut(BaseModel):
     needs_action: bool = Field(description="Nothing registered yet, or the registration was rejected.")
     writable: bool = Field(
         description="A value may be registered now (window open or excepted, not locked or certified)."
+    )
+    justification_band: JustificationBandOut | None = Field(
+        description="A value outside it needs a justification (docs/domain.md §2.5); null: never."
     )
     registration: RegisteredSoFar | None
 
@@ -92,11 +98,17 @@ async def list_obligations(
                 status=o.status.value,
                 needs_action=o.needs_action,
                 writable=o.writable,
+                justification_band=JustificationBandOut(**band.as_json())
+                if (band := o.item.justification_band)
+                else None,
                 registration=RegisteredSoFar(
                     version=o.registration.version,
                     payload=o.registration.payload,
                     certification=o.registration.certification,
                     rejection_reason=o.registration.rejection_reason,
+                    justification=o.registration.justification,
+                    warnings=[ValueWarning.model_validate(w) for w in o.registration.warnings or []],
+                    changed_since_certified=bool(o.registration.changed_since_certified),
                     updated_at=o.registration.updated_at,
                     updated_by=o.registration.updated_by,
                     etag=o.etag or "",

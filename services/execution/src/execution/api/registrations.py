@@ -11,6 +11,7 @@ from execution.api.schemas import (
     PERIOD_PATTERN,
     PLAN_ID_MAX_LENGTH,
     PLAN_ID_PATTERN,
+    CheckOut,
     CurrentSnapshot,
     ImportBody,
     ImportResult,
@@ -79,7 +80,10 @@ async def current_snapshot(
 async def import_registrations(
     plan_id: PlanId, body: ImportBody, request: Request, write: Write, _who: Importer
 ) -> Any:
-    rows = [ImportRow(r.item_code, r.period, r.payload, r.registered_at, r.reason) for r in body.registrations]
+    rows = [
+        ImportRow(r.item_code, r.period, r.payload, r.registered_at, r.reason, r.justification)
+        for r in body.registrations
+    ]
 
     async def apply(ctx: Any) -> ImportResult:
         created, updated = await registrations_app.import_registrations(
@@ -178,6 +182,27 @@ async def reject(
     return await _decide(write, request, plan_id, item_code, period, CertificationAction.REJECT, body.reason)
 
 
+@router.post(
+    "/{item_code}/{period}:check",
+    summary="Dry run of a new value: does it need a justification, which warnings would it get (writes nothing)",
+    response_model=CheckOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def check(
+    plan_id: PlanId,
+    item_code: ItemCode,
+    period: PeriodPath,
+    body: RegistrationWrite,
+    request: Request,
+    session: SessionDep,
+    who: Reader,
+) -> CheckOut:
+    found = await registrations_app.check(
+        request.app, session, who, plan_id, item_code, period, body.payload, body.justification
+    )
+    return CheckOut.model_validate(found)
+
+
 @router.get(
     "/{item_code}/{period}/versions",
     summary="Full history of a registration",
@@ -240,7 +265,15 @@ async def put_registration(
     async def apply(ctx: Any) -> RegistrationOut:
         return _out(
             await registrations_app.submit(
-                ctx, request.app, plan_id, item_code, period, body.payload, reason=body.reason, expected_etag=now
+                ctx,
+                request.app,
+                plan_id,
+                item_code,
+                period,
+                body.payload,
+                reason=body.reason,
+                expected_etag=now,
+                justification=body.justification,
             )
         )
 

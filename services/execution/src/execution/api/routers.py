@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from execution.api import evidence, locks, obligations, registrations, reminders, reports, settings, unlock_requests
+from execution.api import (
+    evidence,
+    locks,
+    obligations,
+    registrations,
+    reminders,
+    reports,
+    settings,
+    unlock_requests,
+    value_bounds,
+)
 from metas_kit.audit import audit_router
 
 
@@ -17,6 +27,7 @@ def all_routers() -> list[APIRouter]:
         settings.router,
         unlock_requests.router,
         evidence.router,
+        value_bounds.router,
         reminders.router,
         audit_router(),  # the audit table given to configure_writes,
     ]

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from execution.domain.certification import CertifierIndependence
-from metas_kit.bounds import JsonObject, Name, Reason
+from metas_kit.bounds import JsonObject, Name, Note, Reason
 from metas_kit.timestamps import Instant, UtcDateTime
 
 # Years 1900-9999: the range of the domain's Period, so a well-formed period always parses (else a 422 here).
@@ -26,6 +26,51 @@ class _Closed(BaseModel):
 class RegistrationWrite(_Closed):
     payload: JsonObject = Field(description="Kind-specific value; see docs/api/execution.md.")
     reason: Reason | None = Field(None, description="Why this value (kept in the version).")
+    justification: Note | None = Field(
+        None,
+        description="Why the value deviates from the target: required when it lies outside the item's "
+        "justification_band (docs/domain.md §2.5); kept in the version.",
+    )
+
+
+class JustificationBandOut(BaseModel):
+    rule: str = Field(description="tolerance_band (QUAR: meta ± tolerance) or meta (short of the meta)")
+    meta: str
+    min: str | None = Field(description="a value below it needs a justification; null: no lower side")
+    max: str | None = Field(description="a value above it needs a justification; null: no upper side")
+
+
+class WarningBounds(BaseModel):
+    min: str | None
+    max: str | None
+
+
+class ValueWarning(BaseModel):
+    code: str = Field(description="outside_configured_bounds or outside_history_band (the message key)")
+    message: str = Field(description="English text; clients translate by code and args")
+    args: dict[str, Any]
+    bounds: WarningBounds
+
+
+class CheckOut(BaseModel):
+    justification_required: bool
+    justification_band: JustificationBandOut | None
+    warnings: list[ValueWarning]
+    errors: list[dict[str, Any]] = Field(description="what a PUT of this body would refuse (same shape as the 422)")
+
+
+class ValueBoundsBody(_Closed):
+    min: str | None = Field(None, max_length=40, description="decimal text; null: no lower bound")
+    max: str | None = Field(None, max_length=40, description="decimal text; null: no upper bound")
+
+
+class ValueBoundsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    item_code: str
+    min: str | None = Field(validation_alias="min_value")
+    max: str | None = Field(validation_alias="max_value")
+    updated_at: UtcDateTime
+    updated_by: str
 
 
 class RejectBody(_Closed):
@@ -50,6 +95,14 @@ class RegistrationOut(BaseModel):
     due_date: str
     deadline: UtcDateTime | None
     status: str
+    justification: str | None
+    justification_band: JustificationBandOut | None
+    justification_required: bool = Field(description="whether the current value needs a justification")
+    warnings: list[ValueWarning]
+    changed_since_certified: bool = Field(
+        description="a value was submitted after the last certification (certified_version)"
+    )
+    certified_version: int | None = Field(description="the number of the last certify version")
     etag: str = Field(description="The strong ETag of this version (as in the ETag header), for If-Match.")
 
 
@@ -65,6 +118,8 @@ class VersionOut(BaseModel):
     payload: dict[str, Any]
     certification: str
     reason: str | None
+    justification: str | None
+    warnings: list[ValueWarning] | None
     created_at: UtcDateTime
     created_by: str
     request_id: str | None
@@ -108,6 +163,7 @@ class ImportRow(_Closed):
     payload: JsonObject
     registered_at: Instant | None = None
     reason: Reason | None = None
+    justification: Note | None = None
 
 
 class ImportBody(_Closed):

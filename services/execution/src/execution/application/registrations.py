@@ -7,7 +7,7 @@ replay and the preconditions before and remembers the answer after.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ from execution.application.plans import (
     visible_units,
     writable_plan,
 )
+from execution.application.value_checks import warnings_for, warnings_for_rows
 from execution.db import repositories as repo
 from execution.db.bulk import (
     CurrentRow,
@@ -57,6 +58,7 @@ from execution.domain.certification import (
     transition,
 )
 from execution.domain.errors import IllegalTransition, InvalidPeriod, InvalidRegistration
+from execution.domain.justifications import needs_justification
 from execution.domain.periods import Period
 from execution.domain.registrations import PlanItem, normalise_payload
 from execution.domain.status import deadline_status
@@ -75,12 +77,46 @@ class SelfCertification(AppError):
     status, type_slug, title = 403, "self-certification", "A registrant cannot certify their own registration"
 
 
+class JustificationRequired(AppError):
+    status, type_slug, title = 422, "justification-required", "A justification is required"
+
+
+JUSTIFICATION_MESSAGE = "the value deviates from the target ({band}): say why in justification"
+
+
+def _band_text(item: PlanItem) -> str:
+    band = item.justification_band
+    if band is None:
+        return ""
+    low = "" if band.min is None else f"at least {band.min}"
+    high = "" if band.max is None else f"at most {band.max}"
+    return " and ".join(t for t in (low, high) if t)
+
+
+def justification_problem(item: PlanItem) -> JustificationRequired:
+    band = item.justification_band
+    message = JUSTIFICATION_MESSAGE.format(band=_band_text(item))
+    return JustificationRequired(
+        f"{item.code}: {message}.",
+        extra={
+            "errors": [{"path": "justification", "message": message, "type": "justification_required"}],
+            "justification_band": band.as_json() if band else None,
+        },
+    )
+
+
+def clean_justification(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
 def registration_etag(reg: Registration) -> str:
     return version_etag("reg", reg.id, reg.version)
 
 
 def representation(reg: Registration, plan: LoadedPlan, now: datetime) -> dict[str, Any]:
     dates = plan.schedule.dates(Period.parse(reg.period))
+    item = plan.facts.items.get(reg.item_code)
+    band = item.justification_band if item else None
     return {
         "plan_id": reg.plan_id,
         "item_code": reg.item_code,
@@ -99,6 +135,12 @@ def representation(reg: Registration, plan: LoadedPlan, now: datetime) -> dict[s
         "due_date": dates.due_date.isoformat(),
         "deadline": dates.deadline,
         "status": deadline_status(dates.deadline, reg.first_registered_at, now).value,
+        "justification": reg.justification,
+        "justification_band": band.as_json() if band else None,
+        "justification_required": needs_justification(band, reg.payload),
+        "warnings": reg.warnings or [],
+        "changed_since_certified": bool(reg.changed_since_certified),
+        "certified_version": reg.certified_version,
         "etag": registration_etag(reg),
     }
 
@@ -107,6 +149,7 @@ def snapshot(reg: Registration) -> dict[str, Any]:
     return {
         "version": reg.version,
         "payload": reg.payload,
+        "justification": reg.justification,
         "certification": reg.certification,
         "rejection_reason": reg.rejection_reason,
     }
@@ -259,6 +302,43 @@ async def current_snapshot(
     }
 
 
+# ---- the dry run of a write ------------------------------------------------------------------------------------
+async def check(
+    app: FastAPI,
+    session: AsyncSession,
+    who: Principal,
+    plan_id: str,
+    item_code: str,
+    period_text: str,
+    payload: dict[str, Any],
+    justification: str | None,
+) -> dict[str, Any]:
+    """What a PUT of this body would say of the value, writing nothing: whether it needs a justification, the
+    warnings it would get, and the payload's or the justification's errors (guards of the window, locks and
+    certification are not run: the obligation's ``writable`` says those)."""
+    plan = await visible_plan(app, session, who, plan_id)
+    item = plan_item(plan.schedule, item_code)
+    period = owed_period(plan.schedule, item, period_text)
+    band = item.justification_band
+    out: dict[str, Any] = {
+        "justification_required": False,
+        "justification_band": band.as_json() if band else None,
+        "warnings": [],
+        "errors": [],
+    }
+    try:
+        canonical = normalise_payload(item, payload)
+    except InvalidRegistration as exc:
+        out["errors"].append(payload_problem(exc))
+        return out
+    out["justification_required"] = needs_justification(band, canonical)
+    if out["justification_required"] and clean_justification(justification) is None:
+        message = JUSTIFICATION_MESSAGE.format(band=_band_text(item))
+        out["errors"].append({"path": "justification", "message": message, "type": "justification_required"})
+    out["warnings"] = await warnings_for(session, app, plan, item, period, canonical)
+    return out
+
+
 # ---- single writes ---------------------------------------------------------------------------------------------
 def _version(
     reg: Registration, number: int, action: str, reason: str | None, at: datetime, who: str
@@ -272,6 +352,8 @@ def _version(
         created_at=at,
         created_by=who,
         request_id=current_request_id(),
+        justification=reg.justification,
+        warnings=reg.warnings or [],
     )
 
 
@@ -301,6 +383,7 @@ async def submit(
     *,
     reason: str | None,
     expected_etag: str | None,
+    justification: str | None = None,
 ) -> Written:
     """Register a new value: a new registration (version 1) or a new version of the current one.
     ``expected_etag`` is the state the envelope's preconditions were checked against (None: absent)."""
@@ -329,6 +412,10 @@ async def submit(
         canonical = normalise_payload(item, payload)
     except InvalidRegistration as exc:
         raise ValidationFailed([payload_problem(exc)]) from exc
+    justification = clean_justification(justification)
+    if justification is None and needs_justification(item.justification_band, canonical):
+        raise justification_problem(item)
+    warnings = await warnings_for(session, app, plan, item, period, canonical)
     before = snapshot(existing) if existing else None
     if existing is None:
         reg = Registration(
@@ -338,7 +425,10 @@ async def submit(
             item_kind=item.kind.value,
             unit_code=item.unit_code,
             payload=canonical,
+            justification=justification,
+            warnings=warnings,
             certification=step.after.value,
+            changed_since_certified=False,
             first_registered_at=at,
             first_registered_by=who.sub,
             updated_at=at,
@@ -355,7 +445,11 @@ async def submit(
     else:
         reg = existing
         reg.payload = canonical
+        reg.justification = justification
+        reg.warnings = warnings
         reg.certification = step.after.value
+        # A value submitted after a certification (reopened by a reject) is flagged for the certifier.
+        reg.changed_since_certified = reg.certified_version is not None
         reg.rejection_reason = None
         reg.certified_at = None
         reg.certified_by = None
@@ -420,6 +514,8 @@ async def decide(
     reg.certification = step.after.value
     if action is CertificationAction.CERTIFY:
         reg.certified_by, reg.certified_at, reg.rejection_reason = who.sub, at, None
+        # The certify version's number: the UPDATE below moves the version counter by one.
+        reg.certified_version, reg.changed_since_certified = reg.version + 1, False
     else:
         reg.certified_by, reg.certified_at, reg.rejection_reason = None, None, step.reason
     reg.updated_at = at
@@ -451,6 +547,7 @@ class ImportRow:
     payload: dict[str, Any]
     registered_at: datetime | None
     reason: str | None
+    justification: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +561,8 @@ class _Valid:
     payload: dict[str, Any]
     at: datetime
     reason: str | None
+    justification: str | None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _row_error(index: int, path: str, message: str) -> dict[str, Any]:
@@ -524,7 +623,14 @@ async def import_registrations(
         except InvalidRegistration as exc:
             errors.append(_row_error(index, f"{path}.{exc.field}", str(exc)))
             continue
-        rows.append(_Valid(index, item, period, key, canonical, row.registered_at or now, row.reason or reason))
+        justification = clean_justification(row.justification)
+        if justification is None and needs_justification(item.justification_band, canonical):
+            message = JUSTIFICATION_MESSAGE.format(band=_band_text(item))
+            errors.append({**_row_error(index, f"{path}.justification", message), "type": "justification_required"})
+            continue
+        rows.append(
+            _Valid(index, item, period, key, canonical, row.registered_at or now, row.reason or reason, justification)
+        )
     if forbidden:
         why = "; ".join(dict.fromkeys(e["message"] for e in forbidden))
         raise Forbidden(
@@ -546,6 +652,8 @@ async def import_registrations(
                 )
     if errors:
         raise ValidationFailed(errors, f"{len(errors)} bad row(s); nothing was imported.")
+    found = await warnings_for_rows(session, app, plan, [(r.item, r.period, r.payload) for r in rows])
+    rows = [replace(r, warnings=w) for r, w in zip(rows, found, strict=True)]
     created, updated = await _write(session, plan_id, who, sorted(rows, key=lambda r: (r.at, r.index)), existing)
     await ctx.audit(
         "registration",
@@ -585,6 +693,10 @@ async def _write(
                     "unit_code": r.item.unit_code,
                     "version": 1,
                     "payload": r.payload,
+                    "justification": r.justification,
+                    "warnings": r.warnings,
+                    "certified_version": None,
+                    "changed_since_certified": False,
                     "certification": after,
                     "rejection_reason": None,
                     "certified_by": None,
@@ -604,6 +716,8 @@ async def _write(
                     "b_version": current.version,
                     "b_new_version": number,
                     "b_payload": r.payload,
+                    "b_justification": r.justification,
+                    "b_warnings": r.warnings,
                     "b_certification": after,
                     "b_at": r.at,
                     "b_by": who,
@@ -625,6 +739,8 @@ async def _write(
                 "number": number,
                 "action": CertificationAction.SUBMIT.value,
                 "payload": r.payload,
+                "justification": r.justification,
+                "warnings": r.warnings,
                 "certification": certification,
                 "reason": r.reason,
                 "created_at": r.at,

@@ -69,7 +69,7 @@ def _postgresql(session: AsyncSession) -> bool:
 def _columns(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
     """Row dicts → one list per column (the arrays ``unnest`` takes); JSON values serialised as the JSON type does."""
     out: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in names}
-    for name in ("payload", "b_payload"):
+    for name in ("payload", "b_payload", "warnings", "b_warnings"):
         if name in out:
             out[name] = [json.dumps(v) for v in out[name]]
     return out
@@ -99,6 +99,10 @@ _PG_TYPES = {
     "created_at": "timestamptz",
     "created_by": "text",
     "request_id": "text",
+    "justification": "text",
+    "warnings": "json",
+    "certified_version": "int",
+    "changed_since_certified": "boolean",
 }
 
 
@@ -144,6 +148,10 @@ _UPDATE = (
     .values(
         version=bindparam("b_new_version"),
         payload=bindparam("b_payload"),
+        justification=bindparam("b_justification"),
+        warnings=bindparam("b_warnings"),
+        # A value submitted after a certification (reopened by a reject) is flagged for the certifier.
+        changed_since_certified=REGISTRATION.c.certified_version.is_not(None),
         certification=bindparam("b_certification"),
         rejection_reason=None,
         certified_at=None,
@@ -154,14 +162,27 @@ _UPDATE = (
 )
 
 
-_UPDATE_KEYS = ("b_id", "b_version", "b_new_version", "b_payload", "b_certification", "b_at", "b_by")
+_UPDATE_KEYS = (
+    "b_id",
+    "b_version",
+    "b_new_version",
+    "b_payload",
+    "b_justification",
+    "b_warnings",
+    "b_certification",
+    "b_at",
+    "b_by",
+)
 _PG_UPDATE = """
 UPDATE registration AS r
-SET version = u.new_version, payload = CAST(u.payload AS json), certification = u.certification,
-    rejection_reason = NULL, certified_at = NULL, certified_by = NULL, updated_at = u.moment, updated_by = u.actor
+SET version = u.new_version, payload = CAST(u.payload AS json), justification = u.justification,
+    warnings = CAST(u.warnings AS json), changed_since_certified = (r.certified_version IS NOT NULL),
+    certification = u.certification, rejection_reason = NULL, certified_at = NULL, certified_by = NULL,
+    updated_at = u.moment, updated_by = u.actor
 FROM unnest(CAST(:b_id AS bigint[]), CAST(:b_version AS int[]), CAST(:b_new_version AS int[]),
-            CAST(:b_payload AS text[]), CAST(:b_certification AS text[]), CAST(:b_at AS timestamptz[]),
-            CAST(:b_by AS text[])) AS u(id, version, new_version, payload, certification, moment, actor)
+            CAST(:b_payload AS text[]), CAST(:b_justification AS text[]), CAST(:b_warnings AS text[]),
+            CAST(:b_certification AS text[]), CAST(:b_at AS timestamptz[]), CAST(:b_by AS text[]))
+     AS u(id, version, new_version, payload, justification, warnings, certification, moment, actor)
 WHERE r.id = u.id AND r.version = u.version
 RETURNING r.id
 """
@@ -170,7 +191,8 @@ RETURNING r.id
 async def update_registrations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """New current values of existing rows, each ``WHERE version = <version read>``.
 
-    Keys of each row: b_id, b_version, b_new_version, b_payload, b_certification, b_at, b_by.
+    Keys of each row: b_id, b_version, b_new_version, b_payload, b_justification, b_warnings, b_certification,
+    b_at, b_by.
     """
     if not rows:
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from execution.db.base import AuditEvent, Base, IdempotencyRecord
@@ -54,6 +54,13 @@ class Registration(Base):
     first_registered_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(200))
+    # Of the current value: why it deviates from the target (domain/justifications.py) and the warnings it got.
+    justification: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
+    # The number of the last certify version, kept through a later reject; a value submitted after it is
+    # flagged until a certifier certifies again.
+    certified_version: Mapped[int | None] = mapped_column(Integer)
+    changed_since_certified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     versions: Mapped[list[RegistrationVersion]] = relationship(
         back_populates="registration",
@@ -79,6 +86,8 @@ class RegistrationVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(128))
+    justification: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
 
     registration: Mapped[Registration] = relationship(back_populates="versions", lazy="raise")
 

@@ -23,6 +23,7 @@ from typing import Any
 from execution.domain.calendars import CalendarSpec
 from execution.domain.deadlines import DeadlineRule
 from execution.domain.errors import InvalidRegistration
+from execution.domain.justifications import JustificationBand, band_of_indicator
 from execution.domain.periods import Period, is_due_month, period_range
 from metas_kit.numbers import MEASURE, InvalidNumber, NumberKind, decimal_text, to_decimal
 
@@ -52,6 +53,8 @@ class PlanItem:
     target_percent: Decimal | None = None
     sub_activities: tuple[SubActivity, ...] = ()
     parent_code: str | None = None  # a product stage names its product
+    # Values outside it need a justification (domain/justifications.py); None: no target per period.
+    justification_band: JustificationBand | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ class PlanFacts:
                     kind=ItemKind.INDICATOR,
                     unit_code=str(ind.get("unit_code") or ""),
                     periodicity=ind.get("periodicity"),
+                    justification_band=band_of_indicator(ind),
                 )
             )
         for prod in tree.get("products") or ():

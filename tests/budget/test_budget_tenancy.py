@@ -36,6 +36,7 @@ CSV = [
     "/v1/budget/reports/planned-vs-executed?group_by=subinvestment&format=csv",
     "/v1/budget/reports/cumulative?format=csv",
     "/v1/budget/reconciliation?format=csv&include_ok=true",
+    "/v1/budget/reports/execution-document?format=csv&year=2024",
 ]
 ROLES = ("viewer", "planner", "registrar", "certifier", "budget", "auditor", "admin")
 

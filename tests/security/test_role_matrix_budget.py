@@ -84,6 +84,12 @@ def reads(published_id: Any, amount_id: Any) -> list[Op]:
             path=f"{B}/reports/planned-vs-executed?group_by=eixo,year",
         ),
         op("GET", "/v1/budget/reports/cumulative", EVERY_ROLE, path=f"{B}/reports/cumulative?by=eixo&format=csv"),
+        op(
+            "GET",
+            "/v1/budget/reports/execution-document",
+            EVERY_ROLE,
+            path=f"{B}/reports/execution-document?format=csv&year=2024",
+        ),
         op("GET", "/v1/budget/reconciliation", EVERY_ROLE, path=f"{B}/reconciliation"),
         op("GET", "/v1/reconciliation", EVERY_ROLE),
         op("GET", "/v1/budget/initiative-links", EVERY_ROLE, path=f"{B}/initiative-links?plan_id={QUAR}"),

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from budget.application.scope import BudgetState
 from budget.domain.money import format_money
 from metas_clients.planning import PlanningClient
+from metas_kit.cells import safe_cell
 
 
 async def budget_state(request: Request) -> BudgetState:
@@ -50,12 +51,20 @@ def pct(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return safe_cell(str(value))  # a text a spreadsheet would run as a formula is escaped
+
+
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else ("true" if v else "false") if isinstance(v, bool) else v for v in row])
+        writer.writerow([_cell(v) for v in row])
     return Response(
         buf.getvalue(),
         media_type="text/csv; charset=utf-8",

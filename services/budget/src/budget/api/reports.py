@@ -6,10 +6,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from budget.api.common import CSV_RESPONSE, StateDep, csv_response, money, pct
-from budget.application import reports
+from budget.application import documents, reports
+from budget.application.documents import MEDIA_TYPES
 from budget.domain.reconciliation import CheckResult
 from budget.domain.reports import DIMENSIONS, Totals
 from metas_kit.auth import Reader
@@ -174,6 +176,35 @@ async def report_cumulative(
         header = [by, "total_cost", "planned_to_date", "executed_to_date", "execution_of_total_pct", "remaining"]
         return csv_response(header, [[row[h] for h in header] for row in out], f"cumulative-{by}-{up_to_year}.csv")
     return CumulativeOut(by=by, up_to_year=up_to_year, rows=out)
+
+
+DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The PRR budget execution document: PDF, XLSX or CSV",
+        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()},
+    },
+}
+
+
+@router.get(
+    "/reports/execution-document",
+    response_class=Response,
+    responses=DOCUMENT_RESPONSES,
+    summary="The PRR budget execution document by eixo, sub-investment and rubric (PDF, XLSX or CSV)",
+)
+async def execution_document(
+    session: SessionDep,
+    who: Reader,
+    state: StateDep,
+    year: Annotated[int | None, Query(ge=2021, le=2026, description="one year (default: every year)")] = None,
+    fmt: Annotated[Literal["pdf", "xlsx", "csv"], Query(alias="format")] = "pdf",
+) -> Response:
+    document = await documents.execution(session, state, who, fmt=fmt, year=year)
+    return Response(
+        document.content,
+        media_type=document.media_type,
+        headers={"content-disposition": f'attachment; filename="{document.filename}"'},
+    )
 
 
 class CheckOut(BaseModel):

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 
 from execution.api.routers import all_routers
+from execution.application.evidence_sweep import evidence_store_hooks
 from execution.application.reminder_job import reminder_hooks
 from execution.clients.accounts import AccountsClient
 from execution.db.base import AuditEvent, IdempotencyRecord
@@ -35,6 +36,7 @@ def create_app(
     """``planning`` and ``accounts`` let a caller (tests, an embedded runner) supply its own upstream clients."""
     settings = settings or get_settings()
     start_reminders, stop_reminders = reminder_hooks(settings, accounts)
+    start_evidence_store, stop_evidence_store = evidence_store_hooks(settings)
     # The snapshot keeps its last good state when a refresh fails; its timestamp gauge shows the staleness.
     compliance_gauges = Periodic("compliance-gauges", settings.metrics_refresh_seconds, refresh)
 
@@ -64,8 +66,8 @@ def create_app(
         routers=all_routers(),
         alembic_ini=ALEMBIC_INI,
         readiness={"planning": _planning_ready},
-        on_startup=[start, start_reminders],
-        on_shutdown=[stop_reminders, stop],
+        on_startup=[start, start_evidence_store, start_reminders],
+        on_shutdown=[stop_reminders, stop_evidence_store, stop],
         description="Monthly execution registrations, deadlines, certification and compliance.",
     )
     configure_writes(app, audit=AuditEvent, idempotency=IdempotencyRecord)

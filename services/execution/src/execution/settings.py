@@ -25,7 +25,19 @@ class Settings(ServiceSettings):
     # the bytes are kept ("database": execution's own database, in the same transaction as the file's row).
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     evidence_max_files: int = Field(default=50, ge=1)
-    evidence_store: Literal["database"] = "database"
+    evidence_store: Literal["database", "s3"] = "database"
+    # The S3-compatible object store of evidence_store="s3" (path-style requests, AWS Signature V4): endpoint URL,
+    # bucket (it must exist), region of the signature, credentials, the key prefix, and the sweeper that deletes
+    # objects no row names (every interval, once older than grace; docs/api/execution.md#evidence).
+    evidence_s3_endpoint: str | None = None
+    evidence_s3_bucket: str | None = None
+    evidence_s3_region: str = "us-east-1"
+    evidence_s3_access_key_id: str | None = None
+    evidence_s3_secret_access_key: SecretStr | None = None
+    evidence_s3_prefix: str = "evidence/"
+    evidence_s3_timeout_seconds: float = Field(default=30.0, gt=0)
+    evidence_sweep_interval_seconds: float = Field(default=3600.0, ge=0)  # 0 disables the sweeper
+    evidence_sweep_grace_seconds: float = Field(default=3600.0, ge=0)
     # Out-of-history warnings (docs/domain.md §2.6): a value outside median ± k × 1.4826 × MAD of the item's last
     # `window` certified values (when there are at least `min_values`) is registered with a warning.
     history_band_k: Decimal = Field(default=Decimal("3.5"), gt=0, le=100)
@@ -47,6 +59,23 @@ class Settings(ServiceSettings):
     reminders_max_attempts: int = Field(default=5, ge=1)
     # Work out the digests as of this instant instead of now (replaying a day the job missed; tests).
     reminders_as_of: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _s3_is_complete(self) -> Settings:
+        if self.evidence_store == "s3":
+            missing = [
+                name
+                for name in (
+                    "evidence_s3_endpoint",
+                    "evidence_s3_bucket",
+                    "evidence_s3_access_key_id",
+                    "evidence_s3_secret_access_key",
+                )
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"evidence_store=s3 needs {', '.join(m.upper() for m in missing)}")
+        return self
 
     @model_validator(mode="after")
     def _room_for_evidence(self) -> Settings:

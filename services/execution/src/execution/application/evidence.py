@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from execution.application.access import organisation_of, visible_plan
 from execution.application.guards import WriteGuard, plan_item, refuse
 from execution.application.plans import LoadedPlan, clock
+from execution.clients.s3 import ObjectStoreError
 from execution.db.evidence import (
     EvidenceFile,
     EvidenceRequirement,
@@ -47,7 +48,7 @@ from execution.domain.periods import Period
 from execution.settings import Settings
 from metas_kit.auth import Principal
 from metas_kit.context import current_request_id
-from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, UpstreamUnavailable, ValidationFailed
 from metas_kit.writes import WriteContext
 
 
@@ -86,7 +87,8 @@ def settings_of(app: FastAPI) -> Settings:
 
 
 def store_of(app: FastAPI) -> EvidenceStore:
-    return store_for(settings_of(app).evidence_store)
+    made: EvidenceStore | None = getattr(app.state, "evidence_store", None)  # the S3 store, made at start-up
+    return made if made is not None else store_for(settings_of(app).evidence_store)
 
 
 async def _target(
@@ -190,7 +192,13 @@ async def add_evidence(
     )
     session.add(row)
     await session.flush()
-    row.store_key = await store.put(session, row, content)
+    try:
+        # The S3 store writes the object now, before the row commits (db/evidence_store.py).
+        row.store_key = await store.put(session, row, content)
+    except ObjectStoreError as exc:
+        raise UpstreamUnavailable(
+            "The evidence store could not keep the file; nothing was stored. Try again later."
+        ) from exc
     await ctx.audit(
         "evidence", _entity_id(reg, row.id), "create", after=_snapshot(row), organisation=target.plan.organisation_code
     )
@@ -218,7 +226,10 @@ async def evidence_content(
     app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, item_code: str, period: str, evidence_id: int
 ) -> tuple[EvidenceFile, bytes]:
     row = await evidence_file(app, session, who, plan_id, item_code, period, evidence_id)
-    return row, await store_of(app).get(session, row)
+    try:
+        return row, await store_of(app).get(session, row)
+    except ObjectStoreError as exc:
+        raise UpstreamUnavailable("The evidence store could not be read; try again later.") from exc
 
 
 async def delete_evidence(ctx: WriteContext, plan_id: str, item_code: str, period: str, evidence_id: int) -> None:

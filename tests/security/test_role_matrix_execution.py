@@ -59,6 +59,25 @@ WRITES: list[Op] = [
         path=f"{REGS}:import",
         body={"reason": "matrix", "registrations": [{"item_code": "nope", "period": "2024-01", "payload": {}}]},
     ),
+    # The registration template: a registrar's (download, check and import; the empty body is a 415).
+    op(
+        "GET",
+        "/v1/plans/{plan_id}/registration-template",
+        ("registrar",),
+        path=f"/v1/plans/{QUAR}/registration-template?unit_code=DAS&period=2024-01",
+    ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/registration-template:dry-run",
+        ("registrar",),
+        path=f"/v1/plans/{QUAR}/registration-template:dry-run",
+    ),
+    op(
+        "POST",
+        "/v1/plans/{plan_id}/registration-template:import",
+        ("registrar",),
+        path=f"/v1/plans/{QUAR}/registration-template:import",
+    ),
     op(
         "PUT",
         "/v1/plans/{plan_id}/locks/{period}",

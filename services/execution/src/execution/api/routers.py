@@ -8,6 +8,7 @@ from execution.api import (
     evidence,
     locks,
     obligations,
+    registration_template,
     registrations,
     reminders,
     reports,
@@ -22,6 +23,7 @@ def all_routers() -> list[APIRouter]:
     return [
         registrations.router,
         obligations.router,
+        registration_template.router,
         reports.router,
         locks.router,
         settings.router,

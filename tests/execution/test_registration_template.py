@@ -4,9 +4,13 @@ nothing, idempotent replay, another unit's registrar refused, hostile files refu
 
 Seed plan IPSM 2014, team DS: indicators DS-I1..DS-I6 (monthly) and products DS-P01, DS-P02-E1..E3 (stages), so the
 template of DS for 2014-02 has the sheets Indicadores (rows 2-7) and Produtos (rows 2-5). Columns: A/B hidden keys,
-C code, D name, E measure unit or delivery due date, F period, G due date, H registered so far, I state, then the
-inputs: indicators J value, K numerator, L denominator, M note; products J delivery, K delivered on, L evidence,
-M note.
+C code, D name, E measure unit or delivery due date, F period, G due date, H registered so far, I state; indicators
+then J "needs a justification when" and the inputs K value, L numerator, M denominator, N justification, O note;
+products the inputs J delivery, K delivered on, L evidence, M note.
+
+The DS indicators' metas (Acordo rule: a justification when short of the meta): DS-I1 lower is better, meta 97
+(justify above 97); DS-I2 higher, 53000 (justify below); DS-I3 lower, 8; DS-I4 lower, 25; DS-I5 higher, 50;
+DS-I6 higher, 100.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ async def test_download_is_the_units_owed_items_in_the_callers_language(svc: Ser
     ind, prod = wb["Indicadores"], wb["Produtos"]
     assert [c.value for c in ind[1]][2:] == [
         "Código", "Nome", "Unidade de medida", "Período", "Registrar até", "Registrado até agora", "Situação",
-        "Valor", "Numerador", "Denominador", "Observação",
+        "Precisa de justificativa quando o valor é", "Valor", "Numerador", "Denominador", "Justificativa", "Observação",
     ]  # fmt: skip
     assert [c.value for c in prod[1]][9:] == ["Entrega", "Entregue em", "Evidências (uma referência por linha)",
                                                "Observação"]  # fmt: skip
@@ -73,49 +77,52 @@ async def test_download_is_the_units_owed_items_in_the_callers_language(svc: Ser
     # are pontos facultativos, Ash Wednesday a business day: 5,6,7,10,11,12,13,14,17,18 → Tue 18 March.
     assert ind["G2"].value.date() == date(2014, 3, 18)
     assert (ind["C2"].value, ind["F2"].value, ind["I2"].value) == ("DS-I1", "2014-02", "Não registrado")
+    assert [ind[f"J{n}"].value for n in range(2, 8)] == ["> 97", "< 53000", "> 8", "> 25", "< 50", "< 100"]
     # Protected: the header and the facts are locked, the input cells are not, and they carry validations.
     assert ind.protection.sheet
     assert prod.protection.sheet
     assert ind["C1"].protection.locked
     assert ind["C2"].protection.locked
     assert ind["H2"].protection.locked
-    assert not any(ind[f"{col}2"].protection.locked for col in "JKLM")
+    assert not any(ind[f"{col}2"].protection.locked for col in "KLMNO")
+    assert ind["J2"].protection.locked
     validated = {str(v.sqref): v.type for v in ind.data_validations.dataValidation}
-    assert validated[" ".join(f"J{n}" for n in range(2, 8))] == "decimal"
-    assert validated[" ".join(f"M{n}" for n in range(2, 8))] == "textLength"
+    assert validated[" ".join(f"K{n}" for n in range(2, 8))] == "decimal"
+    assert validated[" ".join(f"O{n}" for n in range(2, 8))] == "textLength"
     completeness = next(v for v in prod.data_validations.dataValidation if v.type == "list")
     assert completeness.formula1 == '"Não entregue,Entregue em parte,Entregue"'
     # English on request.
     en = load_workbook(io.BytesIO((await download(svc, **{"accept-language": "en"})).content))
     assert en.sheetnames == ["Instructions", "metas", "Indicators", "Products"]
-    assert en["Indicators"]["J1"].value == "Value"
+    assert en["Indicators"]["K1"].value == "Value"
 
 
 def fill_bad(wb: Any) -> None:
     ind, prod = wb["Indicadores"], wb["Produtos"]
-    ind["J2"] = 7  # DS-I1: right
-    ind["J3"] = "12,5"  # DS-I2: a text cell outside the grammar
-    ind["K4"], ind["L4"] = 5, 0  # DS-I3: ratio over zero
-    ind["J5"] = "=1+1"  # DS-I4: a formula
-    ind["J6"] = 1 / 3  # DS-I5: a computed 0.3333333333333333, more than 6 decimals
-    ind["M7"] = "só a nota"  # DS-I6: a note without a value
+    ind["K2"] = 98  # DS-I1: right, but above its meta of 97 (lower is better) without a justification
+    ind["K3"] = "12,5"  # DS-I2: a text cell outside the grammar
+    ind["L4"], ind["M4"] = 5, 0  # DS-I3: ratio over zero
+    ind["K5"] = "=1+1"  # DS-I4: a formula
+    ind["K6"] = 1 / 3  # DS-I5: a computed 0.3333333333333333, more than 6 decimals
+    ind["O7"] = "só a nota"  # DS-I6: a note without a value
     for row, key in ((8, "DS-I1"), (9, "XX-9"), (10, "PROC-I1"), (12, "DS-P01")):
-        ind[f"A{row}"], ind[f"B{row}"], ind[f"J{row}"] = key, "2014-02", 1
-    ind["J11"] = 5  # no key at all
+        ind[f"A{row}"], ind[f"B{row}"], ind[f"K{row}"] = key, "2014-02", 1
+    ind["K11"] = 5  # no key at all
     prod["J2"] = "Entregue"  # DS-P01 delivered, without its date or evidence
     prod["J3"], prod["K3"], prod["L3"] = "Entregue em parte", date(2014, 2, 20), "SEI 123"  # right
 
 
 EXPECTED_BAD = [
-    ("Indicadores", "J3", "number_grammar"),
-    ("Indicadores", "L4", "zero_denominator"),
-    ("Indicadores", "J5", "formula"),
-    ("Indicadores", "J6", "number_grammar"),
-    ("Indicadores", "J7", "value_missing"),
+    ("Indicadores", "N2", "justification_required"),
+    ("Indicadores", "K3", "number_grammar"),
+    ("Indicadores", "M4", "zero_denominator"),
+    ("Indicadores", "K5", "formula"),
+    ("Indicadores", "K6", "number_grammar"),
+    ("Indicadores", "K7", "value_missing"),
     ("Indicadores", "C8", "duplicate_row"),
     ("Indicadores", "C9", "unknown_item"),
     ("Indicadores", "C10", "not_your_unit"),
-    ("Indicadores", "J11", "not_in_template"),
+    ("Indicadores", "K11", "not_in_template"),
     ("Indicadores", "C12", "wrong_kind"),
     ("Produtos", "K2", "delivery_needs_date"),
     ("Produtos", "L2", "delivery_needs_evidence"),
@@ -125,13 +132,14 @@ EXPECTED_BAD = [
 def fill_good(wb: Any) -> None:
     ind, prod = wb["Indicadores"], wb["Produtos"]
     for row in range(8, 13):
-        for col in "ABJ":
+        for col in "ABK":
             ind[f"{col}{row}"] = None
-    ind["J3"] = 12.5  # a number cell: repr 12.5
-    ind["L4"] = 8  # 5 / 8
-    ind["J5"] = 2
-    ind["J6"] = "0.3"  # a text cell in the grammar
-    ind["J7"] = 4
+    ind["N2"] = "surto de internações"  # 98 > 97
+    ind["K3"], ind["N3"] = 12.5, "base nova"  # a number cell: repr 12.5; 12.5 < 53000
+    ind["M4"] = 8  # 5 / 8 = 0.625 ≤ 8: no justification
+    ind["K5"] = 2  # 2 ≤ 25
+    ind["K6"], ind["N6"] = "0.3", "obra"  # a text cell in the grammar; 0.3 < 50
+    ind["K7"], ind["N7"] = 4, "greve"  # 4 < 100
     prod["K2"], prod["L2"] = date(2014, 2, 28), "Ofício 12/2014\nSEI 99"
 
 
@@ -146,10 +154,11 @@ async def test_dry_run_names_every_bad_cell_then_the_fixed_file_imports_all(svc:
     assert bad_cells(body) == EXPECTED_BAD
     assert (body["unit_code"], body["period"], body["filled_rows"], body["ok"]) == ("DS", "2014-02", 13, False)
     by_cell = {p["cell"]: p for p in body["problems"] if p["sheet"] == "Indicadores"}
-    assert by_cell["J3"]["path"] == "Indicadores!J3"
-    assert (by_cell["J3"]["row"], by_cell["J3"]["column"], by_cell["J3"]["item_code"]) == (3, "J", "DS-I2")
-    assert by_cell["J3"]["message"].startswith("12,5 não é um número que este campo aceite")
-    assert by_cell["J6"]["message"].startswith("0.3333333333333333 não é um número")
+    assert by_cell["K3"]["path"] == "Indicadores!K3"
+    assert (by_cell["K3"]["row"], by_cell["K3"]["column"], by_cell["K3"]["item_code"]) == (3, "K", "DS-I2")
+    assert by_cell["K3"]["message"].startswith("12,5 não é um número que este campo aceite")
+    assert by_cell["K6"]["message"].startswith("0.3333333333333333 não é um número")
+    assert by_cell["N2"]["message"] == "Este valor exige uma justificativa (quando o valor é > 97): diga por quê."
     assert by_cell["C8"]["message"] == "O item DS-I1 de 2014-02 já está na célula Indicadores!C2."
     assert by_cell["C10"]["message"] == "Você não pode registrar para a unidade PROC (item PROC-I1)."
     # Nothing written by a dry run.
@@ -175,7 +184,7 @@ async def test_dry_run_names_every_bad_cell_then_the_fixed_file_imports_all(svc:
         for r in (await svc.http.get(REGS, params={"unit_code": "DS"}, headers=VIEWER)).json()["items"]
     }
     assert {k: v.get("value") for k, v in stored.items() if k.startswith("DS-I")} == {
-        "DS-I1": "7",
+        "DS-I1": "98",
         "DS-I2": "12.5",
         "DS-I3": "0.625",
         "DS-I4": "2",
@@ -184,6 +193,8 @@ async def test_dry_run_names_every_bad_cell_then_the_fixed_file_imports_all(svc:
     }  # fmt: skip  (5 / 8 = 0.625)
     assert (stored["DS-I3"]["numerator"], stored["DS-I3"]["denominator"]) == ("5", "8")
     assert stored["DS-I6"]["note"] == "só a nota"
+    justified = (await svc.http.get(f"{REGS}/DS-I1/2014-02", headers=VIEWER)).json()
+    assert (justified["justification"], justified["justification_required"]) == ("surto de internações", True)
     assert stored["DS-P01"] == {
         "completeness": "full", "delivered_on": "2014-02-28", "evidence": ["Ofício 12/2014", "SEI 99"], "note": None,
     }  # fmt: skip
@@ -210,7 +221,7 @@ async def test_a_registrar_of_another_unit_is_refused(svc: Service) -> None:
     assert (await download(svc, REG_PROC)).status_code == 403
     assert (await download(svc, VIEWER)).status_code == 403
     wb = load_workbook(io.BytesIO((await download(svc)).content))
-    wb["Indicators"]["J2"] = 1
+    wb["Indicators"]["K2"] = 1
     data = save(wb)
     for action in ("dry-run", "import"):
         res = await post(svc, action, data, REG_PROC)
@@ -220,7 +231,7 @@ async def test_a_registrar_of_another_unit_is_refused(svc: Service) -> None:
 
 async def test_certified_and_locked_rows_are_named_and_their_cells_locked(svc: Service) -> None:
     wb = load_workbook(io.BytesIO((await download(svc)).content))
-    wb["Indicators"]["J2"] = 7
+    wb["Indicators"]["K2"] = 7
     assert (await post(svc, "import", save(wb))).status_code == 200
     current = await svc.http.get(f"{REGS}/DS-I1/2014-02", headers=VIEWER)
     certified = await svc.http.post(
@@ -230,11 +241,11 @@ async def test_certified_and_locked_rows_are_named_and_their_cells_locked(svc: S
     fresh = load_workbook(io.BytesIO((await download(svc, **{"accept-language": "en"})).content))["Indicators"]
     assert fresh["H2"].value == "7"
     assert fresh["I2"].value == "Certified — certified values cannot be changed here"
-    assert fresh["J2"].protection.locked
-    assert not fresh["J3"].protection.locked
+    assert fresh["K2"].protection.locked
+    assert not fresh["K3"].protection.locked
     # openpyxl ignores sheet protection: a value typed into the certified row anyway is named.
     wb = load_workbook(io.BytesIO((await download(svc)).content))
-    wb["Indicators"]["J2"], wb["Indicators"]["J3"] = 8, 9
+    wb["Indicators"]["K2"], wb["Indicators"]["K3"] = 8, 60000
     locked = await svc.http.put(f"/v1/plans/{IPSM}/locks/2014-02", json={"reason": "avaliado"}, headers=PLANNER)
     assert locked.status_code in (200, 201), locked.text
     res = await post(svc, "dry-run", save(wb), **{"accept-language": "en"})
@@ -292,9 +303,9 @@ async def test_hostile_or_foreign_files_are_refused_cleanly(svc: Service) -> Non
 
 async def test_a_multipart_upload_is_read_as_the_file(svc: Service) -> None:
     wb = load_workbook(io.BytesIO((await download(svc)).content))
-    wb["Indicators"]["J2"] = "1e3"  # exponents are outside the grammar
+    wb["Indicators"]["K2"] = "1e3"  # exponents are outside the grammar
     res = await svc.http.post(
         f"{TEMPLATE}:dry-run", files={"file": ("t.xlsx", save(wb), XLSX)}, headers={**REG_DS, **PT_BR}
     )
     assert res.status_code == 200, res.text
-    assert bad_cells(res.json()) == [("Indicators", "J2", "number_grammar")]
+    assert bad_cells(res.json()) == [("Indicators", "K2", "number_grammar")]

@@ -31,6 +31,7 @@ from execution.db.bulk import current_rows
 from execution.db.models import Registration
 from execution.db.template_rows import unit_period_registrations
 from execution.domain.errors import InvalidPeriod, InvalidRegistration
+from execution.domain.justifications import needs_justification
 from execution.domain.periods import Period
 from execution.domain.registration_template import CellProblem, Field, read_row, shown
 from execution.domain.registrations import ItemKind, PlanItem, normalise_payload
@@ -130,6 +131,15 @@ def _current(reg: Registration | None, _: Any) -> str:
     return ""
 
 
+def _justify_when(item: PlanItem, _: Any) -> str:
+    """When a value of the item needs a justification, in symbols: "< 53000", "> 97", "< 85 | > 95"."""
+    band = item.justification_band
+    if band is None:
+        return ""
+    sides = [f"< {band.min:f}" if band.min is not None else "", f"> {band.max:f}" if band.max is not None else ""]
+    return " | ".join(s for s in sides if s)
+
+
 def _state(reg: Registration | None, refusal: WriteRefusal | None, _: Any) -> str:
     labels = {
         None: _("Not registered"),
@@ -184,6 +194,7 @@ async def template(
                 current=_current(reg, _),
                 state=_state(reg, refusal, _),
                 writable=refusal is None,
+                justify_when=_justify_when(item, _),
             )
         )
     plan_doc = plan.tree.document.get("plan") or {}
@@ -234,7 +245,7 @@ def _messages(_: Any) -> dict[str, str]:
         "period_closed_expired": _("The write window of %(period)s is over."),
         "period_closed_certified": _("The registration is certified; a certifier must reject it first."),
         "invalid": _("This value is not accepted: %(detail)s"),
-        "justification_required": _("This value needs a justification."),
+        "justification_required": _("This value needs a justification (when the value is %(when)s): say why."),
     }
 
 
@@ -262,7 +273,7 @@ class _Problems:
         detail: str = "",
     ) -> None:
         letter = get_column_letter(column)
-        values = {"item": item or "", "period": period or "", "detail": detail, **(args or {})}
+        values = {"item": item or "", "period": period or "", "detail": detail, "when": "", **(args or {})}
         message = self.texts.get(code, self.texts["invalid"]) % values
         self.items.append(
             {
@@ -290,6 +301,7 @@ class _Good:
     item: PlanItem
     period: Period
     payload: dict[str, Any]
+    justification: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +361,7 @@ async def check_upload(
     labels = _labels()
     facts = plan.facts
     first_cell: dict[tuple[str, str], str] = {}
-    candidates: list[tuple[UploadRow, PlanItem, Period, dict[str, Any]]] = []
+    candidates: list[tuple[UploadRow, PlanItem, Period, dict[str, Any], str | None]] = []
     filled = 0
     for row in upload.rows:
         reading = read_row(row.kind, row.cells, labels)
@@ -400,7 +412,7 @@ async def check_upload(
         for problem in reading.problems:
             _cell_problem(problems, row, problem, item_code, str(period))
         if reading.payload is not None:
-            candidates.append((row, item, period, reading.payload))
+            candidates.append((row, item, period, reading.payload, reading.justification))
     good = await _judge_state(session, plan, problems, candidates, clock(app))
     return Checked(plan_id, upload.unit_code, template_period, filled, problems.sorted(), good)
 
@@ -414,14 +426,14 @@ async def _judge_state(
     session: AsyncSession,
     plan: LoadedPlan,
     problems: _Problems,
-    candidates: list[tuple[UploadRow, PlanItem, Period, dict[str, Any]]],
+    candidates: list[tuple[UploadRow, PlanItem, Period, dict[str, Any], str | None]],
     now: Any,
 ) -> list[_Good]:
     """Locks, write windows and certification of the rows whose cells are right, then the payload rules."""
-    existing = await current_rows(session, plan.facts.plan_id, [(i.code, str(p)) for _, i, p, _ in candidates])
+    existing = await current_rows(session, plan.facts.plan_id, [(c[1].code, str(c[2])) for c in candidates])
     guard = WriteGuard(session, plan.schedule)
     good: list[_Good] = []
-    for row, item, period, payload in candidates:
+    for row, item, period, payload, justification in candidates:
         current = existing.get((item.code, str(period)))
         refusal = await guard.refusal(
             item, period, now, certified=bool(current and current.certification == "certified")
@@ -430,13 +442,25 @@ async def _judge_state(
             problems.add(row, CODE_COLUMN, f"period_closed_{refusal.value}", item=item.code, period=str(period))
             continue
         try:
-            normalise_payload(item, payload)
+            canonical = normalise_payload(item, payload)
         except InvalidRegistration as exc:
             problems.add(
                 row, _field_column(row, exc.field), "invalid", item=item.code, period=str(period), detail=str(exc)
             )
             continue
-        good.append(_Good(row, item, period, payload))
+        if justification is None and needs_justification(item.justification_band, canonical):
+            # The value is right; what is missing is why it deviates: named on the justification cell.
+            column = input_column(row.kind, Field.JUSTIFICATION)
+            problems.add(
+                row,
+                column,
+                "justification_required",
+                item=item.code,
+                period=str(period),
+                args={"when": _justify_when(item, None)},
+            )
+            continue
+        good.append(_Good(row, item, period, payload, justification))
     return good
 
 
@@ -470,7 +494,10 @@ async def import_template(
             [{"path": "file", "type": "empty_template", "message": _messages_empty(language)}],
             "No row of the template is filled in; nothing was imported.",
         )
-    rows = [registrations_app.ImportRow(g.item.code, str(g.period), g.payload, None, None) for g in checked.good]
+    rows = [
+        registrations_app.ImportRow(g.item.code, str(g.period), g.payload, None, None, g.justification)
+        for g in checked.good
+    ]
     try:
         created, updated = await registrations_app.import_registrations(
             ctx, app, plan_id, rows, reason=reason or f"Registration template {checked.unit_code} {checked.period}"
@@ -502,6 +529,7 @@ def _import_errors(exc: ValidationFailed, checked: Checked, language: str) -> li
             code,
             item=good.item.code,
             period=str(good.period),
+            args={"when": _justify_when(good.item, None)},
             detail=str(error.get("message") or ""),
         )
     return problems.sorted() or [{"path": "file", "type": "invalid", "message": exc.detail or ""}]

@@ -44,7 +44,7 @@ CODE_COLUMN = 3
 META_SHEET = "metas"
 # The visible facts of each kind's rows, after the keys.
 INFO: Mapping[ItemKind, tuple[str, ...]] = {
-    ItemKind.INDICATOR: ("code", "name", "measure_unit", "period", "due_date", "current", "state"),
+    ItemKind.INDICATOR: ("code", "name", "measure_unit", "period", "due_date", "current", "state", "justify_when"),
     ItemKind.INITIATIVE: ("code", "name", "period", "due_date", "current", "state"),
     ItemKind.PRODUCT: ("code", "name", "delivery_due", "period", "due_date", "current", "state"),
 }
@@ -88,6 +88,7 @@ def _headers(_: Gettext) -> dict[str, str]:
         "due_date": _("Register by"),
         "current": _("Registered so far"),
         "state": _("State"),
+        "justify_when": _("Needs a justification when the value is"),
         Field.VALUE: _("Value"),
         Field.NUMERATOR: _("Numerator"),
         Field.DENOMINATOR: _("Denominator"),
@@ -95,6 +96,7 @@ def _headers(_: Gettext) -> dict[str, str]:
         Field.COMPLETENESS: _("Delivery"),
         Field.DELIVERED_ON: _("Delivered on"),
         Field.EVIDENCE: _("Evidence (one reference per line)"),
+        Field.JUSTIFICATION: _("Justification"),
         Field.NOTE: _("Note"),
     }
 
@@ -112,6 +114,7 @@ class TemplateRow:
     current: str
     state: str
     writable: bool
+    justify_when: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,7 @@ _WIDTHS = {
     "due_date": 14,
     "current": 22,
     "state": 30,
+    "justify_when": 20,
 }
 
 
@@ -167,14 +171,16 @@ def _decimal(*, formula1: str, formula2: str, error: str, prompt: str | None = N
 def _validations(kind: ItemKind, _: Gettext, labels: Mapping[str, str]) -> dict[Field, DataValidation]:
     number_hint = _("A plain number: up to 10 digits and 6 decimals.")
     out: dict[Field, DataValidation] = {
-        Field.NOTE: DataValidation(
+        key: DataValidation(
             type="textLength",
             operator="lessThanOrEqual",
             formula1=str(NOTE_MAX),
             allow_blank=True,
             showErrorMessage=True,
             error=_("At most %(max)s characters.") % {"max": NOTE_MAX},
-        ),
+        )
+        for key in (Field.NOTE, Field.JUSTIFICATION)
+        if key in INPUTS[kind]
     }
     if kind is ItemKind.INDICATOR:
         for key in (Field.VALUE, Field.NUMERATOR, Field.DENOMINATOR):
@@ -283,7 +289,7 @@ def _write_sheet(
     for offset, key in enumerate(info):
         ws.column_dimensions[get_column_letter(CODE_COLUMN + offset)].width = _WIDTHS[key]
     for key in inputs:
-        width = 40 if key in (Field.NOTE, Field.EVIDENCE) else 18
+        width = 40 if key in (Field.NOTE, Field.EVIDENCE, Field.JUSTIFICATION) else 18
         ws.column_dimensions[get_column_letter(input_column(kind, key))].width = width
     validations = _validations(kind, _, labels)
     for validation in validations.values():
@@ -300,6 +306,7 @@ def _write_sheet(
             "due_date": row.due_date,
             "current": row.current,
             "state": row.state,
+            "justify_when": row.justify_when,
         }
         for offset, key in enumerate(info):
             fact = ws.cell(row=number, column=CODE_COLUMN + offset, value=values[key])
@@ -312,7 +319,7 @@ def _write_sheet(
             assert isinstance(cell, XlCell)  # a fresh sheet has no merged cells
             if key is Field.DELIVERED_ON:
                 cell.number_format = "yyyy-mm-dd"
-            if key in (Field.NOTE, Field.EVIDENCE):
+            if key in (Field.NOTE, Field.EVIDENCE, Field.JUSTIFICATION):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             if row.writable:
                 cell.protection, cell.fill = _UNLOCKED, _INPUT_FILL

@@ -45,12 +45,13 @@ class Field(StrEnum):
     COMPLETENESS = "completeness"
     DELIVERED_ON = "delivered_on"
     EVIDENCE = "evidence"
+    JUSTIFICATION = "justification"  # not in the payload: why a value deviates from the target
     NOTE = "note"
 
 
 # The input columns of each kind's sheet, in order; the first is where "the row needs a value" is reported.
 INPUTS: Mapping[ItemKind, tuple[Field, ...]] = {
-    ItemKind.INDICATOR: (Field.VALUE, Field.NUMERATOR, Field.DENOMINATOR, Field.NOTE),
+    ItemKind.INDICATOR: (Field.VALUE, Field.NUMERATOR, Field.DENOMINATOR, Field.JUSTIFICATION, Field.NOTE),
     ItemKind.INITIATIVE: (Field.CUMULATIVE_PERCENT, Field.NOTE),
     ItemKind.PRODUCT: (Field.COMPLETENESS, Field.DELIVERED_ON, Field.EVIDENCE, Field.NOTE),
 }
@@ -84,6 +85,7 @@ class RowReading:
     payload: dict[str, Any] | None  # None: the row was left empty, or has problems
     problems: list[CellProblem]
     filled: bool
+    justification: str | None = None
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -169,16 +171,8 @@ def read_row(kind: ItemKind, cells: Mapping[Field, Cell], completeness_labels: M
         for f in columns
         if cells.get(f, Cell()).formula
     ]
-    note = None
-    note_cell = cells.get(Field.NOTE, Cell())
-    if not note_cell.empty and not note_cell.formula:
-        note = _text(note_cell)
-        if len(note) > NOTE_MAX:
-            problems.append(
-                CellProblem(Field.NOTE, "text_too_long", f"at most {NOTE_MAX} characters", {"max": str(NOTE_MAX)})
-            )
-        elif "\x00" in note:
-            problems.append(CellProblem(Field.NOTE, "invalid_text", "the text holds a NUL character"))
+    note = _free_text(cells, Field.NOTE, problems)
+    justification = _free_text(cells, Field.JUSTIFICATION, problems)
     payload: dict[str, Any]
     if kind is ItemKind.INDICATOR:
         payload = _indicator(cells, problems)
@@ -189,7 +183,19 @@ def read_row(kind: ItemKind, cells: Mapping[Field, Cell], completeness_labels: M
     if problems:
         return RowReading(None, problems, True)
     payload["note"] = note
-    return RowReading(payload, [], True)
+    return RowReading(payload, [], True, justification)
+
+
+def _free_text(cells: Mapping[Field, Cell], key: Field, problems: list[CellProblem]) -> str | None:
+    cell = cells.get(key, Cell())
+    if cell.empty or cell.formula:
+        return None
+    text = _text(cell)
+    if len(text) > NOTE_MAX:
+        problems.append(CellProblem(key, "text_too_long", f"at most {NOTE_MAX} characters", {"max": str(NOTE_MAX)}))
+    elif "\x00" in text:
+        problems.append(CellProblem(key, "invalid_text", "the text holds a NUL character"))
+    return text
 
 
 def _given(cells: Mapping[Field, Cell], key: Field) -> bool:

@@ -1,0 +1,180 @@
+"""Scorecards, the item page (trend, explanation, what if, what do I need), documents and the compliance heat map
+in the browser, on copies of the seed plans (tests/console/scorecards_data.py). Figures worked by hand from
+docs/domain.md in the comments; the people read in pt-BR and pt-PT (comma decimals) and English."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from console_support import Stack, check_accessibility, screenshot, sign_in
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+from pypdf import PdfReader
+from scorecards_data import ACORDO, QUAR, prepare
+
+
+@pytest.fixture(scope="module")
+def scenario(stack: Stack) -> Stack:
+    with stack.api("planner") as planner, stack.api("admin") as admin:
+        prepare(planner, admin)
+    return stack
+
+
+def signed_in(open_page: Any, path: str, lang: str) -> Any:
+    """The planner, reading in `lang` (the language switch's cookie), on `path`."""
+    page = open_page()
+    sign_in(page, "planner", path=path)
+    page.context.add_cookies([{"name": "metas_lang", "value": lang, "url": page.stack_url}])
+    page.reload()
+    return page
+
+
+def state(page: Any, code: str) -> Any:
+    return page.get_by_test_id(f"item-{code}").locator(".rag")
+
+
+def test_acordo_scorecard_provisional_then_final_and_its_documents(scenario: Stack, open_page: Any) -> None:
+    page = signed_in(open_page, f"/plans/{ACORDO}/scorecard", "pt-BR")
+    expect(page.get_by_text("Este plano ainda não tem avaliação.")).to_be_visible()
+    page.get_by_test_id("evaluate-now").click()
+    expect(page.get_by_test_id("evaluation-kind")).to_have_attribute("data-kind", "provisional")
+    expect(page.get_by_test_id("evaluation-kind")).to_contain_text("Avaliação provisória")
+    # Composites without their components and the quantity product without its quantity have no score yet.
+    expect(page.get_by_test_id("incomplete")).to_contain_text("A nota está incompleta.")
+    expect(page.get_by_test_id("missing-items")).to_have_text("DP-P2, DPGF-I02, DPGF-I03")
+    # DS: I1, I4, I5, I6 at their metas → 100; I2 (52 000 − 50 000) / (53 000 − 50 000) × 100 = 66.67; I3 = 12,
+    # meta 8 ≥ V0 7.18 → OBS2, (1 − (12 − 8) / 8) × 100 = 50 % < 80 % → 0; products on time → 100.
+    # Team grade (100 × 40 + 66.67 × 10 + 0 × 10 + 100 × 40) / 100 = 86.667 → 86.67: between the plan's bands
+    # 40 and 100 → partly met.
+    expect(page.get_by_test_id("grade-DS")).to_have_text("86,67")
+    expect(page.get_by_test_id("score-DS-I2")).to_have_text("66,67")
+    expect(page.get_by_test_id("score-DS-I3")).to_have_text("0,00")
+    for code, shade, label, shape in (
+        ("DS-I1", "green", "Atingida", "▲"),
+        ("DS-I2", "amber", "Parcialmente atingida", "◆"),
+        ("DS-I3", "red", "Não atingida", "▼"),
+    ):
+        expect(state(page, code)).to_have_attribute("data-state", shade)
+        expect(state(page, code)).to_have_text(f"{shape} {label}")
+    check_accessibility(page)
+    screenshot(page, "scorecard-provisional")
+
+    # The committee closes the year: only DS-I2 is certified.
+    with scenario.api("certifier") as certifier:
+        url = f"/api/execution/v1/plans/{ACORDO}/registrations/DS-I2/2014-12"
+        etag = certifier.get(url).headers["etag"]
+        assert certifier.post(url + ":certify", headers={"if-match": etag}).status_code == 200
+    with scenario.api("planner") as planner:
+        final = planner.post("/api/scoring/v1/evaluations:final", json={"plan_id": ACORDO, "n1": "90"})
+    assert final.status_code == 201, final.text
+    run = final.json()
+    page.goto(page.stack_url + f"/plans/{ACORDO}/scorecard")  # the published final is the plan's scorecard
+    expect(page.get_by_test_id("evaluation-kind")).to_have_attribute("data-kind", "final")
+    expect(page.get_by_test_id("evaluation-kind")).to_contain_text("Avaliação final")
+    # Final: every DS item without a certified result scores 0; DS = 66.67 × 10 / 100 = 6.667 → 6.67, below 40.
+    expect(page.get_by_test_id("grade-DS")).to_have_text("6,67")
+    expect(page.get_by_test_id("branch-DS").locator(".branch-score .rag")).to_have_attribute("data-state", "red")
+    expect(page.get_by_test_id("item-DS-I1")).to_contain_text("sem resultado certificado → 0")
+    expect(page.get_by_test_id("score-DS-I1")).to_have_text("0")  # the engine writes the zero as "0"
+    check_accessibility(page)
+    screenshot(page, "scorecard-final")
+
+    assert run["summary"]["teams"]["DS"] == "6.67"
+    with page.expect_download() as pdf:
+        page.get_by_test_id("report-pdf").click()
+    text = " ".join(p.extract_text() for p in PdfReader(pdf.value.path()).pages)
+    assert " ".join(text.split()).count(f"Team grade (N2): {run['summary']['teams']['DS']}") == 1
+    with page.expect_download() as xlsx:
+        page.get_by_test_id("report-xlsx").click()
+    assert xlsx.value.suggested_filename.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(open(xlsx.value.path(), "rb").read()), read_only=True)
+    rows = {r[0]: r for r in book["DS indicators"].iter_rows(values_only=True)}
+    # DS-I2: result 52 000, meta 53 000, score 66.67 — the API's figure
+    assert Decimal(str(rows["DS-I2"][4])) == Decimal(run["results"]["indicators"]["DS-I2"]["value"]) == Decimal("66.67")
+
+
+def test_item_page_trend_explanation_what_if_and_what_do_i_need(scenario: Stack, open_page: Any) -> None:
+    with scenario.api("planner") as planner:
+        runs = planner.get("/api/scoring/v1/evaluations", params={"plan_id": ACORDO, "kind": "provisional"}).json()
+    provisional = runs["items"][0]["id"]
+    page = signed_in(open_page, f"/plans/{ACORDO}/scorecard/{provisional}/items/DS-I2", "pt-BR")
+    expect(page.get_by_test_id("item-score")).to_have_text("66,67")
+    chart = page.get_by_test_id("trend-chart")
+    expect(chart.locator("title")).to_have_text("DS-I2: valor registrado em cada mês em comparação com a meta")
+    expect(chart.locator("desc")).to_contain_text("Meta 53.000.")
+    expect(chart.locator("desc")).to_contain_text("setembro de 2014: 50.500.")
+    expect(chart.locator("circle")).to_have_count(4)  # September to December
+    table = page.get_by_test_id("trend-table")
+    expect(table.locator("tbody tr")).to_have_count(12)
+    expect(table.locator("tbody tr").nth(11)).to_contain_text("52.000")
+    steps = page.get_by_test_id("steps").locator("li")
+    expect(steps.first).to_contain_text("Meta ambiciosa (meta > V0): regra geral")
+    expect(steps.first).to_contain_text("score = (result − V0) / (meta − V0) × 100")
+    expect(steps.first).to_contain_text("resultado52.000")
+    expect(steps.first).to_contain_text("66,67")
+
+    what_if = page.get_by_test_id("what-if")
+    what_if.get_by_label("Resultado").fill("muito")
+    what_if.get_by_role("button").click()
+    expect(page.locator("#value-error")).to_have_text("Isto não é um número.")
+    expect(page.locator("#value")).to_have_attribute("aria-invalid", "true")
+    check_accessibility(page)
+    what_if = page.get_by_test_id("what-if")
+    what_if.get_by_label("Resultado").fill("53.000")
+    what_if.get_by_role("button").click()
+    # DS-I2 at its meta → 100; the team grade (100 × 50 + 0 × 10 + 100 × 40) / 100 = 90.00 (was 86.67).
+    expect(page.get_by_test_id("what-if-score")).to_have_text("100,00")
+    expect(page.get_by_test_id("what-if-team")).to_have_text("90,00")
+
+    need = page.get_by_test_id("what-do-i-need")
+    need.get_by_label("Valor-alvo").fill("100")
+    need.get_by_role("button").click()
+    # score 100 → R = V0 + 100 × (M − V0) / 100 = 50 000 + 3 000 = 53 000
+    expect(page.get_by_test_id("inverse-value")).to_have_text("53.000")
+    check_accessibility(page)
+    screenshot(page, "scorecard-item")
+
+
+def test_quar_scorecard_states(scenario: Stack, open_page: Any) -> None:
+    page = signed_in(open_page, f"/plans/{QUAR}/scorecard", "pt-PT")
+    page.get_by_test_id("evaluate-now").click()
+    expect(page.get_by_test_id("evaluation-kind")).to_have_attribute("data-kind", "provisional")
+    # Ind.1 = 100 = VC → 125 (Superou); Ind.3 = 97 < M − T = 98.5 → 97 / 98.5 × 100 = 98.477 → 98.48 (Não
+    # atingiu); Ind.2 at its meta, inside the band → 100 (Atingiu).
+    for code, value, shade, label in (
+        ("Ind.1", "125,00", "green", "▲ Superou"),
+        ("Ind.2", "100,00", "amber", "◆ Atingiu"),
+        ("Ind.3", "98,48", "red", "▼ Não atingiu"),
+    ):
+        expect(page.get_by_test_id(f"score-{code}")).to_have_text(value)
+        expect(state(page, code)).to_have_attribute("data-state", shade)
+        expect(state(page, code)).to_have_text(label)
+    # OP3 = 60 % × 98.48 + 40 % × 100 = 99.088 → 99.09; eficácia = 30 % × 125 + 24 % × 100 + 16 % × 99.09 +
+    # 30 % × 100 = 107.3544 → 107.35; final = 35 % × 107.35 + 25 % × 100 + 40 % × 100 = 102.5725 → 102.57.
+    expect(page.get_by_test_id("rate-OP3")).to_have_text("99,09")
+    expect(page.get_by_test_id("grade-eficacia")).to_have_text("107,35")
+    expect(page.get_by_test_id("final-rate")).to_contain_text("102,57 %")
+    # OP3 is not relevant, every relevant objective is achieved → Desempenho satisfatório (Lei 66-B/2007 art. 18)
+    expect(page.get_by_test_id("mention")).to_have_text("Desempenho satisfatório")
+    check_accessibility(page)
+    screenshot(page, "scorecard-quar")
+
+
+def test_compliance_heat_map(scenario: Stack, open_page: Any) -> None:
+    page = signed_in(open_page, f"/plans/{ACORDO}/compliance", "en")
+    ds = page.get_by_test_id("unit-DS")
+    # DS owes 10 registrations a month (6 indicators, DS-P01 and DS-P02's 3 stages). January: none made → 0 of 10.
+    expect(ds.get_by_test_id("cell-2014-01")).to_have_text("0.00 %0 of 10")
+    # December: all 10 made on 5 January 2015, before the 10th business day → 100 %.
+    expect(ds.get_by_test_id("cell-2014-12")).to_have_text("100.00 %10 of 10")
+    # The year: December's 10 and DS-I2's September–November on time = 13 of 12 × 10 = 120 → 10.833 → 10.83 %.
+    expect(ds.get_by_test_id("cell-YTD")).to_have_text("10.83 %13 of 120")
+    with scenario.api("planner") as planner:
+        report = planner.get(f"/api/execution/v1/plans/{ACORDO}/compliance").json()
+    (api_ds,) = [u for u in report["units"] if u["unit_code"] == "DS"]
+    assert api_ds["year_to_date"]["index"] == "10.83"
+    check_accessibility(page)
+    screenshot(page, "compliance")

@@ -12,6 +12,7 @@ from console_support import ROOT
 ACORDO = "ipsm-2014-scorecard"
 QUAR = "ii-2024-scorecard"
 # DS-I2 over the last four months (meta 53 000, V0 50 000): the trend chart's points.
+WHY = "scorecard test scenario: a result off its meta"  # execution asks why a result misses its meta
 DS_I2 = {"2014-09": "50500", "2014-10": "51200", "2014-11": "51800", "2014-12": "52000"}
 
 
@@ -38,7 +39,13 @@ def acordo_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     dates, except DS-I2 = 52 000 (with three earlier months) and DS-I3 = 12."""
     at = "2015-01-05T12:00:00Z"
     rows = [
-        {"item_code": "DS-I2", "period": period, "payload": {"value": value}, "registered_at": f"{period}-28T12:00:00Z"}
+        {
+            "item_code": "DS-I2",
+            "period": period,
+            "payload": {"value": value},
+            "registered_at": f"{period}-28T12:00:00Z",
+            "justification": WHY,
+        }
         for period, value in DS_I2.items()
         if period != "2014-12"
     ]
@@ -47,9 +54,8 @@ def acordo_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
         if indicator["scoring_rule"]["kind"] == "derived_from_teams":
             continue
         value = special.get(indicator["code"], indicator["meta"])
-        rows.append(
-            {"item_code": indicator["code"], "period": "2014-12", "payload": {"value": value}, "registered_at": at}
-        )
+        row = {"item_code": indicator["code"], "period": "2014-12", "payload": {"value": value}, "registered_at": at}
+        rows.append({**row, "justification": WHY} if indicator["code"] in special else row)
     for product in document["products"]:
         for target in product["stages"] or [product]:
             payload: dict[str, Any] = {"completeness": "full", "delivered_on": target["due_date"], "evidence": ["SEI"]}
@@ -68,6 +74,7 @@ def quar_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
             "period": "2024-12",
             "payload": {"value": special.get(i["code"], i["meta"])},
             "registered_at": "2025-01-06T12:00:00Z",
+            **({"justification": WHY} if i["code"] in special else {}),
         }
         for i in document["indicators"]
     ]

@@ -35,6 +35,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_import.py": ["--repeat", "1"],
     "bench_gateway.py": ["--duration", "3"],
     "bench_console.py": ["--requests", "20"],
+    "bench_scoring_reports_http.py": ["--requests", "5"],
 }
 
 

@@ -17,7 +17,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console.gateway import ApiProblem
 from console.i18n import load_catalogs
-from console.pages import admin, auth, bulk, certify, compliance, home, planner, registration, scorecards
+from console.pages import (
+    admin,
+    auth,
+    bulk,
+    bulk_template,
+    certify,
+    compliance,
+    home,
+    planner,
+    registration,
+    scorecards,
+)
 from console.pages.common import with_organisations
 from console.problems import Told, tell
 from console.security import SecurityHeaders
@@ -79,7 +90,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(health_router({"gateway": gateway_ready}))
     app.include_router(metrics_router())
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, home, registration, bulk, certify, planner, admin, scorecards, compliance):
+    for module in (auth, home, registration, bulk, bulk_template, certify, planner, admin, scorecards, compliance):
         app.include_router(module.router)
 
     async def error_page(request: Request) -> Page:

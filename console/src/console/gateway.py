@@ -82,13 +82,17 @@ class Api:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """The raw response (any status); 503 ApiProblem when the gateway cannot be reached."""
+        """The raw response (any status); 503 ApiProblem when the gateway cannot be reached. ``content``: a raw
+        body (a file), sent with the Content-Type given in ``headers``."""
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         self.clock.enter()
         try:
-            return await self.client.request(method, path, params=clean, json=json, headers=self._headers(headers))
+            return await self.client.request(
+                method, path, params=clean, json=json, content=content, headers=self._headers(headers)
+            )
         except httpx.HTTPError as exc:
             raise ApiProblem(503, {"title": "Service unavailable", "detail": type(exc).__name__}) from exc
         finally:

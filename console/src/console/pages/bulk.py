@@ -68,6 +68,7 @@ async def render(
     row_errors: dict[str, list[str]] | None = None,
     notice: str | None = None,
     status: int = 200,
+    **extra: Any,
 ) -> Response:
     rows: list[dict[str, Any]] = []
     index = await plan_index(page.api, page.request.app.state.plan_cache, plan_id)
@@ -91,6 +92,7 @@ async def render(
         told=told,
         row_errors=row_errors or {},
         notice=notice,
+        **extra,
     )
 
 

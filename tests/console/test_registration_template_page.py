@@ -1,0 +1,76 @@
+"""The registration template on the bulk entry page, in a real browser through the gateway: download the XLSX,
+upload it with a bad cell (the page names the sheet and cell, nothing is written), upload it fixed, import — axe on
+every page, screenshots of the bad cells and of the clean check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from console_support import PLAN, Stack, check_accessibility, grant_exception, screenshot, sign_in
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.integration
+
+PERIOD = "2014-03"  # a period of its own (DS), opened for the test by a lock exception
+
+
+def test_download_upload_a_bad_cell_then_the_fixed_file_imports(
+    stack: Stack, open_page: Callable[..., Any], tmp_path: Path
+) -> None:
+    grant_exception(stack, PERIOD)
+    page = open_page()
+    sign_in(page, "registrar_ds")
+    page.goto(f"{stack.url}/plans/{PLAN}/bulk?unit=DS&period={PERIOD}")
+    expect(page.get_by_role("heading", level=2, name="Fill in a spreadsheet instead")).to_be_visible()
+    check_accessibility(page)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download the template (XLSX)").click()
+    download = info.value
+    assert download.suggested_filename == f"{PLAN}-DS-{PERIOD}.xlsx"
+    template = tmp_path / download.suggested_filename
+    download.save_as(template)
+    wb = load_workbook(template)
+    ind = wb["Indicators"]
+    assert (ind["A2"].value, ind["A3"].value) == ("DS-I1", "DS-I2")
+    # Column K is the value: DS-I1 typed with a decimal comma in a text cell (refused), DS-I2 right (60000 is
+    # above its meta of 53000, higher is better: no justification needed).
+    ind["K2"], ind["K3"] = "12,5", 60000
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+
+    page.get_by_label("Filled-in template").set_input_files(bad)
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_test_id("sheet-summary")).to_have_text(
+        "1 bad cell; nothing was saved. Fix it in the file and upload it again."
+    )
+    problems = page.get_by_test_id("sheet-problem")
+    expect(problems).to_have_count(1)
+    row = page.locator('[data-testid="sheet-problem"][data-cell="Indicators!K2"]')
+    expect(row.get_by_role("rowheader")).to_have_text("K2")
+    expect(row).to_contain_text("Indicators")
+    expect(row).to_contain_text("DS-I1")
+    expect(row).to_contain_text("12,5 is not a number this field accepts")
+    check_accessibility(page)
+    screenshot(page, "registration-template-bad-cells")
+    with stack.api("certifier") as api:
+        assert api.get(f"/api/execution/v1/plans/{PLAN}/registrations/DS-I2/{PERIOD}").status_code == 404
+
+    ind["K2"] = 90  # DS-I1, lower is better, meta 97: 90 needs no justification
+    fixed = tmp_path / "fixed.xlsx"
+    wb.save(fixed)
+    page.get_by_label("Filled-in template").set_input_files(fixed)
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_test_id("sheet-ok")).to_have_text("2 filled rows and no bad cell: ready to import.")
+    check_accessibility(page)
+    screenshot(page, "registration-template-ready")
+    page.get_by_label("Why (kept in the history)").last.fill("planilha do mês")
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_test_id("notice")).to_have_text("2 registrations imported.")
+    check_accessibility(page)
+    with stack.api("certifier") as api:
+        stored = api.get(f"/api/execution/v1/plans/{PLAN}/registrations/DS-I2/{PERIOD}/versions").json()
+    assert [(v["payload"]["value"], v["reason"]) for v in stored["versions"]] == [("60000", "planilha do mês")]

@@ -34,6 +34,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "execution_bench.py": ["--writes", "50"],
     "bench_import.py": ["--repeat", "1"],
     "bench_gateway.py": ["--duration", "3"],
+    "bench_request_path.py": ["--duration", "2", "--rounds", "1"],
     "bench_console.py": ["--requests", "20"],
     "bench_scoring_reports_http.py": ["--requests", "5"],
 }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import os
 import re
 import time
-import uuid
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +26,25 @@ access_log = logging.getLogger("metas.access")
 error_log = logging.getLogger("metas.errors")
 
 
+class _RequestIds:
+    """32 hex characters, unique per process and across processes: a random 64-bit prefix drawn at start (and
+    again in a forked child) and a counter — no system call per request, unlike uuid4."""
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+request_ids = _RequestIds()
+
+
 class RequestContextMiddleware:
     """Takes X-Request-ID from the caller (or makes one), exposes it to logs and outbound calls,
     echoes it on the response, records metrics labelled by route template and logs one line per request."""
@@ -32,15 +53,36 @@ class RequestContextMiddleware:
         self.app = app
         self.service = service
         self.cursor_key = cursor_key
+        self.in_flight = HTTP_IN_FLIGHT.labels(service)
+        # The labelled children, looked up once per (route, method[, status]): ``labels()`` validates and locks.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._latencies: dict[tuple[str, str], Any] = {}
+
+    def _record(self, template: str, method: str, status: int, elapsed: float) -> None:
+        counter = self._counters.get((template, method, status))
+        if counter is None:
+            counter = self._counters[(template, method, status)] = HTTP_REQUESTS.labels(
+                self.service, template, method, str(status)
+            )
+        latency = self._latencies.get((template, method))
+        if latency is None:
+            latency = self._latencies[(template, method)] = HTTP_LATENCY.labels(self.service, template, method)
+        counter.inc()
+        latency.observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        raw = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = raw if _VALID_RID.match(raw) else uuid.uuid4().hex
-        auth = headers.get(b"authorization")
+        raw_rid = auth = None
+        for key, value in scope.get("headers") or ():
+            if key == b"x-request-id":
+                raw_rid = value
+            elif key == b"authorization":
+                auth = value
+        raw = raw_rid.decode("latin-1") if raw_rid is not None else ""
+        rid = raw if raw and _VALID_RID.match(raw) else request_ids.next()
+        rid_header = (b"x-request-id", rid.encode("latin-1"))
         rid_token = request_id_var.set(rid)
         auth_token = auth_header_var.set(auth.decode("latin-1") if auth else None)
         key_token = cursor_key_var.set(self.cursor_key)
@@ -50,7 +92,7 @@ class RequestContextMiddleware:
         path = scope["path"]
         measured = path not in UNMEASURED
         if measured:
-            HTTP_IN_FLIGHT.labels(self.service).inc()
+            self.in_flight.inc()
 
         started = False
 
@@ -60,7 +102,7 @@ class RequestContextMiddleware:
                 started = True
                 status = message["status"]
                 hdrs = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
-                hdrs.append((b"x-request-id", rid.encode("latin-1")))
+                hdrs.append(rid_header)
                 message["headers"] = hdrs
             await send(message)
 
@@ -88,9 +130,8 @@ class RequestContextMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "<unmatched>"
             if measured:
-                HTTP_IN_FLIGHT.labels(self.service).dec()
-                HTTP_REQUESTS.labels(self.service, template, method, str(status)).inc()
-                HTTP_LATENCY.labels(self.service, template, method).observe(elapsed)
+                self.in_flight.dec()
+                self._record(template, method, status, elapsed)
                 access_log.info(
                     "request",
                     extra={
@@ -134,7 +175,12 @@ class BodyLimitMiddleware:
                 f"The query string exceeds {self.max_query_bytes} bytes.",
             )
             return
-        declared = _content_length(scope)
+        declared, chunked = _body_headers(scope)
+        if not declared and not chunked:
+            # No Content-Length and no chunked Transfer-Encoding: HTTP/1.1 says there is no body (RFC 9112 §6.3),
+            # nothing to bound or wait for — the application reads the server's empty message directly.
+            await self.app(scope, receive, send)
+            return
         if declared is not None and declared > self.max_bytes:
             await _problem(
                 send,
@@ -196,13 +242,24 @@ class BodyLimitMiddleware:
 
 
 def _content_length(scope: Scope) -> int | None:
+    return _body_headers(scope)[0]
+
+
+def _body_headers(scope: Scope) -> tuple[int | None, bool]:
+    """The declared Content-Length (None when absent or unreadable) and whether the body comes chunked. An
+    unreadable Content-Length counts as a body to read (the server decides what it is), never as none."""
+    length: int | None = None
+    chunked = False
     for key, value in scope.get("headers") or []:
-        if key.lower() == b"content-length":
+        key = key.lower()
+        if key == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                chunked = True
+        elif key == b"transfer-encoding":
+            chunked = True
+    return length, chunked
 
 
 async def _problem(

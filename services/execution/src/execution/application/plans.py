@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from execution.db.models import PlanRegistrationSettings
 from execution.db.repositories import closures_of, get_plan_settings
@@ -84,8 +86,26 @@ def overrides_of(row: PlanRegistrationSettings | None) -> PlanOverrides | None:
     )
 
 
+# A request often needs its plan twice (a write's precondition, then the write): what was loaded in a session is
+# reused until the session next flushes (a write of closures or settings in between is then seen).
+_SESSION_PLANS = "execution.loaded_plans"
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_loaded_plans(session: Session, _context: object) -> None:
+    session.info.pop(_SESSION_PLANS, None)
+
+
 async def load_plan_for_app(app: FastAPI, session: AsyncSession, plan_id: str) -> LoadedPlan:
     """The plan's schedule, without any access check (the metrics refresh and the checks below use it)."""
+    loaded: dict[str, LoadedPlan] = session.info.setdefault(_SESSION_PLANS, {})
+    found = loaded.get(plan_id)
+    if found is None:
+        found = loaded[plan_id] = await _load_plan(app, session, plan_id)
+    return found
+
+
+async def _load_plan(app: FastAPI, session: AsyncSession, plan_id: str) -> LoadedPlan:
     tree = await planning_client(app).tree(plan_id)
     org = tree.document.get("organisation") or {}
     org_code = str(org["code"]) if isinstance(org, dict) and org.get("code") else None

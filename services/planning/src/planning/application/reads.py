@@ -125,8 +125,12 @@ async def list_plans(
     )
 
 
-async def get_plan(session: AsyncSession, who: Principal, plan_id: str) -> Plan:
-    return await visible_plan(session, who, plan_id)
+async def get_plan(session: AsyncSession, who: Principal, plan_id: str) -> Any:
+    """The plan's fields (a row with the attributes of ``Plan``) when the caller may read it, else 404."""
+    row = await repo.plan_row(session, plan_id)
+    if row is None or not who.can(READ_ROLES, row.organisation_code):
+        raise NotFound(f"No plan {plan_id!r}.")
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +142,24 @@ class VersionHead:
     status: str
 
 
-async def tree_head(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> VersionHead | None:
-    """The ETag and status of the version a reader gets (None when it does not exist)."""
-    plan = await visible_plan(session, who, plan_id)
-    number = number or plan.current_version or plan.latest_version
-    head = await repo.version_head(session, plan_id, number)
-    return None if head is None else VersionHead(number, *head)
+@dataclass(frozen=True, slots=True)
+class ServedTree:
+    """The version a tree read serves: its head and, unless only the head was asked for, its document."""
+
+    head: VersionHead
+    document: dict[str, Any] | None
+
+
+async def served_tree(
+    session: AsyncSession, who: Principal, plan_id: str, number: int | None, *, document: bool
+) -> ServedTree:
+    """What a tree read needs in one query (organisation, head, document); what the caller may not see, a plan
+    or a version that does not exist get the refusals of ``tree_version`` (404, the same details)."""
+    row = await repo.served_version(session, plan_id, number, document=document)
+    if row is None or not who.can(READ_ROLES, row.organisation_code):
+        version = await tree_version(session, who, plan_id, number)
+        return ServedTree(VersionHead(version.number, version.etag, version.status), version.document)
+    return ServedTree(VersionHead(row.number, row.etag, row.status), row.document if document else None)
 
 
 async def read_version(session: AsyncSession, who: Principal, plan_id: str, number: int | None) -> PlanVersion:

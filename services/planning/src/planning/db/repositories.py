@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Integer, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.auth import ALL, Scope
@@ -98,16 +98,32 @@ async def get_version(session: AsyncSession, plan_id: str, number: int) -> PlanV
     return await session.get(PlanVersion, (plan_id, number))
 
 
-async def version_head(session: AsyncSession, plan_id: str, number: int) -> tuple[str, str] | None:
-    """(etag, status) without loading the document: answers If-None-Match cheaply."""
-    row = (
-        await session.execute(
-            select(PlanVersion.etag, PlanVersion.status).where(
-                PlanVersion.plan_id == plan_id, PlanVersion.number == number
-            )
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
+_PLAN = Plan.__table__.c
+_VERSION = PlanVersion.__table__.c
+_PLAN_FIELDS = ("id", "organisation_code", "framework", "cycle_year", "title", "current_version", "latest_version")
+
+
+async def plan_row(session: AsyncSession, plan_id: str) -> Any | None:
+    """The plan's fields as a plain row (no ORM object: a read that only serves them)."""
+    stmt = select(*(_PLAN[name] for name in _PLAN_FIELDS)).where(_PLAN.id == plan_id)
+    return (await session.execute(stmt)).first()
+
+
+async def served_version(session: AsyncSession, plan_id: str, number: int | None, *, document: bool) -> Any | None:
+    """In one query: the plan's organisation and the number, ETag and status of the version a reader gets (the
+    one asked for, else the approved one, else the latest draft), with its document when ``document``. None
+    when the plan or that version does not exist."""
+    wanted = func.coalesce(bindparam("number", number, type_=Integer), _PLAN.current_version, _PLAN.latest_version)
+    columns = [_PLAN.organisation_code, _VERSION.number, _VERSION.etag, _VERSION.status]
+    if document:
+        columns.append(_VERSION.document)
+    stmt = (
+        select(*columns)
+        .select_from(Plan.__table__)
+        .join(PlanVersion.__table__, (_VERSION.plan_id == _PLAN.id) & (_VERSION.number == wanted))
+        .where(_PLAN.id == plan_id)
+    )
+    return (await session.execute(stmt)).first()
 
 
 async def list_versions(session: AsyncSession, plan_id: str) -> list[PlanVersion]:

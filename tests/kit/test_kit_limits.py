@@ -123,3 +123,18 @@ async def test_an_over_long_query_is_414(server: str) -> None:
         _problem(await client.get("/v1/echo", params={"q": "x" * 300}), 414, "uri-too-long")
         # within the bound the request goes on (here: to authentication)
         assert (await client.get("/v1/echo", params={"q": "x" * 100})).status_code in (401, 405)
+
+
+async def test_a_request_without_a_body_is_not_waited_for(server: str, token_for: Any) -> None:
+    # No Content-Length and no Transfer-Encoding: there is no body (RFC 9112 §6.3). The route sees an empty body at
+    # once — a 422 naming the missing field — instead of the limit waiting for bytes that never come (a 408 after
+    # the configured second).
+    head = (
+        f"POST /v1/echo HTTP/1.1\r\nHost: t\r\nAuthorization: {token_for('viewer')}\r\n"
+        "Content-Type: application/json\r\nConnection: close\r\n\r\n"
+    )
+    started = time.monotonic()
+    raw = await _raw(server, head.encode())
+    assert raw.startswith("HTTP/1.1 422 ")
+    assert "/problems/validation-error" in raw
+    assert time.monotonic() - started < 0.9

@@ -140,6 +140,24 @@ async def test_tree_etag_and_not_modified(api: Api) -> None:
     assert cached.content == b""
 
 
+async def test_tree_with_a_stale_tag_or_a_missing_version(api: Api) -> None:
+    await import_plan(api, load_plan("ipsm-2014-acordo"))
+    path = "/v1/plans/ipsm-2014-acordo/tree"
+    fresh = await api.client.get(path, headers=VIEWER)
+    stale = await api.client.get(path, headers={**VIEWER, "if-none-match": '"ipsm-2014-acordo-v0-old"'})
+    assert stale.status_code == 200
+    assert stale.json() == fresh.json()
+    for header in ("etag", "x-plan-version", "x-plan-version-status"):
+        assert stale.headers[header] == fresh.headers[header]
+    assert (await api.client.get(path, params={"version": 1}, headers=VIEWER)).json() == fresh.json()
+    missing = await api.client.get(path, params={"version": 9}, headers=VIEWER)
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "Plan 'ipsm-2014-acordo' has no version 9."
+    unknown = await api.client.get("/v1/plans/no-such-plan/tree", headers=VIEWER)
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"] == "No plan 'no-such-plan'."
+
+
 async def test_an_edit_that_changes_nothing_writes_nothing(api: Api) -> None:
     await import_plan(api, load_plan("ipsm-2014-acordo"))
     base = "/v1/plans/ipsm-2014-acordo"

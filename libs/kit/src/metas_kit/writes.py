@@ -48,7 +48,7 @@ from metas_kit.auth import CurrentPrincipal, Principal
 from metas_kit.db import SessionDep
 from metas_kit.errors import PreconditionFailed, PreconditionRequired
 from metas_kit.etag import if_match_passes, none_match
-from metas_kit.idempotency import IdempotencyRecordMixin, remember, replay
+from metas_kit.idempotency import IdempotencyRecordMixin, idempotency_key, remember, replay
 
 T = TypeVar("T")
 _VERB = "abcdefghijklmnopqrstuvwxyz_"
@@ -153,10 +153,13 @@ class WriteEnvelope(Generic[T]):
         ``etag(result)`` shape the response (``status_code`` may be a function of the result, for a write that
         creates or not, e.g. 201 / 200); the result itself is returned for FastAPI to check and serialise.
         """
-        body = _as_json(payload)
-        replayed = await replay(self.session, self.models.idempotency, self.request, self.principal, body)
-        if replayed is not None:
-            return replayed
+        # The request and the response are kept as JSON only for a retry-safe write (an Idempotency-Key).
+        keyed = idempotency_key(self.request) is not None
+        body = _as_json(payload) if keyed else None
+        if keyed:
+            replayed = await replay(self.session, self.models.idempotency, self.request, self.principal, body)
+            if replayed is not None:
+                return replayed
         await self._preconditions(current_etag, if_match, allow_any)
         ctx = WriteContext(self.session, self.principal, self.request, self.models)
         result = await apply(ctx)
@@ -170,16 +173,17 @@ class WriteEnvelope(Generic[T]):
         self.response.status_code = code
         for name, value in headers.items():
             self.response.headers[name] = value
-        remember(
-            self.session,
-            self.models.idempotency,
-            self.request,
-            self.principal,
-            body,
-            status_code=code,
-            body=self._response_json(result),
-            headers=headers,
-        )
+        if keyed:
+            remember(
+                self.session,
+                self.models.idempotency,
+                self.request,
+                self.principal,
+                body,
+                status_code=code,
+                body=self._response_json(result),
+                headers=headers,
+            )
         return result
 
     def _response_json(self, result: Any) -> Any:

@@ -20,7 +20,7 @@ import zipfile
 from datetime import date
 from typing import Any
 
-from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, REG_DS, REG_PROC, VIEWER, Service
+from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, QUAR, REG_DS, REG_PROC, VIEWER, Service, token
 from openpyxl import Workbook, load_workbook
 
 TEMPLATE = f"/v1/plans/{IPSM}/registration-template"
@@ -309,3 +309,28 @@ async def test_a_multipart_upload_is_read_as_the_file(svc: Service) -> None:
     )
     assert res.status_code == 200, res.text
     assert bad_cells(res.json()) == [("Indicators", "K2", "number_grammar")]
+
+
+async def test_initiatives_have_their_own_sheet_with_a_percentage(svc: Service) -> None:
+    """QUAR 2024, unit DAS, March 2024: its initiatives (DAS-01, DAS-02, …) on an Initiatives sheet whose columns
+    are C code, D name, E period, F due date, G registered so far, H state, I cumulative execution (%), J note."""
+    quar = f"/v1/plans/{QUAR}/registration-template"
+    das = token("registrar", sub="rita", units=("DAS",))
+    res = await svc.http.get(quar, params={"unit_code": "DAS", "period": "2024-03"}, headers=das)
+    assert res.status_code == 200, res.text
+    wb = load_workbook(io.BytesIO(res.content))
+    sheet = wb["Initiatives"]
+    assert [sheet.cell(row=1, column=c).value for c in (9, 10)] == ["Cumulative execution (%)", "Note"]
+    rows = {r[0].value: r[0].row for r in sheet.iter_rows(min_row=2)}
+    first, second = rows["DAS-01"], rows["DAS-02"]
+    sheet[f"I{first}"] = 100  # the edge of a percentage: accepted
+    sheet[f"I{second}"] = 100.5  # beyond it
+    data = save(wb)
+    checked = await svc.http.post(f"{quar}:dry-run", content=data, headers={**das, "content-type": XLSX})
+    assert bad_cells(checked.json()) == [("Initiatives", f"I{second}", "out_of_range")]
+    sheet[f"I{second}"] = 40.25
+    done = await svc.http.post(f"{quar}:import", content=save(wb), headers={**das, "content-type": XLSX})
+    assert done.status_code == 200, done.text
+    assert (done.json()["created"], done.json()["updated"]) == (2, 0)
+    stored = await svc.http.get(f"/v1/plans/{QUAR}/registrations/DAS-02/2024-03", headers=VIEWER)
+    assert stored.json()["payload"]["cumulative_percent"] == "40.25"

@@ -35,6 +35,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "certifier": {"sub": "carla", "locale": "en", "grants": [("certifier", "ipsm")]},
     "planner": {"sub": "paula", "locale": "en", "grants": [("planner", "ipsm"), ("planner", "ii")]},
     "admin": {"sub": "ana", "locale": "en", "grants": [("admin", "*")]},
+    "budget": {"sub": "bruno", "locale": "pt-PT", "grants": [("budget", "ii")]},
 }
 
 

@@ -20,11 +20,13 @@ from console.i18n import load_catalogs
 from console.pages import (
     admin,
     auth,
+    budget,
     bulk,
     bulk_template,
     certify,
     compliance,
     home,
+    plan_versions,
     planner,
     registration,
     scorecards,
@@ -90,7 +92,21 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(health_router({"gateway": gateway_ready}))
     app.include_router(metrics_router())
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, home, registration, bulk, bulk_template, certify, planner, admin, scorecards, compliance):
+    # plan_versions before planner: /plans/import is not a plan id
+    for module in (
+        auth,
+        home,
+        registration,
+        bulk,
+        bulk_template,
+        certify,
+        plan_versions,
+        planner,
+        budget,
+        admin,
+        scorecards,
+        compliance,
+    ):
         app.include_router(module.router)
 
     async def error_page(request: Request) -> Page:

@@ -20,6 +20,7 @@ import zipfile
 from datetime import date
 from typing import Any
 
+import openpyxl
 from execution_support import ADMIN, CERTIFIER, IPSM, PLANNER, QUAR, REG_DS, REG_PROC, VIEWER, Service, token
 from openpyxl import Workbook, load_workbook
 
@@ -277,7 +278,9 @@ async def test_hostile_or_foreign_files_are_refused_cleanly(svc: Service) -> Non
     res = await post(svc, "dry-run", bomb)
     assert res.status_code == 413
     assert "inflates" in res.json()["detail"]
-    # An XML entity expansion (billion laughs) in a sheet: defusedxml refuses it, the file is unreadable: 415.
+    # An XML entity expansion (billion laughs) in a sheet: openpyxl parses with defusedxml (a dependency), which
+    # refuses any entity; the file is unreadable: 415.
+    assert openpyxl.DEFUSEDXML
     laughs = (
         b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="2">'

@@ -1,17 +1,21 @@
 """Load test of the gateway on loopback, against baselines measured in the same run.
 
-The same request (`GET /v1/plans/<plan>` of the planning service: authenticated, one PostgreSQL read, small
-JSON) is sent for a bounded duration to three targets, one after the other:
+Two routes, each sent for a bounded duration to three targets, one after the other:
 
-  direct   the planning service itself (uvicorn, one process)
-  gateway  the metas gateway in front of it (JWT check, rate limit, breaker, pooled httpx proxy)
-  nginx    Debian's nginx proxying to it with upstream keep-alive (skipped when nginx is not installed)
+  routes   planning  `GET /v1/plans/<plan>` of the planning service (authenticated, one PostgreSQL read,
+                     ~0.4 KB of JSON)
+           trivial   a bare ASGI app (_trivial_upstream.py, in place of the scoring service) answering a fixed
+                     31-byte JSON: the upstream costs next to nothing, so the gateway's own ceiling shows
+  targets  direct    the upstream itself (uvicorn, one process)
+           gateway   the metas gateway in front of it (JWT check, rate limit, breaker, metrics, pooled proxy)
+           nginx     Debian's nginx proxying to it with upstream keep-alive (skipped when nginx is not installed)
 
-The load generator is `wrk` (Debian package) in its own process; without it, a Python asyncio generator in a
-child process is used (and named in the output). Prints req/s, p50 and p99 per target and the ratios, and writes
-them as JSON (--json). Usage:
+Every (route, target) runs once per round, ``--repeat`` rounds; the medians are reported. The load generator is
+`wrk` (Debian package) in its own process; without it, a Python asyncio generator in a child process is used (and
+named in the output). CPU per request of the upstream and of the proxy is read from /proc. Prints a Markdown
+table and the ratios, and writes them as JSON (--json). Usage:
 
-    .venv/bin/python benchmarks/bench_gateway.py --duration 10 --connections 32 [--profile]
+    .venv/bin/python benchmarks/bench_gateway.py --duration 10 --connections 32 --repeat 3 [--profile trivial]
 """
 
 from __future__ import annotations
@@ -191,10 +195,17 @@ http {{
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
     upstream planning {{ server 127.0.0.1:{upstream_port}; keepalive 64; }}
+    upstream trivial {{ server 127.0.0.1:{trivial_port}; keepalive 64; }}
     server {{
         listen 127.0.0.1:{port};
         location /api/planning/ {{
             proxy_pass http://planning/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        }}
+        location /api/scoring/ {{
+            proxy_pass http://trivial/;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -204,13 +215,13 @@ http {{
 """
 
 
-def start_nginx(tmp: Path, upstream_port: int) -> tuple[subprocess.Popen[bytes], int] | None:
+def start_nginx(tmp: Path, upstream_port: int, trivial_port: int) -> tuple[subprocess.Popen[bytes], int] | None:
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if nginx is None:
         return None
     port = free_port()
     conf = tmp / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(tmp=tmp, upstream_port=upstream_port, port=port))
+    conf.write_text(NGINX_CONF.format(tmp=tmp, upstream_port=upstream_port, trivial_port=trivial_port, port=port))
     with open(tmp / "nginx-stderr.log", "wb") as log:
         proc = subprocess.Popen(
             [nginx, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=log
@@ -262,13 +273,58 @@ def wait_ok(url: str, timeout: float = 60.0, headers: dict[str, str] | None = No
     raise TimeoutError(url)
 
 
+ROUTES = {
+    # route: (the upstream the gateway names, its path); "trivial" is served by _trivial_upstream.py in place of
+    # the scoring service, so the upstream costs next to nothing and the gateway's own ceiling shows.
+    "planning": ("planning", f"/v1/plans/{PLAN_ID}"),
+    "trivial": ("scoring", "/v1/ping"),
+}
+
+
+def start_trivial(port: int, log_dir: Path) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(ROOT / "benchmarks"),
+        "_trivial_upstream:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / "trivial.log", "wb") as log:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def median_result(runs: list[Result]) -> Result:
+    """The median of each figure over the repeats (requests and errors: summed)."""
+    import statistics
+
+    out = Result(**asdict(runs[0]))
+    for name in ("rps", "p50_ms", "p99_ms", "service_cpu_ms", "proxy_cpu_ms"):
+        setattr(out, name, statistics.median(getattr(r, name) for r in runs))
+    out.requests = sum(r.requests for r in runs)
+    out.errors = sum(r.errors for r in runs)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per target")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds over every target; medians are reported")
+    parser.add_argument("--routes", nargs="+", choices=tuple(ROUTES), default=list(ROUTES))
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "gateway.json")
-    parser.add_argument("--profile", action="store_true", help="py-spy the gateway during its run")
+    parser.add_argument(
+        "--profile", choices=tuple(ROUTES), default=None, help="py-spy the gateway during its first run of ROUTE"
+    )
     args = parser.parse_args()
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -296,8 +352,10 @@ def main() -> int:
     )
     cluster = Cluster(config)
     nginx: tuple[subprocess.Popen[bytes], int] | None = None
-    results: list[Result] = []
+    trivial: subprocess.Popen[bytes] | None = None
+    runs: dict[tuple[str, str], list[Result]] = {}
     try:
+        trivial = start_trivial(ports["scoring"], config.log_dir)
         cluster.start_one("planning")
         cluster.wait_ready(("planning",), timeout=120)
         cluster.start_one("gateway")
@@ -310,31 +368,42 @@ def main() -> int:
         )
         if imported.status_code not in (200, 201):
             raise RuntimeError(f"plan import failed: {imported.status_code} {imported.text[:500]}")
-        path = f"/v1/plans/{PLAN_ID}"
-        targets = {
-            "direct": config.url("planning") + path,
-            "gateway": config.url("gateway") + "/api/planning" + path,
-        }
-        nginx = start_nginx(tmp, ports["planning"])
-        if nginx is not None:
-            targets["nginx"] = f"http://127.0.0.1:{nginx[1]}/api/planning{path}"
-        service_pid = cluster.procs["planning"].pid
+        nginx = start_nginx(tmp, ports["planning"], ports["scoring"])
+        service_pids = {"planning": cluster.procs["planning"].pid, "trivial": trivial.pid}
         proxy_pids = {"direct": None, "gateway": cluster.procs["gateway"].pid, "nginx": nginx[0].pid if nginx else None}
-        for name, url in targets.items():
+        plan: list[tuple[str, str, str]] = []
+        for route in args.routes:
+            upstream, path = ROUTES[route]
+            plan.append((route, "direct", config.url(upstream) + path))
+            plan.append((route, "gateway", config.url("gateway") + f"/api/{upstream}" + path))
+            if nginx is not None:
+                plan.append((route, "nginx", f"http://127.0.0.1:{nginx[1]}/api/{upstream}{path}"))
+        for _route, _name, url in plan:
             wait_ok(url, headers={"authorization": token})
-            # Warm-up (connection pools, first-call imports), not measured.
-            load(name, url, token, 2.0, args.connections)
-            service_cpu, proxy_cpu = cpu_seconds(service_pid), cpu_seconds(proxy_pids[name])
-            profiler = None
-            if args.profile and name == "gateway":
-                profiler = start_profiler(cluster.procs["gateway"].pid, args.duration, args.json.with_suffix(".spy"))
-            result = load(name, url, token, args.duration, args.connections)
-            if profiler is not None:
-                profiler.wait(60)
-            n = max(1, result.requests)
-            result.service_cpu_ms = (cpu_seconds(service_pid) - service_cpu) * 1000 / n
-            result.proxy_cpu_ms = (cpu_seconds(proxy_pids[name]) - proxy_cpu) * 1000 / n
-            results.append(result)
+        for round_ in range(args.repeat):
+            for route, name, url in plan:
+                # Warm-up (connection pools, first-call imports), not measured.
+                load(name, url, token, 2.0, args.connections)
+                service_pid = service_pids[route]
+                service_cpu, proxy_cpu = cpu_seconds(service_pid), cpu_seconds(proxy_pids[name])
+                profiler = None
+                if args.profile == route and name == "gateway" and round_ == 0:
+                    profiler = start_profiler(
+                        cluster.procs["gateway"].pid, args.duration, args.json.with_suffix(".spy")
+                    )
+                result = load(name, url, token, args.duration, args.connections)
+                if profiler is not None:
+                    profiler.wait(60)
+                n = max(1, result.requests)
+                result.service_cpu_ms = (cpu_seconds(service_pid) - service_cpu) * 1000 / n
+                result.proxy_cpu_ms = (cpu_seconds(proxy_pids[name]) - proxy_cpu) * 1000 / n
+                result.target = f"{route} {name}"
+                runs.setdefault((route, name), []).append(result)
+                print(
+                    f"  round {round_ + 1} {route:8} {name:7} {result.rps:7.0f} req/s  "
+                    f"proxy {result.proxy_cpu_ms:.3f} ms CPU/req  service {result.service_cpu_ms:.3f}",
+                    flush=True,
+                )
     finally:
         if nginx is not None:
             nginx[0].send_signal(signal.SIGQUIT)
@@ -342,35 +411,51 @@ def main() -> int:
                 nginx[0].wait(10)
             except subprocess.TimeoutExpired:
                 nginx[0].kill()
+        if trivial is not None:
+            trivial.terminate()
+            trivial.wait(10)
         cluster.stop()
 
-    by = {r.target: r for r in results}
+    results = {key: median_result(rs) for key, rs in runs.items()}
     load1, load5, _ = os.getloadavg()
     print(f"\nmachine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}")
     print(f"load average during the run: {load1:.1f} (1 min), {load5:.1f} (5 min) — other work shares the cores")
-    print(f"request: GET /v1/plans/{PLAN_ID} (JWT, one PostgreSQL read), {args.connections} connections,")
-    print(f"         {args.duration:g} s per target after a 2 s warm-up, generator: {results[0].generator}\n")
-    print("| target | req/s | p50 ms | p99 ms | requests | errors | service CPU ms/req | proxy CPU ms/req |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in results:
+    print(f"requests: planning = GET /v1/plans/{PLAN_ID} (JWT, one PostgreSQL read); trivial = a bare ASGI app's")
+    print(f"          fixed 31-byte JSON; {args.connections} connections, {args.duration:g} s per target after a 2 s")
+    print(f"          warm-up, {args.repeat} rounds (medians), generator: {next(iter(results.values())).generator}\n")
+    print("| route | target | req/s | p50 ms | p99 ms | requests | errors | upstream CPU ms/req | proxy CPU ms/req |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (route, name), r in results.items():
         print(
-            f"| {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests} | {r.errors} "
-            f"| {r.service_cpu_ms:.2f} | {r.proxy_cpu_ms:.2f} |"
+            f"| {route} | {name} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests} | {r.errors} "
+            f"| {r.service_cpu_ms:.3f} | {r.proxy_cpu_ms:.3f} |"
         )
     ratios: dict[str, float] = {}
-    if "gateway" in by and "direct" in by:
-        ratios["gateway/direct rps"] = by["gateway"].rps / by["direct"].rps
-    if "gateway" in by and "nginx" in by:
-        ratios["gateway/nginx rps"] = by["gateway"].rps / by["nginx"].rps
-        ratios["nginx/direct rps"] = by["nginx"].rps / by["direct"].rps
+    for route in args.routes:
+        direct, gateway, nginx_r = (results.get((route, n)) for n in ("direct", "gateway", "nginx"))
+        if direct and gateway:
+            ratios[f"{route}: gateway/direct rps"] = gateway.rps / direct.rps
+            ratios[f"{route}: gateway CPU ms/req"] = gateway.proxy_cpu_ms
+        if gateway and nginx_r:
+            ratios[f"{route}: gateway/nginx rps"] = gateway.rps / nginx_r.rps
+            ratios[f"{route}: nginx/direct rps"] = nginx_r.rps / direct.rps if direct else 0.0
+            ratios[f"{route}: nginx CPU ms/req"] = nginx_r.proxy_cpu_ms
     print()
     for k, v in ratios.items():
-        print(f"{k}: {v:.2f}")
+        print(f"{k}: {v:.3f}")
     if args.profile and args.json.with_suffix(".spy").exists():
         summarise_profile(args.json.with_suffix(".spy"))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"results": [asdict(r) for r in results], "ratios": ratios}, indent=2))
-    return 1 if any(r.errors for r in results) else 0
+    args.json.write_text(
+        json.dumps(
+            {
+                "results": [asdict(r) for r in results.values()],
+                "runs": [asdict(r) for rs in runs.values() for r in rs],
+                "ratios": ratios,
+            },
+            indent=2,
+        )
+    )
+    return 1 if any(r.errors for r in results.values()) else 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ header from anyone would let a caller pick a fresh address for every guess and e
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from starlette.requests import Request
 
@@ -19,6 +20,9 @@ def networks(entries: list[str]) -> Networks:
     return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in entries)
 
 
+# Every request asks this of its peer (and of forwarded addresses): parsing the address each time costs more than
+# the rest of the check. Bounded; the answer for a (host, networks) pair never changes.
+@lru_cache(maxsize=4096)
 def _is_trusted(host: str, trusted: Networks) -> bool:
     try:
         address = ipaddress.ip_address(host.strip())

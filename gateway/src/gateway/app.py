@@ -16,22 +16,25 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
+from starlette.middleware import Middleware
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from gateway.addresses import networks
 from gateway.auth import AuthGuard, auth_router
 from gateway.breaker import CircuitBreaker
 from gateway.edge import ClientRequestIdMiddleware
-from gateway.identity import ApiKeyStore, authenticate
+from gateway.fastpath import ProxyFastPath
+from gateway.identity import ApiKeyStore, VerifiedTokens, authenticate
 from gateway.metrics import LATENCY, RATE_LIMITED, REQUESTS, UPSTREAM_UP
 from gateway.oidc import Oidc, OidcConfig, parse_grant_map
 from gateway.openapi import fetch_specs, merge
-from gateway.proxy import Upstream, console_headers, forward_headers, raw_path, read_body, send, upstream_path
+from gateway.proxy import Relay, Upstream, console_headers, forward_headers, raw_path, read_body, send, upstream_path
 from gateway.ratelimit import RateLimiter
 from gateway.sessions import Sessions
 from gateway.settings import UPSTREAMS, GatewaySettings, get_settings
 from gateway.transport import AiohttpTransport
-from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_handlers
+from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_handlers, problem_response
 from metas_kit.health import health_router
 from metas_kit.logging import configure_logging
 from metas_kit.metrics import metrics_router
@@ -59,11 +62,12 @@ def route_label(upstream: str, path: str, status: int) -> str:
 def make_upstreams(settings: GatewaySettings, urls: dict[str, str] | None = None) -> dict[str, Upstream]:
     out: dict[str, Upstream] = {}
     for name, url in (urls if urls is not None else settings.upstream_urls()).items():
+        transport = AiohttpTransport(max_connections=settings.max_connections_per_upstream)
         client = httpx.AsyncClient(
             base_url=url,
             timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds),
             # httpx API, aiohttp's pool underneath: a quarter of the client CPU per request (see transport.py).
-            transport=AiohttpTransport(max_connections=settings.max_connections_per_upstream),
+            transport=transport,
         )
         out[name] = Upstream(
             name=name,
@@ -71,6 +75,7 @@ def make_upstreams(settings: GatewaySettings, urls: dict[str, str] | None = None
             breaker=CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_seconds),
             retries=settings.retries,
             backoff=settings.retry_backoff_seconds,
+            direct=(client, transport, str(client.base_url).rstrip("/")),
         )
     return out
 
@@ -242,8 +247,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app.include_router(auth_router(absolute_seconds=settings.session_absolute_seconds))
 
-    @app.api_route("/api/{upstream}/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
-    async def proxy(upstream: str, path: str, request: Request) -> Response:
+    tokens = VerifiedTokens()
+    # Metric children by label values: labels() takes a lock and builds a key on every call.
+    requests_by: dict[tuple[str, str, str, str], Any] = {}
+    latency_by: dict[tuple[str, str], Any] = {}
+
+    async def exchange(request: Request, upstream: str, path: str) -> Relay:
+        """One proxied API call: authentication, throttling, the upstream call (breaker, retries), metrics."""
         up = request.app.state.upstreams.get(upstream)
         if up is None:
             raise NotFound(f"No service called '{upstream}'; try one of {list(UPSTREAMS)}.")
@@ -252,12 +262,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             raise NotFound(f"Only the services' API (/api/{upstream}/v1/…) is routed.")
         start = time.perf_counter()
         status = 500
+        method = request.method
         try:
             if not secret:
                 raise GatewayMisconfigured("The gateway has no JWT secret configured; it refuses every call.")
             key = guard.check(request)
             try:
-                caller = await authenticate(request, secret, settings.jwt_issuer, keys, request.app.state.sessions)
+                caller = await authenticate(
+                    request, secret, settings.jwt_issuer, keys, request.app.state.sessions, tokens
+                )
             except AppError as exc:
                 if exc.status == 401:  # a refusal by accounts (an ended session) counts like a bad token
                     guard.failed(key)
@@ -271,15 +284,44 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             body = await read_body(request, settings.max_body_bytes)
             headers = forward_headers(request, caller.authorization)
             target = upstream_path(request, upstream, path)
-            response = await send(up, request.method, target, request.url.query, headers, body)
-            status = response.status_code
-            return response
+            answer = await send(up, method, target, request.scope["query_string"].decode("latin-1"), headers, body)
+            status = answer.status
+            return answer
         except AppError as exc:
             status = exc.status
             raise
         finally:
-            REQUESTS.labels(upstream, route_label(upstream, path, status), request.method, str(status)).inc()
-            LATENCY.labels(upstream, request.method).observe(time.perf_counter() - start)
+            label = (upstream, route_label(upstream, path, status), method, str(status))
+            counter = requests_by.get(label)
+            if counter is None:
+                counter = requests_by[label] = REQUESTS.labels(*label)
+            counter.inc()
+            timing = latency_by.get((upstream, method))
+            if timing is None:
+                timing = latency_by[(upstream, method)] = LATENCY.labels(upstream, method)
+            timing.observe(time.perf_counter() - start)
+
+    @app.api_route("/api/{upstream}/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
+    async def proxy(upstream: str, path: str, request: Request) -> Response:
+        return (await exchange(request, upstream, path)).response()
+
+    async def fast_proxy(scope: Scope, receive: Receive, send_message: Send, upstream: str, path: str) -> None:
+        request = Request(scope, receive)
+        try:
+            answer = await exchange(request, upstream, path)
+        except AppError as exc:
+            problem = problem_response(exc.status, exc.to_problem(request.url.path), exc.headers)
+            await problem(scope, receive, send_message)
+            return
+        await send_message({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
+        await send_message({"type": "http.response.body", "body": answer.body})
+
+    proxy_route = next(r for r in app.router.routes if getattr(r, "endpoint", None) is proxy)
+    # Innermost of the middleware (add_middleware would put it outermost): the client request id, the request
+    # context (request id, access log, HTTP metrics), the body limit and CORS still apply to every proxied call.
+    app.user_middleware.append(
+        Middleware(ProxyFastPath, handler=fast_proxy, upstreams=frozenset(UPSTREAMS), route=proxy_route)
+    )
 
     # Last: every path that is not the API (nor health, metrics, docs) is the web console's.
     @app.api_route("/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
@@ -288,6 +330,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if up is None or path == "api" or path.startswith("api/"):
             raise NotFound("Nothing here: the API is under /api/<service>/…")
         body = await read_body(request, settings.max_body_bytes)
-        return await send(up, request.method, raw_path(request), request.url.query, console_headers(request), body)
+        answer = await send(up, request.method, raw_path(request), request.url.query, console_headers(request), body)
+        return answer.response()
 
     return app

@@ -7,10 +7,13 @@ import hashlib
 import hmac
 import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt
 from starlette.requests import Request
 
 from gateway.sessions import LiveSession, Sessions
@@ -62,6 +65,39 @@ class ApiKeyStore:
         return None
 
 
+class VerifiedTokens:
+    """Bearer tokens already verified, with the principal they name, until they expire.
+
+    A caller sends the same token with every request; checking its HMAC signature, its claims and its grants
+    again each time is most of the gateway's own work per call. A token is looked up by its exact text (only a
+    token that passed `decode_token` is stored, and the text includes the signature), and used only while the
+    clock is before its `exp` — when PyJWT would refuse it as expired, the cache does too. Bounded: at most
+    ``max_entries`` tokens of at most ``max_token_chars`` characters, the oldest dropped first."""
+
+    def __init__(
+        self, max_entries: int = 10_000, max_token_chars: int = 4096, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_token_chars = max_token_chars
+        self.clock = clock
+        self.entries: dict[str, tuple[float, Principal]] = {}
+
+    def principal(self, token: str, secret: str, issuer: str) -> Principal:
+        hit = self.entries.get(token)
+        if hit is not None:
+            if self.clock() < hit[0]:
+                return hit[1]
+            del self.entries[token]
+        principal = decode_token(token, secret, issuer=issuer)
+        if len(token) <= self.max_token_chars:
+            # decode_token required exp and checked it is a number; read it back without a second signature check.
+            exp = float(jwt.decode(token, options={"verify_signature": False})["exp"])
+            if len(self.entries) >= self.max_entries:
+                del self.entries[next(iter(self.entries))]
+            self.entries[token] = (exp, principal)
+        return principal
+
+
 SESSION_COOKIE = "metas_session"
 CSRF_COOKIE = "metas_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -106,7 +142,12 @@ async def resolve_session(sessions: Sessions, token: str) -> LiveSession:
 
 
 async def authenticate(
-    request: Request, secret: str, issuer: str, keys: ApiKeyStore, sessions: Sessions | None = None
+    request: Request,
+    secret: str,
+    issuer: str,
+    keys: ApiKeyStore,
+    sessions: Sessions | None = None,
+    tokens: VerifiedTokens | None = None,
 ) -> Caller:
     header = request.headers.get("authorization")
     token, from_cookie = session_token(request)
@@ -119,7 +160,10 @@ async def authenticate(
         scheme, _, bearer = header.partition(" ")
         if scheme.lower() != "bearer" or not bearer.strip():
             raise Unauthorized("Use 'Authorization: Bearer <token>', 'Authorization: Session <token>' or an X-API-Key.")
-        return Caller(decode_token(bearer.strip(), secret, issuer=issuer), header)
+        bearer = bearer.strip()
+        if tokens is not None:
+            return Caller(tokens.principal(bearer, secret, issuer), header)
+        return Caller(decode_token(bearer, secret, issuer=issuer), header)
     key = request.headers.get("x-api-key")
     if key:
         principal = keys.find(key)

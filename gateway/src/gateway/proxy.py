@@ -4,7 +4,10 @@ circuit breaker, and problem+json 502/503/504 when the upstream fails."""
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote_from_bytes
 
 import httpx
@@ -13,6 +16,7 @@ from starlette.responses import Response
 
 from gateway.breaker import CircuitBreaker
 from gateway.metrics import CIRCUIT_STATE, RETRIES, UPSTREAM_ERRORS
+from gateway.transport import AiohttpTransport
 from metas_kit.context import current_request_id
 from metas_kit.errors import AppError, PayloadTooLarge, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 
@@ -37,6 +41,7 @@ HOP_BY_HOP = frozenset(
 RESPONSE_DROP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "date", "server"}
 )
+_RESPONSE_DROP_BYTES = frozenset(h.encode() for h in RESPONSE_DROP)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 # Below this much time left, another attempt could only time out.
@@ -52,6 +57,32 @@ class Upstream:
     backoff: float
     # Bounded concurrency: a slow upstream makes callers wait briefly, not pile up without limit.
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(256))
+    # The client make_upstreams built and the aiohttp transport under it: while `client` is still that one, a
+    # proxied call goes to the transport directly (no httpx Request, URL and Response objects per call). A
+    # client swapped in later (tests point upstreams at in-process apps) is used through its httpx API.
+    direct: tuple[httpx.AsyncClient, AiohttpTransport, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """An upstream's answer as the gateway sends it: status, header list (lower-cased names, every header kept
+    as sent — two Set-Cookie stay two — and the gateway's own content-length), body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    @classmethod
+    def of(cls, status: int, raw_headers: Iterable[tuple[bytes, bytes]], body: bytes) -> Relay:
+        kept = [(k.lower(), v) for k, v in raw_headers if k.lower() not in _RESPONSE_DROP_BYTES]
+        if status < 200 or status in (204, 304):
+            return cls(status, kept, body)
+        return cls(status, [(b"content-length", str(len(body)).encode()), *kept], body)
+
+    def response(self) -> Response:
+        out = Response(self.body, status_code=self.status)
+        out.raw_headers = self.headers
+        return out
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -92,16 +123,13 @@ def forward_headers(request: Request, authorization: str) -> dict[str, str]:
     client = request.client.host if request.client else ""
     prior = request.headers.get("x-forwarded-for")
     headers["x-forwarded-for"] = f"{prior}, {client}" if prior else client
-    headers["x-forwarded-proto"] = request.url.scheme
+    headers["x-forwarded-proto"] = request.scope.get("scheme", "http")
     return headers
 
 
 def relay(resp: httpx.Response) -> Response:
     """The upstream's response as the gateway's, every header kept as sent (two Set-Cookie stay two)."""
-    out = Response(resp.content, status_code=resp.status_code)
-    kept = [(k.lower(), v) for k, v in resp.headers.raw if k.lower().decode("latin-1") not in RESPONSE_DROP]
-    out.raw_headers = [h for h in out.raw_headers if h[0] == b"content-length"] + kept
-    return out
+    return Relay.of(resp.status_code, resp.headers.raw, resp.content).response()
 
 
 def console_headers(request: Request) -> dict[str, str]:
@@ -120,6 +148,30 @@ def raw_path(request: Request) -> str:
     return quote_from_bytes(request.url.path.encode(), safe=PATH_SAFE.replace("%", ""))
 
 
+# A query the caller sent that can go upstream byte for byte (printable ASCII, no fragment); anything else takes
+# the httpx path, which encodes it.
+_PLAIN_QUERY = re.compile(r"[!$-~]*")
+
+
+def _direct_url(upstream: Upstream, path: str, query: str) -> tuple[AiohttpTransport, str] | None:
+    """The transport and the URL for a direct call, or None when the httpx path must build the URL (a swapped
+    client, dot segments httpx would normalise away, a query needing encoding)."""
+    direct = upstream.direct
+    if direct is None or direct[0] is not upstream.client or "/." in path or not _PLAIN_QUERY.fullmatch(query):
+        return None
+    return direct[1], f"{direct[2]}{path}?{query}" if query else f"{direct[2]}{path}"
+
+
+def _circuit_gauge(upstream: Upstream) -> Any:
+    gauge = _CIRCUIT_GAUGES.get(upstream.name)
+    if gauge is None:
+        gauge = _CIRCUIT_GAUGES[upstream.name] = CIRCUIT_STATE.labels(upstream.name)
+    return gauge
+
+
+_CIRCUIT_GAUGES: dict[str, Any] = {}
+
+
 def may_retry(method: str, headers: dict[str, str]) -> bool:
     return method in SAFE_METHODS or "idempotency-key" in {k.lower() for k in headers}
 
@@ -129,9 +181,7 @@ def time_for_retry(loop: asyncio.AbstractEventLoop, deadline: float, upstream: U
     return deadline - loop.time() - upstream.backoff * (attempt + 1) > MIN_ATTEMPT_SECONDS
 
 
-async def send(
-    upstream: Upstream, method: str, path: str, query: str, headers: dict[str, str], body: bytes
-) -> Response:
+async def send(upstream: Upstream, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Relay:
     breaker = upstream.breaker
     retryable = may_retry(method, headers)
     # The configured upstream timeout bounds the whole call, retries included: a slow upstream costs the caller
@@ -141,10 +191,11 @@ async def send(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
     attempt = 0
+    direct = _direct_url(upstream, path, query)
     while True:
         if not breaker.allow():
             UPSTREAM_ERRORS.labels(upstream.name, "circuit_open").inc()
-            CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
+            _circuit_gauge(upstream).set(int(breaker.state))
             raise UpstreamUnavailable(
                 f"The {upstream.name} service is failing; calls are paused for a moment.",
                 headers={"Retry-After": str(max(1, round(breaker.retry_after())))},
@@ -154,14 +205,20 @@ async def send(
         try:
             async with upstream.slots:
                 left = max(0.001, deadline - loop.time())
-                resp = await upstream.client.request(
-                    method,
-                    path,
-                    params=httpx.QueryParams(query),
-                    headers=headers,
-                    content=body,
-                    timeout=httpx.Timeout(left, connect=min(configured.connect or left, left)),
-                )
+                if direct is not None:
+                    answer = await direct[0].exchange(
+                        method, direct[1], headers, body, total=left, connect=min(configured.connect or left, left)
+                    )
+                else:
+                    resp = await upstream.client.request(
+                        method,
+                        path,
+                        params=httpx.QueryParams(query),
+                        headers=headers,
+                        content=body,
+                        timeout=httpx.Timeout(left, connect=min(configured.connect or left, left)),
+                    )
+                    answer = Relay.of(resp.status_code, resp.headers.raw, resp.content)
         except httpx.InvalidURL as exc:
             raise AppError(f"The request URL cannot be forwarded: {exc}") from exc
         except httpx.ConnectError:
@@ -172,7 +229,7 @@ async def send(
         except httpx.TransportError:
             kind, can_retry = "protocol", retryable
         else:
-            if resp.status_code in RETRY_STATUSES:
+            if answer.status in RETRY_STATUSES:
                 breaker.record_failure()
                 UPSTREAM_ERRORS.labels(upstream.name, "status_5xx").inc()
                 if retryable and attempt < upstream.retries and time_for_retry(loop, deadline, upstream, attempt):
@@ -182,10 +239,10 @@ async def send(
                     continue
             else:
                 breaker.record_success()
-            CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
-            return relay(resp)
+            _circuit_gauge(upstream).set(int(breaker.state))
+            return answer
         breaker.record_failure()
-        CIRCUIT_STATE.labels(upstream.name).set(int(breaker.state))
+        _circuit_gauge(upstream).set(int(breaker.state))
         UPSTREAM_ERRORS.labels(upstream.name, kind).inc()
         if can_retry and attempt < upstream.retries and time_for_retry(loop, deadline, upstream, attempt):
             attempt += 1

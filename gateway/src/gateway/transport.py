@@ -10,10 +10,14 @@ exchange is a RemoteProtocolError."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
+from yarl import URL
+
+if TYPE_CHECKING:
+    from gateway.proxy import Relay
 
 
 def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
@@ -36,7 +40,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 limit=self.max_connections, keepalive_timeout=self.keepalive_expiry, ttl_dns_cache=60
             )
             self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent", "Accept-Encoding")
+                connector=connector,
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding"),
+                # One session serves every caller: a cookie an upstream sets for one caller must never be stored
+                # and sent upstream with another caller's requests (it is relayed to its own caller instead).
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
@@ -67,6 +76,33 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
         except aiohttp.ClientError as exc:
             raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
+
+    async def exchange(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, total: float, connect: float
+    ) -> Relay:
+        """One call straight on aiohttp, for the proxy: ``url`` is sent as it is (already encoded), the answer
+        is the gateway's Relay. Errors map as in handle_async_request."""
+        from gateway.proxy import Relay
+
+        session = self._get_session()
+        try:
+            async with session.request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=body or None,
+                allow_redirects=False,
+                compress=False,
+                timeout=aiohttp.ClientTimeout(total=total, sock_connect=connect, connect=total),
+            ) as resp:
+                content = await resp.read()
+                return Relay.of(resp.status, resp.raw_headers, content)
+        except aiohttp.ClientConnectorError as exc:
+            raise httpx.ConnectError(str(exc)) from exc
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise httpx.ReadTimeout(str(exc) or "timed out") from exc
+        except aiohttp.ClientError as exc:
+            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
         if self._session is not None:

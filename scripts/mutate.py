@@ -1,6 +1,7 @@
 """`make mutate`: mutation testing of the scoring engine and the pure domain modules (mutmut, pinned in pyproject).
 
-    python scripts/mutate.py run [--jobs N]     # mutmut run on what [tool.mutmut] names, then the report
+    python scripts/mutate.py run [--jobs N] [GLOB...]  # mutmut run on what [tool.mutmut] names (or only the mutants
+                                                   # whose names match, e.g. 'metas_rules.numbers.*'), then the report
     python scripts/mutate.py report [--surviving]
     python scripts/mutate.py rerun [--all]         # only the survivors of the last run, after adding tests
     python scripts/mutate.py show NAME...          # the diff of a mutant and its class
@@ -315,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run")
     run_p.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATE_JOBS", "2")))
+    run_p.add_argument("only", nargs="*", help="mutant name globs (mutmut 3 matches them with fnmatch); none = all")
     rep = sub.add_parser("report")
     rep.add_argument("--surviving", action="store_true", help="list surviving trace and message mutants too")
     rerun_p = sub.add_parser("rerun", help="re-run the surviving mutants (after adding tests)")
@@ -330,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"re-running {len(names)} surviving mutants")
         return run(args.jobs, names) if names else report(surviving=False)
     if args.command == "run":
-        return run(args.jobs)
+        return run(args.jobs, args.only or None)
     return report(surviving=args.surviving)
 
 

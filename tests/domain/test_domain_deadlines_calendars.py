@@ -55,6 +55,19 @@ def test_easter(year: int, expected: date) -> None:
     assert easter(year) == expected
 
 
+def test_easter_matches_an_independent_computation_over_the_gregorian_calendar() -> None:
+    # dateutil's Western Easter (a different formulation of the Gregorian computus) for every year from 1583, the
+    # first full Gregorian year, to 4099, the end of its documented range: centuries where the (b + 8) // 25 and
+    # (b − f + 1) // 3 corrections change (1700, 1800, 2100 …) and the 451 / 22 special cases (e.g. 1734, 3165)
+    from dateutil.easter import EASTER_WESTERN
+    from dateutil.easter import easter as reference
+
+    wrong = [y for y in range(1583, 4100) if easter(y) != reference(y, EASTER_WESTERN)]
+    assert wrong == []
+    # spot checks printed in calendars: 2001 Apr 15, 2021 Apr 4, 2025 Apr 20
+    assert [easter(y) for y in (2001, 2021, 2025)] == [date(2001, 4, 15), date(2021, 4, 4), date(2025, 4, 20)]
+
+
 # ---------------------------------------------------------------- calendar specs
 
 

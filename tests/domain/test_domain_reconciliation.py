@@ -353,3 +353,46 @@ def test_a_funded_eixo_without_a_2024_figure_is_not_compared() -> None:
 def test_default_spending_type_follows_the_agrupamento(code: str, spending: str) -> None:
     # DL 26/2002: agrupamentos 01–06 are current spending, 07–11 capital
     assert _default_spending(code) == spending
+
+
+def test_every_family_names_its_tables_and_every_path() -> None:
+    # The families the test above reads only in part: which tables each compares, and every path, in order.
+    tables: dict[str, set[tuple[str, ...]]] = {}
+    paths: dict[str, list[str]] = {}
+    for r in run_checks(budget()):
+        tables.setdefault(r.check, set()).add(r.tables)
+        paths.setdefault(r.check, []).append(r.path)
+    for family in ("annex5.group_vs_rubrics", "annex5.total_vs_groups", "annex5.total_vs_fund_items"):
+        assert tables[family] == {("Anexo 5 / Tabela 25",)}, family
+    for family in (
+        "section42.subtotal_vs_agrupamentos",
+        "section42.total_vs_subtotals",
+        "section42.row_variation_abs",
+        "section42.row_variation_pct",
+        "section42.text_vs_total_2024",
+    ):
+        assert tables[family] == {("Secção 4.2",)}, family
+    assert paths["section42_vs_annex5.prr_total_2024"] == ["year=2024"]
+    assert paths["section42_vs_annex5.prr_current_2024"] == ["year=2024"]
+    assert paths["section42_vs_annex5.prr_capital_2024"] == ["year=2024"]
+    assert paths["section42_vs_table19.prr_total_2023"] == ["year=2023"]
+    assert paths["section42.text_vs_total_2024"] == ["year=2024"]
+    rows = ["D.02", "D.07", "Despesas de Administração", "Despesas de Capital", "TOTAL"]
+    assert paths["section42.row_total_vs_parts"] == [f"row={r}/year={y}" for r in rows for y in (2023, 2024)]
+    assert paths["section42.row_variation_pct"] == [f"row={r}" for r in rows]
+
+
+def test_a_skipped_item_does_not_stop_the_ones_after_it() -> None:
+    pb = budget()
+    # Eixo 1 without a 2024 figure, Eixo 2 with one: only Eixo 2 is compared with Anexo 5
+    e1 = replace(pb.eixos[0], table19=t19(10, 20, None, None))
+    pb = replace(pb, eixos=(e1, pb.eixos[1], pb.eixos[2]))
+    assert [r.path for r in run_checks(pb) if r.check == "table19_vs_annex5.eixo_2024"] == ["eixo=2"]
+    # A subinvestment listing no lines first: the three that list lines are still compared with Tabela 19
+    pb = budget()
+    pb = replace(pb, subinvestments=(pb.subinvestments[3], *pb.subinvestments[:3]))
+    assert [r.path for r in run_checks(pb) if r.check == "annex4_vs_table19.lines_2024"] == [
+        "subinvestment=1.1.1",
+        "subinvestment=1.1.2",
+        "subinvestment=2.1.1",
+    ]

@@ -159,3 +159,39 @@ def test_a_parameter_is_refused_or_kept_exactly_as_sent(value: Any) -> None:
     assert dumped["target"] == text
     assert kit.decimal_text(text, kit.MEASURE) == text
     assert Decimal(dumped["target"]) == Decimal(text)
+
+
+def test_the_longest_valid_texts_are_accepted_and_one_more_digit_is_not() -> None:
+    # measure: '-' + 10 digits + '.' + 6 digits = 18 characters; score: 4 digits + '.' + 2 = 7
+    assert numbers.rule_decimal("-1234567890.123456", numbers.MEASURE) == Decimal("-1234567890.123456")
+    assert numbers.rule_decimal("1000.00", numbers.SCORE) == Decimal("1000.00")
+    for text, kind in (("-12345678901.123456", numbers.MEASURE), ("10000.00", numbers.SCORE)):
+        with pytest.raises(ValueError, match="expected a plain decimal"):
+            numbers.rule_decimal(text, kind)
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("x" * 40, "'" + "x" * 40 + "'"),  # up to 40 characters: shown whole
+        ("x" * 41, "'" + "x" * 37 + "...'"),  # longer: the first 37 and an ellipsis
+        ("9" * 4000, "'" + "9" * 37 + "...'"),
+    ],
+)
+def test_a_refusal_quotes_at_most_40_characters_of_the_text(sent: str, shown: str) -> None:
+    with pytest.raises(ValueError, match="; got ") as caught:
+        numbers.rule_decimal(sent, numbers.MEASURE)
+    assert str(caught.value).endswith("; got " + shown)
+
+
+def test_the_rule_schema_documents_the_grammar() -> None:
+    from metas_rules.rules import rule_json_schema
+
+    props = rule_json_schema()["$defs"]["ThresholdRule"]["properties"]
+    score = props["pass_score"]
+    assert score["anyOf"] == [
+        {"type": "string", "pattern": r"^[0-9]{1,4}(\.[0-9]{1,2})?$", "maxLength": 7},
+        {"type": "integer", "minimum": 0, "maximum": 9999},
+    ]
+    measure = rule_json_schema()["$defs"]["RatioRule"]["properties"]["target"]["anyOf"][0]
+    assert measure["anyOf"][1] == {"type": "integer", "minimum": -9999999999, "maximum": 9999999999}

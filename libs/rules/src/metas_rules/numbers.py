@@ -66,8 +66,8 @@ def rule_decimal(value: object, kind: RuleNumberKind) -> Decimal:
         text = value
     else:
         raise ValueError(f"expected {kind.describe()} as a string; got {type(value).__name__}")
-    # Length first: the regex never sees a megabyte of digits.
-    if len(text) > kind.max_length or not re.fullmatch(kind.pattern, text, re.ASCII):
+    # Length first: the regex never sees a megabyte of digits. ([0-9] is ASCII by itself: no re.ASCII needed.)
+    if len(text) > kind.max_length or not re.fullmatch(kind.pattern, text):
         shown = text if len(text) <= 40 else text[:37] + "..."
         raise ValueError(f"expected {kind.describe()}; got {shown!r}")
     number = Decimal(text)
@@ -76,34 +76,34 @@ def rule_decimal(value: object, kind: RuleNumberKind) -> Decimal:
     return number
 
 
-def _check(kind: RuleNumberKind) -> BeforeValidator:
-    def check(value: Any) -> Decimal:
-        return rule_decimal(value, kind)
-
-    return BeforeValidator(check)
+def _score(value: Any) -> Decimal:
+    return rule_decimal(value, SCORE)
 
 
-def _schema(kind: RuleNumberKind) -> WithJsonSchema:
-    limit = 10**kind.int_digits - 1
-    return WithJsonSchema(
+def _measure(value: Any) -> Decimal:
+    return rule_decimal(value, MEASURE)
+
+
+# The JSON schemas are plain data built once at import (module level, so nothing here runs per request).
+_IN_SCHEMA: dict[RuleNumberKind, WithJsonSchema] = {}
+_OUT_SCHEMA: dict[RuleNumberKind, WithJsonSchema] = {}
+for _kind in (SCORE, MEASURE):
+    _limit = 10**_kind.int_digits - 1
+    _IN_SCHEMA[_kind] = WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "pattern": kind.pattern, "maxLength": kind.max_length},
-                {"type": "integer", "minimum": -limit if kind.signed else 0, "maximum": limit},
+                {"type": "string", "pattern": _kind.pattern, "maxLength": _kind.max_length},
+                {"type": "integer", "minimum": -_limit if _kind.signed else 0, "maximum": _limit},
             ],
-            "description": f"{kind.name}: {kind.describe()}; kept exactly as sent.",
+            "description": f"{_kind.name}: {_kind.describe()}; kept exactly as sent.",
         },
         mode="validation",
     )
-
-
-def _out_schema(kind: RuleNumberKind) -> WithJsonSchema:
-    return WithJsonSchema({"type": "string", "pattern": kind.pattern}, mode="serialization")
-
+    _OUT_SCHEMA[_kind] = WithJsonSchema({"type": "string", "pattern": _kind.pattern}, mode="serialization")
 
 # Field types of the rule models: the value is a Decimal, dumped to JSON as the text it was given.
-ScoreDecimal = Annotated[Decimal, _check(SCORE), _schema(SCORE), _out_schema(SCORE)]
-MeasureDecimal = Annotated[Decimal, _check(MEASURE), _schema(MEASURE), _out_schema(MEASURE)]
+ScoreDecimal = Annotated[Decimal, BeforeValidator(_score), _IN_SCHEMA[SCORE], _OUT_SCHEMA[SCORE]]
+MeasureDecimal = Annotated[Decimal, BeforeValidator(_measure), _IN_SCHEMA[MEASURE], _OUT_SCHEMA[MEASURE]]
 
 
 def _whole(value: Any) -> Any:

@@ -1,0 +1,150 @@
+"""Every field of a result on the branches the golden tests do not read field by field (issue 18: the mutants that
+survived because a set-aside, missing or owed-but-missing result was only checked on its status).
+
+Figures are worked by hand from docs/domain.md (arithmetic in the comments)."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from test_quar_traces import RESULTS, quar_plan
+
+from metas_rules.engine import IndicatorFacts, Observation, score_indicator
+from metas_rules.engine.quar_plan import RateResult, evaluate_quar
+from metas_rules.engine.trace import Score, Step
+from metas_rules.rules import (
+    CompositeComponent,
+    DerivedFromTeamsRule,
+    GeneralRule,
+    QuarRealizationRule,
+    WeightedCompositeRule,
+)
+
+OWED_ZERO = Step("final evaluation: no certified result for an owed item, so it scores 0", raw_result=0)
+
+
+def general(code: str = "G") -> IndicatorFacts:
+    return IndicatorFacts(code=code, rule=GeneralRule(), meta=D("90"), reference_value=D("80"))
+
+
+def test_set_aside_and_missing_results_carry_every_field() -> None:
+    aside = score_indicator(general("G7"), Observation(result=D("87"), set_aside=True, missing_scores_zero=True))
+    # set aside wins over the final evaluation's zero: the committee took the item out of the evaluation
+    assert aside == Score("G7", "set_aside", rule_kind="general", reason="set aside by the committee")
+    for obs in (None, Observation(), Observation(components={"x": D(1)})):
+        missing = score_indicator(general("G8"), obs)
+        assert missing == Score("G8", "missing", rule_kind="general", reason="no result registered")
+
+
+def test_an_owed_indicator_without_a_result_scores_zero_in_a_final_evaluation() -> None:
+    # docs/domain.md §6: an owed item with no certified result scores 0 (not "missing")
+    owed = score_indicator(general("G9"), Observation(missing_scores_zero=True))
+    assert owed == Score("G9", "scored", D(0), D(0), 100, "general", (OWED_ZERO,))
+    assert owed.to_dict()["steps"] == [
+        {
+            "description": "final evaluation: no certified result for an owed item, so it scores 0",
+            "formula": None,
+            "values": {},
+            "result": "0",
+            "table_row": None,
+        }
+    ]
+    # a registered result is scored as usual: (87 − 80) / (90 − 80) × 100 = 70.00
+    scored = score_indicator(general(), Observation(result=D("87"), missing_scores_zero=True))
+    assert (scored.status, scored.value) == ("scored", D("70.00"))
+    assert OWED_ZERO not in scored.steps
+
+
+def test_an_owed_composite_with_its_components_is_scored_not_zeroed() -> None:
+    rule = WeightedCompositeRule(
+        components=[CompositeComponent(code="A", weight=D("0.5")), CompositeComponent(code="B", weight=D("0.5"))]
+    )
+    facts = IndicatorFacts(code="C", rule=rule)
+    # index = 0.5 × 80 + 0.5 × 60 = 70 (no table: the index is the score)
+    owed = score_indicator(facts, Observation(components={"A": D(80), "B": D(60)}, missing_scores_zero=True))
+    assert (owed.status, owed.value) == ("scored", D("70.00"))
+    assert OWED_ZERO not in owed.steps
+    # with neither a result nor components it is owed and scores 0
+    empty = score_indicator(facts, Observation(missing_scores_zero=True))
+    assert (empty.status, empty.value, empty.steps) == ("scored", D(0), (OWED_ZERO,))
+
+
+def test_a_derived_indicator_is_never_zeroed_by_a_missing_result() -> None:
+    # it reads the other teams' grades, not a registered result: mean(8, 9) = 8.5 on 0–10; 8.5 / 8.5 × 10 = 10.00
+    facts = IndicatorFacts(code="D", rule=DerivedFromTeamsRule(), meta=D("8.5"), unit_code="A")
+    owed = score_indicator(
+        facts, Observation(missing_scores_zero=True), team_grades={"B": D(80), "C": D(90)}, plan_units=["A", "B", "C"]
+    )
+    assert (owed.status, owed.native, owed.value) == ("scored", D("10.00"), D("100.00"))
+    assert OWED_ZERO not in owed.steps
+
+
+# ---------------------------------------------------------------- QUAR roll-up: every level names itself
+
+
+def test_every_quar_level_carries_its_code_scored_or_not() -> None:
+    # The plan of tests/rules/test_quar_traces.py: O1 (I1 60 %, I2 40 %) in P1; O2 (I3) and O3 (I4) in P2.
+    plan = quar_plan()
+    res = evaluate_quar(plan, RESULTS)
+    assert [(k, v.code) for k, v in res.parameters.items()] == [("P1", "P1"), ("P2", "P2")]
+    assert (res.final.code, res.final.to_dict()["code"]) == ("final", "final")
+    # Nothing registered for O2's only indicator I3: O2 has no rate, is incomplete and still named
+    partial = evaluate_quar(plan, {k: v for k, v in RESULTS.items() if k != "I3"})
+    assert partial.objectives["O2"] == RateResult("O2", None, False, ())
+    # P2 from O3 alone: 125.00, incomplete; the final is incomplete and keeps its name
+    assert (partial.parameters["P2"].code, partial.parameters["P2"].rate) == ("P2", D("125.00"))
+    assert (partial.final.code, partial.final.complete) == ("final", False)
+    # Nothing registered at all: every level is named, with no rate
+    empty = evaluate_quar(plan, {})
+    assert [r.code for r in (*empty.objectives.values(), *empty.parameters.values(), empty.final)] == [
+        "O1",
+        "O2",
+        "O3",
+        "P1",
+        "P2",
+        "final",
+    ]
+    assert empty.final == RateResult("final", None, False, ())
+
+
+def test_dec_passes_a_decimal_through_and_builds_one_from_text() -> None:
+    from metas_rules.decimal_ops import dec
+
+    value = D("12.50")
+    assert dec(value) is value  # no copy: the same object, exponent and all
+    assert (dec("12.50"), dec(7)) == (D("12.50"), D(7))
+
+
+def test_a_not_scorable_result_carries_its_code_kind_and_reason() -> None:
+    facts = IndicatorFacts(code="N1", rule=GeneralRule())  # no meta
+    assert score_indicator(facts, Observation(result=D(5))) == Score(
+        "N1", "not_scorable", rule_kind="general", reason="the indicator has no meta"
+    )
+
+
+def test_the_quar_rule_parameters_reach_the_rate() -> None:
+    # M 100, T 5, VC 120 (docs/domain.md §3.1)
+    def quar(r: str, **rule: object) -> D | None:
+        facts = IndicatorFacts(
+            code="Q",
+            rule=QuarRealizationRule(**rule),  # type: ignore[arg-type]
+            meta=D(100),
+            tolerance=D(5),
+            critical_value=D(120),
+        )
+        return score_indicator(facts, Observation(result=D(r))).value
+
+    # ceiling 150, above the band: 100 + 50 × (112 − 105) / (120 − 105) = 123.333… → 123.33 (default 125: 111.67)
+    assert (quar("112", ceiling=D(150)), quar("112")) == (D("123.33"), D("111.67"))
+    # below the band: band_edge 76 / 95 × 100 = 80.00; meta 76 / 100 × 100 = 76.00
+    assert (quar("76"), quar("76", below_band="meta")) == (D("80.00"), D("76.00"))
+
+
+def test_a_threshold_without_pass_when_follows_the_polarity_backwards_too() -> None:
+    from metas_rules.engine import required_result
+    from metas_rules.rules import ThresholdRule
+
+    lower = IndicatorFacts(code="T", rule=ThresholdRule(), polarity="lower_is_better", meta=D(5))
+    answer = required_result(lower, D(100))
+    # lower is better: the result must be at most the meta 5, which scores 100
+    assert (answer.status, answer.value, answer.direction, answer.achieved) == ("solved", D(5), "at_most", D(100))

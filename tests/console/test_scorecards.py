@@ -59,6 +59,11 @@ def test_acordo_scorecard_provisional_then_final_and_its_documents(scenario: Sta
     ):
         expect(state(page, code)).to_have_attribute("data-state", shade)
         expect(state(page, code)).to_have_text(f"{shape} {label}")
+    # The team grade explained: its formula with every goal's score × weight (no N1 given: no productivity).
+    page.get_by_test_id("branch-DS").locator("details.how summary").click()
+    how = page.get_by_test_id("steps-DS")
+    expect(how).to_contain_text("Nota da equipe = Σ(nota × peso) / Σ peso")
+    expect(how).to_contain_text("DS-I266,67 × 10")
     check_accessibility(page)
     screenshot(page, "scorecard-provisional")
 
@@ -79,6 +84,10 @@ def test_acordo_scorecard_provisional_then_final_and_its_documents(scenario: Sta
     expect(page.get_by_test_id("branch-DS").locator(".branch-score .rag")).to_have_attribute("data-state", "red")
     expect(page.get_by_test_id("item-DS-I1")).to_contain_text("sem resultado certificado → 0")
     expect(page.get_by_test_id("score-DS-I1")).to_have_text("0")  # the engine writes the zero as "0"
+    # productivity with N1 = 90: 0.70 × 90 + 0.30 × 6.67 = 63 + 2.001 = 65.001 → 65.00
+    page.get_by_test_id("branch-DS").locator("details.how summary").click()
+    expect(page.get_by_test_id("steps-DS")).to_contain_text("Produtividade = peso de N1 × N1 + peso de N2 × N2")
+    expect(page.get_by_test_id("steps-DS")).to_contain_text("65,00")
     check_accessibility(page)
     screenshot(page, "scorecard-final")
 
@@ -159,6 +168,8 @@ def test_quar_scorecard_states(scenario: Stack, open_page: Any) -> None:
     expect(page.get_by_test_id("final-rate")).to_contain_text("102,57 %")
     # OP3 is not relevant, every relevant objective is achieved → Desempenho satisfatório (Lei 66-B/2007 art. 18)
     expect(page.get_by_test_id("mention")).to_have_text("Desempenho satisfatório")
+    page.get_by_test_id("org-title").locator("xpath=..").locator("details.how summary").click()
+    expect(page.get_by_test_id("steps-final")).to_contain_text("Taxa final = Σ peso × taxa / Σ peso")
     check_accessibility(page)
     screenshot(page, "scorecard-quar")
 

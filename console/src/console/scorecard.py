@@ -117,15 +117,20 @@ def build(document: dict[str, Any], results: dict[str, Any]) -> Node:
             str(organisation.get("name") or ""),
             final.get("rate"),
             bands.state(final.get("rate")),
-            extra={"mention": results.get("mention"), "mention_label": results.get("mention_label")},
+            extra={
+                "mention": results.get("mention"),
+                "mention_label": results.get("mention_label"),
+                "steps": list(final.get("steps") or []),
+            },
         )
         relevant = set(results.get("relevant_objectives") or [])
         objectives = results.get("objectives") or {}
         for parameter in document.get("parameters") or []:
-            rate = ((results.get("parameters") or {}).get(parameter["code"]) or {}).get("rate")
+            found_parameter = (results.get("parameters") or {}).get(parameter["code"]) or {}
+            rate = found_parameter.get("rate")
             branch = Node(
                 "parameter", parameter["code"], str(parameter.get("name") or ""), rate, bands.state(rate),
-                weight=parameter.get("weight"),
+                weight=parameter.get("weight"), extra={"steps": list(found_parameter.get("steps") or [])},
             )  # fmt: skip
             for objective in document.get("operational_objectives") or []:
                 if objective.get("parameter_code") != parameter["code"]:
@@ -171,6 +176,11 @@ def build(document: dict[str, Any], results: dict[str, Any]) -> Node:
                 "missing": list(team.get("missing") or []),
                 "set_aside": list(team.get("set_aside") or []),
                 "productivity": (productivity.get(unit["code"]) or {}).get("value"),
+                # the team grade's steps, then productivity's (N1 and N2)
+                "steps": [
+                    *(team.get("steps") or []),
+                    *filter(None, [(productivity.get(unit["code"]) or {}).get("step")]),
+                ],
             },
         )
         groups: dict[str, Node] = {}

@@ -75,6 +75,19 @@ DESCRIPTIONS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^final rate = Σ weight × rate / Σ weight$"), N_("Final rate = Σ weight × rate / Σ weight")),
     (re.compile(r"^check: score the solved result forward$"), N_("Check: score the result found")),
+    (
+        re.compile(r"^productivity = N1 weight × N1 \+ N2 weight × N2$"),
+        N_("Productivity = N1 weight × N1 + N2 weight × N2"),
+    ),
+    (
+        re.compile(r"^weights of the goals left out are shared among the others in proportion$"),
+        N_("The weights of the goals left out are shared among the others in proportion"),
+    ),
+    (
+        re.compile(r"^effective weight = weight × Σ all weights / Σ remaining weights$"),
+        N_("Effective weight = weight × Σ all weights / Σ remaining weights"),
+    ),
+    (re.compile(r"^no scored goal: no team grade$"), N_("No goal scored: no team grade")),
     (re.compile(r"^invert the QUAR realization rate$"), N_("Invert the QUAR realisation rate")),
     (
         re.compile(r"^invert Σ\(score × weight\) / Σ weight for one goal$"),
@@ -116,12 +129,22 @@ def describe(description: str, gettext: Gettext) -> tuple[str, bool]:
     return description, False
 
 
-def steps(raw: list[dict[str, Any]] | None, gettext: Gettext) -> list[ShownStep]:
+# A decimal written inside a value's text ("66.67 × 10"), not part of a code ("Ind.1") or a date.
+EMBEDDED_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+
+
+def steps(
+    raw: list[dict[str, Any]] | None, gettext: Gettext, number: Callable[[str], str] | None = None
+) -> list[ShownStep]:
+    """`number` writes a decimal in the person's language; it is applied to the decimals inside a value's text
+    (a whole-number value is formatted by the page)."""
     out = []
     for step in raw or []:
         text, translated = describe(str(step.get("description") or ""), gettext)
-        values = [
-            (gettext(VALUE_NAMES[k]) if k in VALUE_NAMES else k, v) for k, v in (step.get("values") or {}).items()
-        ]
+        values = []
+        for k, v in (step.get("values") or {}).items():
+            if number is not None and isinstance(v, str) and not EMBEDDED_DECIMAL.fullmatch(v):
+                v = EMBEDDED_DECIMAL.sub(lambda m: number(m.group(0)), v)
+            values.append((gettext(VALUE_NAMES[k]) if k in VALUE_NAMES else k, v))
         out.append(ShownStep(text, translated, step.get("formula"), values, step.get("result"), step.get("table_row")))
     return out

@@ -127,6 +127,13 @@ async def evaluate_now(request: Request, plan_id: str) -> Response:
     return page.redirect(f"{plan_url(plan_id)}/{quote(response.json()['id'], safe='')}")
 
 
+def explained(root: scorecard.Node, page: Page) -> scorecard.Node:
+    """The steps of the organisation's and each parameter's or team's figure, in the person's language."""
+    for node in (root, *root.children):
+        node.extra["steps"] = trace.steps(node.extra.get("steps"), page.gettext, page.fmt.number)
+    return root
+
+
 @router.get("/plans/{plan_id}/scorecard/{evaluation_id}")
 async def scorecard_page(request: Request, plan_id: str, evaluation_id: str) -> Response:
     page = await signed_in_page(request)
@@ -141,7 +148,7 @@ async def scorecard_page(request: Request, plan_id: str, evaluation_id: str) -> 
         document=document,
         run=run,
         runs=runs,
-        tree=scorecard.build(document, results),
+        tree=explained(scorecard.build(document, results), page),
         bands=scorecard.bands_of(document),
         missing=scorecard.missing_items(results),
         tz=PlanIndex(document).timezone,
@@ -217,7 +224,7 @@ async def item_data(page: Page, plan_id: str, evaluation_id: str, code: str) -> 
         "ancestors": ancestors,
         "item": item,
         "score": score,
-        "steps": trace.steps(score.get("steps"), page.gettext),
+        "steps": trace.steps(score.get("steps"), page.gettext, page.fmt.number),
         "chart": chart,
         "bands": scorecard.bands_of(document),
         "simulable": section == "indicators" and rule in SIMPLE_RULES,

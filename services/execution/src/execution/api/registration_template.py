@@ -18,6 +18,12 @@ from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES, PayloadTooLarge
 from metas_kit.writes import Write
 
+# A file that is not an XLSX workbook (or one that cannot be read) is a 415 problem.
+_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    415: {**PROBLEM_RESPONSES[422], "description": "Not an XLSX workbook"},
+}
+
 router = APIRouter(prefix="/v1/plans/{plan_id}/registration-template", tags=["registration template"])
 
 UnitQuery = Annotated[str, Query(min_length=1, max_length=100, pattern=CODE_PATTERN, examples=["DS"])]
@@ -117,7 +123,7 @@ async def download(
     ":dry-run",
     summary="Check a filled-in template: every bad cell by sheet and cell, nothing written",
     response_model=TemplateCheck,
-    responses=PROBLEM_RESPONSES,
+    responses=_UPLOAD_RESPONSES,
     openapi_extra=_UPLOAD_BODY,
 )
 async def dry_run(plan_id: PlanId, request: Request, session: SessionDep, who: Registrar) -> Any:
@@ -129,7 +135,7 @@ async def dry_run(plan_id: PlanId, request: Request, session: SessionDep, who: R
     ":import",
     summary="Import a filled-in template: every row in one transaction, or a 422 naming every bad cell",
     response_model=TemplateImported,
-    responses=PROBLEM_RESPONSES,
+    responses=_UPLOAD_RESPONSES,
     openapi_extra=_UPLOAD_BODY,
 )
 async def import_template(

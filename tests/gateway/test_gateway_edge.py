@@ -84,6 +84,29 @@ async def test_body_over_the_limit_is_413_before_any_upstream_call(gateway: http
     problem(resp, 413)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "size", "cut"),
+    [
+        ("POST", "/api/execution/v1/plans/p/registrations/I-1/2014-01/evidence", 4000, False),
+        ("POST", "/api/execution/v1/plans/p/registrations/I-1/2014-01/evidence", 5001, True),
+        ("PUT", "/api/execution/v1/plans/p/registrations/I-1/2014-01/evidence", 1001, True),  # only the upload
+        ("POST", "/api/execution/v1/plans/p/registrations/I-1/2014-01/evidence/7", 1001, True),
+        ("PUT", "/api/execution/v1/plans/p/registrations/I-1/2014-01", 1001, True),
+        ("POST", "/api/planning/v1/plans/p/registrations/I-1/2014-01/evidence", 1001, True),  # another service
+    ],
+)
+async def test_the_evidence_upload_route_has_its_own_body_limit(
+    jwt_secret: str, token_for: Any, method: str, path: str, size: int, cut: bool
+) -> None:
+    settings = edge_settings(jwt_secret, evidence_max_body_bytes=5000)  # and max_body_bytes 1000 elsewhere
+    async for client in serve(settings):
+        resp = await client.request(method, path, content=b"x" * size, headers={"authorization": token_for("admin")})
+        if cut:
+            problem(resp, 413)
+        else:
+            assert resp.status_code in (502, 503), resp.text  # through both limits, to the (dead) upstream
+
+
 async def test_unknown_service_is_404(gateway: httpx.AsyncClient, token_for: Any) -> None:
     problem(await gateway.get("/api/payroll/v1/x", headers={"authorization": token_for("admin")}), 404)
 

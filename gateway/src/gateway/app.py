@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import ipaddress
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,7 +39,10 @@ from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_
 from metas_kit.health import health_router
 from metas_kit.logging import configure_logging
 from metas_kit.metrics import metrics_router
-from metas_kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from metas_kit.middleware import BodyLimitMiddleware, RequestContextMiddleware, RouteLimit, route_limit
+
+# The one route whose body may exceed max_body_bytes: an evidence file (settings.evidence_max_body_bytes).
+EVIDENCE_UPLOAD = re.compile(r"/api/execution/v1/plans/[^/]+/registrations/[^/]+/[^/]+/evidence")
 
 
 class GatewayMisconfigured(AppError):
@@ -165,8 +169,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     # Innermost first: limits run inside the request context (their 408/413/414 carry the gateway's request id),
     # the client's request id is moved aside before that context takes its own.
+    body_limits = [RouteLimit("POST", EVIDENCE_UPLOAD, settings.evidence_max_body_bytes)]
     app.add_middleware(
         BodyLimitMiddleware,
+        route_limits=body_limits,
         max_bytes=settings.max_body_bytes,
         timeout_seconds=settings.body_timeout_seconds,
         max_query_bytes=settings.max_query_bytes,
@@ -281,7 +287,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 raise TooManyRequests(
                     "Too many requests from this client.", headers={"Retry-After": str(max(1, round(wait)))}
                 )
-            body = await read_body(request, settings.max_body_bytes)
+            limit = route_limit(body_limits, request.method, request.url.path, settings.max_body_bytes)
+            body = await read_body(request, limit)
             headers = forward_headers(request, caller.authorization)
             target = upstream_path(request, upstream, path)
             answer = await send(up, method, target, request.scope["query_string"].decode("latin-1"), headers, body)

@@ -34,6 +34,10 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 400
     max_body_bytes: int = 8 * 1024 * 1024
+    # Evidence uploads (POST /api/execution/v1/plans/…/registrations/…/…/evidence: the body IS the file) may be as
+    # large as execution accepts (METAS_EXECUTION_EVIDENCE_MAX_BYTES, 20 MiB by default; keep the two equal);
+    # every other route keeps max_body_bytes.
+    evidence_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
     # JSON object {"<sha256 of key>": {"sub": ..., "roles": [...], "units": [...]}}; keys are never stored plain.
     api_keys: dict[str, dict[str, object]] = Field(default_factory=dict)

@@ -9,6 +9,8 @@ import logging
 import os
 import re
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -147,19 +149,48 @@ class RequestContextMiddleware:
             cursor_key_var.reset(key_token)
 
 
+@dataclass(frozen=True, slots=True)
+class RouteLimit:
+    """A body limit of its own for requests of ``method`` whose path fully matches ``path``."""
+
+    method: str
+    path: re.Pattern[str]
+    max_bytes: int
+
+
+def route_limit(limits: Sequence[RouteLimit], method: str, path: str, default: int) -> int:
+    for limit in limits:
+        if limit.method == method and limit.path.fullmatch(path):
+            return limit.max_bytes
+    return default
+
+
 class BodyLimitMiddleware:
     """Every service bounds what a caller may send, not only the gateway: a body larger than ``max_bytes`` is a
     413, a body that does not arrive within ``timeout_seconds`` (a slow or stalled client) a 408, a query string
     longer than ``max_query_bytes`` a 414 — all problem+json, before the application sees the request.
 
     The body is read here (it is bounded) and handed to the application in one message; later ``receive`` calls
-    (disconnect detection) go to the server as before."""
+    (disconnect detection) go to the server as before. ``route_limits`` gives chosen routes a limit of their own
+    (the gateway's evidence uploads): (method, full-match path pattern, bytes); every other route keeps
+    ``max_bytes``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float, max_query_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout_seconds: float,
+        max_query_bytes: int,
+        route_limits: Sequence[RouteLimit] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_seconds = timeout_seconds
         self.max_query_bytes = max_query_bytes
+        self.route_limits = tuple(route_limits)
+
+    def limit_for(self, scope: Scope) -> int:
+        return route_limit(self.route_limits, str(scope.get("method", "")), str(scope.get("path", "")), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -175,20 +206,21 @@ class BodyLimitMiddleware:
                 f"The query string exceeds {self.max_query_bytes} bytes.",
             )
             return
+        limit = self.limit_for(scope)
         declared, chunked = _body_headers(scope)
         if not declared and not chunked:
             # No Content-Length and no chunked Transfer-Encoding: HTTP/1.1 says there is no body (RFC 9112 §6.3),
             # nothing to bound or wait for — the application reads the server's empty message directly.
             await self.app(scope, receive, send)
             return
-        if declared is not None and declared > self.max_bytes:
+        if declared is not None and declared > limit:
             await _problem(
                 send,
                 scope,
                 413,
                 "payload-too-large",
                 "Payload too large",
-                f"The request body exceeds {self.max_bytes} bytes.",
+                f"The request body exceeds {limit} bytes.",
             )
             return
         chunks: list[bytes] = []
@@ -214,14 +246,14 @@ class BodyLimitMiddleware:
                 first: Message = message
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
+            if size > limit:
                 await _problem(
                     send,
                     scope,
                     413,
                     "payload-too-large",
                     "Payload too large",
-                    f"The request body exceeds {self.max_bytes} bytes.",
+                    f"The request body exceeds {limit} bytes.",
                     close=True,
                 )
                 return

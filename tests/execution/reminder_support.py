@@ -77,4 +77,5 @@ PEOPLE = [
     person("pedro", "pt-BR", [registrar("ipsm", "PROC")], "Pedro Lima"),  # mutes the plan in the tests
     person("carla", "pt-BR", [certifier("ipsm")], "Carla Dias"),
     person("rui", "pt-PT", [registrar("ii", "DS")], "Rui Costa"),  # another organisation: never an IPSM digest
+    person("ines", "pt-PT", [registrar("ii", "EPD")], "Inês Moura"),  # the QUAR seed plan's EPD unit
 ]

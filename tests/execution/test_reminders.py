@@ -240,6 +240,39 @@ async def test_due_soon_digest_one_per_person_in_their_language(st: Stack) -> No
     assert len(st.mailbox.messages) == 3
 
 
+async def test_due_soon_digest_of_the_quar_seed_plan(st: Stack) -> None:
+    # QUAR 2024, period 2024-05: due Mon 17 June 2024 (10th business day of June: 10 June is Portugal Day).
+    # Three business days before: Fri 14, Thu 13, Wed 12 June (13 June is Lisbon's holiday, not a national one).
+    ines = bearer("ines", Grant("registrar", "ii", frozenset({"EPD"})))
+    st.clock.set(2024, 6, 5, 12)
+    done = await st.http.put(
+        "/v1/plans/ii-2024-quar/registrations/EPD-02/2024-05",
+        json={"payload": {"cumulative_percent": "40"}},
+        headers=ines,
+    )
+    assert done.status_code == 201, done.text
+    st.clock.set(2024, 6, 11, 12)  # four business days before: nothing yet
+    assert (await run_reminders(st.app)).sent == 0
+    st.clock.set(2024, 6, 12, 9)
+    report = await run_reminders(st.app)
+    assert (report.sent, report.failed) == (1, 0), [m["To"] for m in st.mailbox.messages]
+    mail = st.mailbox.to("ines@example.org")[0]
+    quar = "QUAR 2024 – Instituto de Informática, I.P."
+    assert mail["Subject"] == f"2 registos a fazer até 17 de junho de 2024 — {quar}"
+    assert mail["X-Metas-Digest"] == "due_soon:ii-2024-quar:2024-06-17:ines"
+    body = mail.get_content().splitlines()
+    assert body[:7] == [
+        "Olá, Inês Moura.",
+        "",
+        f"Estes registos de {quar} têm de ser feitos até ao fim do dia 17 de junho de 2024 e ainda não foram feitos:",
+        "",
+        "- EPD · maio de 2024 · EPD-01 Registo de Atividades de Tratamento de Dados: ainda não registado",
+        "- EPD · maio de 2024 · EPD-03 Operacionalizar medidas de reforço da conformidade com o RGPD: "
+        "ainda não registado",
+        "",
+    ]
+
+
 async def test_overdue_and_certifier_digests_on_the_first_business_day_after(st: Stack) -> None:
     for item in OWED_DS[:-1]:  # on time (10 March); DS-P02-E3 never registered
         await register(st, item)

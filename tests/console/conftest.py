@@ -26,6 +26,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator
             "accounts": {"METAS_ACCOUNTS_ARGON2_TIME_COST": "1", "METAS_ACCOUNTS_ARGON2_MEMORY_KIB": "8192"},
             # The sign-in page then offers the gateway's OpenID Connect start (its flow is tested in tests/gateway).
             "console": {"METAS_CONSOLE_OIDC_PROVIDER_NAME": "Test IdP"},
+            # Evidence files of at most 1 MiB, so the browser tests can send one too large (the default is 20 MiB).
+            "execution": {"METAS_EXECUTION_EVIDENCE_MAX_BYTES": "1048576"},
         },
     )
     cluster = Cluster(config)

@@ -29,6 +29,8 @@ LANGUAGES: dict[str, dict[str, str]] = {
         "waiting": "Awaiting certification",
         "certified": "Certified",
         "number": "52,000",
+        "justification": "Justification",
+        "asked": "Below 53,000, short of the target: say why in the justification.",
     },
     "pt-PT": {
         "who": "registrar_ds_pt",
@@ -42,6 +44,8 @@ LANGUAGES: dict[str, dict[str, str]] = {
         "waiting": "A aguardar certificação",
         "certified": "Certificado",
         "number": "52.000",
+        "justification": "Justificação",
+        "asked": "Abaixo de 53.000, aquém do objetivo: diga porquê na justificação.",
     },
     "pt-BR": {
         "who": "registrar_ds_br",
@@ -55,6 +59,8 @@ LANGUAGES: dict[str, dict[str, str]] = {
         "waiting": "Aguardando certificação",
         "certified": "Certificado",
         "number": "52.000",
+        "justification": "Justificativa",
+        "asked": "Abaixo de 53.000, aquém da meta: diga por quê na justificativa.",
     },
 }
 
@@ -86,8 +92,18 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
     registrar.get_by_label(words["value"], exact=False).first.fill(words["typed"])
     registrar.get_by_label(words["note"], exact=True).fill("Contas processadas em novembro (SIGAS).")
     registrar.get_by_role("button", name=words["register"], exact=True).click()
+    # 52,000 is short of DS-I2's meta (53,000, higher is better): the API wants a justification, asked beside
+    # its field, with what was typed kept.
+    justification = registrar.get_by_label(words["justification"], exact=True)
+    expect(justification).to_have_attribute("aria-invalid", "true")
+    expect(registrar.locator("#justification-error")).to_have_text(words["asked"])
+    expect(registrar.get_by_label(words["note"], exact=True)).to_have_value("Contas processadas em novembro (SIGAS).")
+    check_accessibility(registrar)
+    justification.fill("Two processes moved to December.")
+    registrar.get_by_role("button", name=words["register"], exact=True).click()
 
     expect(registrar.get_by_test_id("notice")).to_have_text(words["saved"])
+    expect(registrar.get_by_test_id("justification")).to_have_text("Two processes moved to December.")
     expect(registrar.get_by_test_id("certification")).to_have_text(words["waiting"])
     expect(registrar.get_by_test_id("history")).to_contain_text(words["number"])
     expect(registrar.get_by_test_id("history")).to_contain_text("Contas processadas em novembro (SIGAS).")
@@ -106,6 +122,9 @@ def test_registrar_registers_and_certifier_certifies(stack: Stack, open_page: Ca
         certifier.locator(f'[data-item="DS-I2"][data-period="{period}"]')
     )
     expect(queue_row).to_contain_text("52,000")
+    expect(queue_row.get_by_test_id("queue-justification")).to_have_text(
+        "Justification: Two processes moved to December."
+    )
     check_accessibility(certifier)
     if lang == "en":
         screenshot(certifier, "certifier-queue")
@@ -186,20 +205,20 @@ def test_two_people_editing_one_registration(stack: Stack, open_page: Callable[.
     for page in (first, second):
         page.goto(url)
         expect(page.get_by_test_id("item-code")).to_have_text("DS-I2")
-    first.get_by_label("Value").first.fill("51000")
+    first.get_by_label("Value").first.fill("54000")
     first.get_by_role("button", name="Register", exact=True).click()
     expect(first.get_by_test_id("notice")).to_have_text("Saved as version 1.")
 
-    second.get_by_label("Value").first.fill("53000")
+    second.get_by_label("Value").first.fill("55000")
     second.get_by_role("button", name="Register", exact=True).click()
     problem = second.get_by_test_id("problem")
     expect(problem).to_contain_text("Someone else changed this since you opened it")
     # The value typed is still there, and the page offers the current version.
-    expect(second.get_by_label("Value").first).to_have_value("53000")
+    expect(second.get_by_label("Value").first).to_have_value("55000")
     check_accessibility(second)
     second.get_by_test_id("reload").click()
-    expect(second.get_by_test_id("history")).to_contain_text("51,000")
-    expect(second.get_by_test_id("history")).not_to_contain_text("53,000")
+    expect(second.get_by_test_id("history")).to_contain_text("54,000")
+    expect(second.get_by_test_id("history")).not_to_contain_text("55,000")
 
 
 def test_bad_value_is_told_next_to_its_field(stack: Stack, open_page: Callable[..., Any]) -> None:
@@ -264,7 +283,11 @@ def test_bulk_entry_is_all_or_nothing_with_bad_rows_in_place(stack: Stack, open_
 
     expect(page.get_by_test_id("problem")).to_contain_text("Some values need fixing; nothing was saved.")
     bad = page.locator('[data-testid="bulk-row"].bad-row')
-    expect(bad).to_have_count(2)
+    # DS-I2's 41,000 is short of its meta (53,000, higher is better): a justification is asked for in its row.
+    expect(bad).to_have_count(3)
+    expect(page.locator('[data-testid="bulk-row"][data-item="DS-I2"] [data-testid="row-error"]')).to_have_text(
+        "This value deviates from the target: say why in the justification."
+    )
     expect(page.locator('[data-testid="bulk-row"][data-item="DS-I1"] [data-testid="row-error"]')).to_have_text(
         "This is not a number."
     )
@@ -278,6 +301,7 @@ def test_bulk_entry_is_all_or_nothing_with_bad_rows_in_place(stack: Stack, open_
 
     page.get_by_label("New value of DS-I1").fill("")
     page.get_by_label("New value of DS-I3").fill("")
+    page.get_by_label("Justification of DS-I2").fill("A strike in May.")
     page.get_by_role("button", name="Send all").click()
     expect(page.get_by_test_id("notice")).to_have_text("1 registration imported.")
     expect(page.locator('[data-testid="bulk-row"][data-item="DS-I2"]')).to_contain_text("41,000")
@@ -363,7 +387,8 @@ def test_rejection_reason_reaches_the_registrars_home(stack: Stack, open_page: C
     with stack.api("registrar_ds") as api:
         stored = api.put(
             f"/api/execution/v1/plans/{PLAN}/registrations/DS-I4/{period}",
-            json={"payload": {"value": "31"}, "reason": "monthly registration"},
+            # 31 is short of DS-I4's meta (25, lower is better): it needs a justification.
+            json={"payload": {"value": "31"}, "reason": "monthly registration", "justification": "Sick leave."},
             headers={"if-none-match": "*"},
         )
     assert stored.status_code == 201, stored.text

@@ -25,11 +25,14 @@ from console.pages import (
     bulk_template,
     certify,
     compliance,
+    evidence,
     home,
     plan_versions,
     planner,
     registration,
+    reminders,
     scorecards,
+    unlock,
 )
 from console.pages.common import with_organisations
 from console.problems import Told, tell
@@ -106,6 +109,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         admin,
         scorecards,
         compliance,
+        evidence,
+        unlock,
+        reminders,
     ):
         app.include_router(module.router)
 

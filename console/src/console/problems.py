@@ -62,7 +62,8 @@ class Told:
 def field_of(path: str, message: str) -> str:
     """The form field an API error path points at ("payload.value", "registrations[3].payload.value",
     "payload" + a message naming the field, "until", "reason")."""
-    tail = re.sub(r"^registrations\[\d+\]\.?", "", path)
+    # Pydantic's errors name the request part first ("body.reason"); the application's name the field only.
+    tail = re.sub(r"^registrations\[\d+\]\.?", "", re.sub(r"^body\.", "", path))
     if tail.startswith("payload."):
         return tail.removeprefix("payload.").split(".")[0].split("[")[0]
     if tail in ("payload", ""):
@@ -80,7 +81,7 @@ def field_message(gettext: Gettext, message: str) -> str:
     return message
 
 
-def tell(problem: ApiProblem, gettext: Gettext) -> Told:
+def tell(problem: ApiProblem, gettext: Gettext, number: Callable[[Any], str] = str) -> Told:
     body = problem.problem
     kind = str(body.get("type", "")).rsplit("/", 1)[-1]
     status = problem.status
@@ -104,6 +105,24 @@ def tell(problem: ApiProblem, gettext: Gettext) -> Told:
                 period=period,
             )
         return Told(text, reload=True)
+    if kind == "evidence-required":
+        text = gettext(
+            "%(item)s for %(period)s cannot be certified without evidence: the plan requires “%(source)s” "
+            "and no file is attached.",
+            item=str(body.get("item_code") or ""),
+            period=str(body.get("period") or ""),
+            source=str(body.get("source") or ""),
+        )
+        return Told(text)
+    if kind == "justification-required":
+        text = justification_message(gettext, body.get("justification_band"), number)
+        return Told(gettext("This value needs a justification; nothing was saved."), {"justification": [text]})
+    if kind == "period-open":
+        return Told(gettext("This period is open (or already reopened) for it: register directly."))
+    if kind == "duplicate-unlock-request":
+        return Told(gettext("A request to reopen this is already waiting for a planner."))
+    if kind == "unlock-request-decided":
+        return Told(gettext("This request was already decided by someone else."), reload=True)
     if kind == "illegal-transition":
         state = str(body.get("state", "?"))
         text = gettext("This registration is no longer awaiting that action (it is now %(state)s).", state=state)
@@ -115,6 +134,8 @@ def tell(problem: ApiProblem, gettext: Gettext) -> Told:
         for error in problem.errors:
             path = str(error.get("path", ""))
             message = field_message(gettext, str(error.get("message", "")))
+            if error.get("type") == "justification_required":
+                message = justification_message(gettext, body.get("justification_band"), number)
             row = error.get("row")
             if isinstance(row, int):
                 told.rows.setdefault(row, []).append(message)
@@ -133,6 +154,23 @@ def tell(problem: ApiProblem, gettext: Gettext) -> Told:
     if status == 428:
         return Told(gettext("This needs the version you saw; reload and try again."), reload=True)
     return Told(gettext("A service did not answer as expected; nothing was changed. Try again shortly."))
+
+
+def justification_message(gettext: Gettext, band: Any, number: Callable[[Any], str] = str) -> str:
+    """Why a justification is asked for, with the band's bounds when the API sent them (`number` writes them in
+    the page's language)."""
+    low = band.get("min") if isinstance(band, dict) else None
+    high = band.get("max") if isinstance(band, dict) else None
+    low, high = (None if v is None else number(v) for v in (low, high))
+    if low is not None and high is not None:
+        return gettext(
+            "Outside the expected range (%(min)s to %(max)s): say why in the justification.", min=low, max=high
+        )
+    if low is not None:
+        return gettext("Below %(min)s, short of the target: say why in the justification.", min=low)
+    if high is not None:
+        return gettext("Above %(max)s, short of the target: say why in the justification.", max=high)
+    return gettext("This value deviates from the target: say why in the justification.")
 
 
 def describe(body: dict[str, Any]) -> str:

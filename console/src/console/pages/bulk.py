@@ -116,7 +116,11 @@ async def bulk_import(request: Request, plan_id: str) -> Response:
     for row in rows:
         payload = row_payload(row["item_kind"], form, row["item_code"], page.lang)
         if payload is not None:
-            sent.append({"item_code": row["item_code"], "period": period, "payload": payload})
+            one: dict[str, Any] = {"item_code": row["item_code"], "period": period, "payload": payload}
+            justification = str(form.get(f"justification:{row['item_code']}") or "").strip()
+            if justification:
+                one["justification"] = justification
+            sent.append(one)
     if not sent:
         told = Told(page.gettext("Fill in at least one row."))
         return await render(page, plan_id, unit, period, typed=typed, told=told, status=422)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.gateway import Api, ApiProblem, problem_of
+from console.pages import evidence
 from console.pages.common import org_filter, read_form, signed_in_page
 from console.plans import list_plans, plan_index
 from console.problems import Told, tell
@@ -18,6 +19,8 @@ from console.web import Page
 
 router = APIRouter(include_in_schema=False)
 LIMIT = 500
+# Rows whose evidence files are listed in the queue (one call each); beyond, the registration page lists them.
+EVIDENCE_ROWS = 100
 
 
 async def _listing(
@@ -44,6 +47,12 @@ async def queue(page: Page, plan: str, unit: str, period: str) -> dict[str, Any]
         waiting.sort(key=lambda r: (r["unit_code"], r["period"], r["item_code"]))
         done.sort(key=lambda r: str(r.get("certified_at") or ""), reverse=True)
         groups.append({"plan": p, "waiting": waiting, "done": done, "index": index})
+    files = await asyncio.gather(
+        *(evidence.evidence_of_rows(page.api, g["plan"]["id"], g["waiting"], EVIDENCE_ROWS) for g in groups),
+        *(evidence.requirements(page.api, g["plan"]["id"]) for g in groups),
+    )
+    for g, found, required in zip(groups, files[:n], files[n:], strict=True):
+        g.update(evidence=found, required=required)
     return {"groups": groups, "plans": plans}
 
 
@@ -66,6 +75,7 @@ async def render_queue(
         filters={"plan": plan, "unit": unit, "period": period},
         told=told,
         results=results or [],
+        file_size=lambda size: evidence.file_size(page.fmt, int(size)),
         **data,
     )
 

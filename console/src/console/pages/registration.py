@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from console.gateway import ApiProblem, problem_of
 from console.i18n import typed_number
+from console.pages import evidence
 from console.pages.common import read_form, signed_in_page
 from console.plans import Item, PlanIndex, plan_index
 from console.problems import Told, tell
@@ -42,10 +43,15 @@ def may_read(page: Page, index: PlanIndex, item: Item) -> bool:
 
 async def load(page: Page, plan_id: str, item_code: str, period: str) -> dict[str, Any]:
     api = page.api
-    index, current, history = await asyncio.gather(
+    index, current, history, files, required, obligations = await asyncio.gather(
         plan_index(api, page.request.app.state.plan_cache, plan_id),
         api.request("GET", base(plan_id, item_code, period)),
         api.request("GET", base(plan_id, item_code, period) + "/versions"),
+        evidence.list_evidence(api, plan_id, item_code, period),
+        evidence.requirements(api, plan_id),
+        api.request(
+            "GET", "/api/execution/v1/obligations", params={"plan_id": plan_id, "period": period, "limit": 500}
+        ),
     )
     item = index.items.get(item_code)
     if item is None:
@@ -73,7 +79,40 @@ async def load(page: Page, plan_id: str, item_code: str, period: str) -> dict[st
         due = owed[0]
     else:
         due = registration
-    return {"index": index, "item": item, "registration": registration, "etag": etag, "versions": versions, "due": due}
+    owed = obligations.json().get("items", []) if obligations.status_code == 200 else []
+    obligation = next((o for o in owed if o.get("item_code") == item_code), None)
+    unlock = await unlock_requests_here(page, plan_id, item, period, obligation)
+    return {
+        "index": index,
+        "item": item,
+        "registration": registration,
+        "etag": etag,
+        "versions": versions,
+        "due": due,
+        "evidence": files,
+        "evidence_source": required.get(item_code),
+        "obligation": obligation,
+        "band": (registration or obligation or {}).get("justification_band"),
+        "unlock_requests": unlock,
+    }
+
+
+async def unlock_requests_here(
+    page: Page, plan_id: str, item: Item, period: str, obligation: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """A registrar's requests to reopen this period for this item or its unit, when the period is closed to it."""
+    if obligation is None or obligation.get("writable", True):
+        return []
+    response = await page.api.request(
+        "GET", f"/api/execution/v1/plans/{plan_id}/unlock-requests", params={"period": period, "limit": 100}
+    )
+    if response.status_code != 200:
+        return []
+    return [
+        r
+        for r in response.json().get("items") or []
+        if r.get("item_code") in (None, item.code) and r.get("unit_code") == item.unit_code
+    ]
 
 
 def values_of(registration: dict[str, Any] | None) -> dict[str, Any]:
@@ -88,6 +127,7 @@ def values_of(registration: dict[str, Any] | None) -> dict[str, Any]:
         evidence="\n".join(payload.get("evidence") or []),
         sub_activities={s.get("name"): s.get("done_percent") for s in payload.get("sub_activities") or []},
         reason="",
+        justification=(registration or {}).get("justification") or "",
     )
     if payload.get("numerator") not in (None, ""):
         values["value"] = ""
@@ -100,7 +140,9 @@ NUMERIC = ("value", "numerator", "denominator", "multiplier", "cumulative_percen
 def payload_from(form: Any, item: Item, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The API payload from the form (numbers read as the person's language writes them, anything else sent as
     typed for the API to judge) and the values to show again as typed."""
-    shown_text = {k: str(form.get(k) or "").strip() for k in form.keys() if not k.startswith("sub:")}
+    shown_text = {
+        k: str(form.get(k) or "").strip() for k in form.keys() if not k.startswith("sub:") and k != evidence.FILES_FIELD
+    }
     text = {k: typed_number(v, lang) if k in NUMERIC else v for k, v in shown_text.items()}
     typed_subs = {k.removeprefix("sub:"): str(form.get(k) or "").strip() for k in form.keys() if k.startswith("sub:")}
     subs = {k: typed_number(v, lang) for k, v in typed_subs.items()}
@@ -116,9 +158,9 @@ def payload_from(form: Any, item: Item, lang: str) -> tuple[dict[str, Any], dict
         payload["completeness"] = text.get("completeness", "")
         if text.get("delivered_on"):
             payload["delivered_on"] = text["delivered_on"]
-        evidence = [line.strip() for line in str(form.get("evidence") or "").splitlines() if line.strip()]
-        if evidence:
-            payload["evidence"] = evidence
+        references = [line.strip() for line in str(form.get("evidence") or "").splitlines() if line.strip()]
+        if references:
+            payload["evidence"] = references
     elif item.kind == "initiative":
         if any(subs.values()) and not text.get("cumulative_percent"):
             payload["sub_activities"] = [{"name": n, "done_percent": v or "0"} for n, v in subs.items()]
@@ -142,6 +184,7 @@ def render(
     notice: str | None = None,
 ) -> Response:
     item: Item = data["item"]
+    obligation = data["obligation"]
     return page.render(
         "registration.html",
         status=status,
@@ -160,17 +203,30 @@ def render(
         notice=notice,
         may_register=may_register(page, data["index"], item),
         completeness=COMPLETENESS,
+        evidence=data["evidence"],
+        evidence_source=data["evidence_source"],
+        file_size=lambda n: evidence.file_size(page.fmt, int(n)),
+        band=data["band"],
+        writable=obligation is None or obligation.get("writable", True),
+        unlock_requests=data["unlock_requests"],
         here_url=f"/plans/{plan_id}/registrations/{item.code}/{period}",
     )
 
 
 @router.get("/plans/{plan_id}/registrations/{item_code}/{period}")
-async def registration_form(request: Request, plan_id: str, item_code: str, period: str, saved: str = "") -> Response:
+async def registration_form(
+    request: Request, plan_id: str, item_code: str, period: str, saved: str = "", added: str = "", asked: str = ""
+) -> Response:
     page = await signed_in_page(request)
     data = await load(page, plan_id, item_code, period)
-    notice = None
+    said = []
     if saved and data["registration"]:
-        notice = page.gettext("Saved as version %(n)s.", n=str(data["registration"]["version"]))
+        said.append(page.gettext("Saved as version %(n)s.", n=str(data["registration"]["version"])))
+    if added.isdigit() and int(added) > 0:
+        said.append(page.ngettext("%(num)s file added.", "%(num)s files added.", int(added)))
+    if asked:
+        said.append(page.gettext("Your request to reopen the period was sent to the planners."))
+    notice = " ".join(said) or None
     return render(page, data, plan_id, period, values=values_of(data["registration"]), told=None, notice=notice)
 
 
@@ -188,9 +244,16 @@ async def register(request: Request, plan_id: str, item_code: str, period: str) 
     body: dict[str, Any] = {"payload": payload}
     if shown.get("reason"):
         body["reason"] = shown["reason"]
+    if shown.get("justification"):
+        body["justification"] = shown["justification"]
     response = await page.api.request("PUT", base(plan_id, item_code, period), json=body, headers=headers)
     if response.status_code < 300:
-        return page.redirect(f"/plans/{plan_id}/registrations/{item_code}/{period}?saved=1")
+        # Files chosen with the value go to the version just saved.
+        stored, refused = await evidence.upload(page, plan_id, item_code, period, evidence.chosen_files(form))
+        if refused:
+            return await show_with_file_errors(page, plan_id, item_code, period, stored, refused, saved=True)
+        added = f"&added={len(stored)}" if stored else ""
+        return page.redirect(f"/plans/{plan_id}/registrations/{item_code}/{period}?saved=1{added}")
     problem = problem_of(response)
     if problem.status == 401:
         raise problem
@@ -198,7 +261,36 @@ async def register(request: Request, plan_id: str, item_code: str, period: str) 
     # The person's input is kept on the page; the form now carries the current ETag only after a reload.
     data["etag"] = etag
     status = problem.status if problem.status in (403, 409, 412, 422, 428, 429) else 503
-    return render(page, data, plan_id, period, values=shown, told=tell(problem, page.gettext), status=status)
+    told = tell(problem, page.gettext, page.fmt.number)
+    if evidence.chosen_files(form):
+        told.fields.setdefault(evidence.FILES_FIELD, []).append(
+            page.gettext("Nothing was saved: choose the files again.")
+        )
+    return render(page, data, plan_id, period, values=shown, told=told, status=status)
+
+
+async def show_with_file_errors(
+    page: Page,
+    plan_id: str,
+    item_code: str,
+    period: str,
+    stored: list[str],
+    refused: list[str],
+    *,
+    saved: bool = False,
+) -> Response:
+    """The page after an upload some files of which were refused: what was stored said, each refusal beside the
+    file field (the refused files are not kept: the person chooses them again)."""
+    data = await load(page, plan_id, item_code, period)
+    said = []
+    if saved and data["registration"]:
+        said.append(page.gettext("Saved as version %(n)s.", n=str(data["registration"]["version"])))
+    if stored:
+        said.append(page.ngettext("%(num)s file added.", "%(num)s files added.", len(stored)))
+    told = Told(page.gettext("Some files were not stored."), {evidence.FILES_FIELD: refused})
+    values = values_of(data["registration"])
+    notice = " ".join(said) or None
+    return render(page, data, plan_id, period, values=values, told=told, status=422, notice=notice)
 
 
 @router.post("/plans/{plan_id}/registrations/{item_code}/{period}/certification")
@@ -225,3 +317,13 @@ async def certification(request: Request, plan_id: str, item_code: str, period: 
     status = problem.status if problem.status in (403, 409, 412, 422, 428) else 503
     told = tell(problem, page.gettext)
     return render(page, data, plan_id, period, values=values_of(data["registration"]), told=told, status=status)
+
+
+async def show_with_unlock_problem(
+    page: Page, plan_id: str, item_code: str, period: str, told: Told, reason: str, status: int
+) -> Response:
+    """The registration page after a refused request to reopen its period, the reason typed kept."""
+    data = await load(page, plan_id, item_code, period)
+    values = {**values_of(data["registration"]), "unlock_reason": reason}
+    shown = status if status in (403, 404, 409, 422) else 503
+    return render(page, data, plan_id, period, values=values, told=told, status=shown)

@@ -219,6 +219,8 @@ def baseline() -> FastAPI:
             updated_at=_param("at"),
             updated_by=_param("who"),
             version=_param("nv"),
+            justification=_param("why"),
+            warnings=[],
         )
     )
 
@@ -249,7 +251,15 @@ def baseline() -> FastAPI:
             version = reg.version + 1
             done = await conn.execute(
                 update_stmt,
-                {"rid": reg.id, "v": reg.version, "nv": version, "payload": payload, "at": at, "who": who},
+                {
+                    "rid": reg.id,
+                    "v": reg.version,
+                    "nv": version,
+                    "payload": payload,
+                    "at": at,
+                    "who": who,
+                    "why": body.get("justification"),
+                },
             )
             if done.rowcount != 1:
                 return Response(status_code=412)
@@ -265,6 +275,8 @@ def baseline() -> FastAPI:
                     "created_at": at,
                     "created_by": who,
                     "request_id": request_id,
+                    "justification": body.get("justification"),
+                    "warnings": [],
                 },
             )
             before = {

@@ -315,3 +315,11 @@ def test_procedural_duration() -> None:
     assert procedural_duration(PT, date(2024, 3, 1), date(2024, 3, 8), suspended) == 3
     with pytest.raises(DeadlineError, match=r"^end 2024-02-01 is before start 2024-03-01$"):
         procedural_duration(PT, date(2024, 3, 1), date(2024, 2, 1))
+
+
+def test_a_declared_time_zone_overrides_the_countrys() -> None:
+    # Brazil's default zone is São Paulo; a plan in Amazonas declares Manaus (UTC−4), which must be kept
+    spec = CalendarSpec.from_mapping({"country": "br", "subdiv": "am", "timezone": "America/Manaus"})
+    assert (spec.timezone, spec.effective_timezone) == ("America/Manaus", "America/Manaus")
+    assert spec.to_mapping()["timezone"] == "America/Manaus"
+    assert CalendarSpec.from_mapping({"country": "br"}).effective_timezone == "America/Sao_Paulo"

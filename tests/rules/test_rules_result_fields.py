@@ -148,3 +148,64 @@ def test_a_threshold_without_pass_when_follows_the_polarity_backwards_too() -> N
     answer = required_result(lower, D(100))
     # lower is better: the result must be at most the meta 5, which scores 100
     assert (answer.status, answer.value, answer.direction, answer.achieved) == ("solved", D(5), "at_most", D(100))
+
+
+def test_the_default_tables_print_anexo_iv_with_their_labels() -> None:
+    from metas_rules.rules import general_delay_bands, obs2_default_table
+
+    # docs/domain.md §2.2: on time 100; 1–30 days late 80; 31–60 70; 61–90 60; 91–120 50; more than 120 days 0
+    assert [(b.days_min, b.days_max, b.score, b.label) for b in general_delay_bands()] == [
+        (0, 0, D(100), "on time"),
+        (1, 30, D(80), "up to 30 days late"),
+        (31, 60, D(70), "31 to 60 days late"),
+        (61, 90, D(60), "61 to 90 days late"),
+        (91, 120, D(50), "91 to 120 days late"),
+        (121, None, D(0), "more than 120 days late"),
+    ]
+    # docs/domain.md §2.1.1 OBS2: ≥ 100 % → 100; 95–99.99 → 80; 90–94.99 → 60; 80–89.99 → 40; < 80 → 0
+    assert [row.describe() for row in obs2_default_table().rows] == [
+        "[100, +inf) -> 100 (>= 100 %)",
+        "[95, 99.99] -> 80 (95.00 - 99.99 %)",
+        "[90, 94.99] -> 60 (90.00 - 94.99 %)",
+        "[80, 89.99] -> 40 (80.00 - 89.99 %)",
+        "(-inf, 80) -> 0 (< 80 %)",
+    ]
+    assert obs2_default_table().gap == "error"
+
+
+# ---------------------------------------------------------------- tables: open ends and the row above
+
+
+def test_open_ended_rows_on_the_same_side_overlap() -> None:
+    from metas_rules.tables import Interval, StepRow, StepTable
+
+    def table(*intervals: Interval) -> StepTable:
+        return StepTable(rows=[StepRow(intervals=[iv], value=D(i)) for i, iv in enumerate(intervals)])
+
+    # (−inf, 10] and (−inf, 20] share (−inf, 10]; [10, +inf) and [20, +inf) share [20, +inf)
+    assert table(Interval(max=D(10)), Interval(max=D(20))).overlaps() == ["rows 1 (-inf, 10] and 2 (-inf, 20] overlap"]
+    assert table(Interval(min=D(10)), Interval(min=D(20))).overlaps() == ["rows 1 [10, +inf) and 2 [20, +inf) overlap"]
+    assert table(Interval(max=D(10)), Interval(min=D(20))).overlaps() == []
+
+
+def test_the_row_above_is_the_nearest_one_whatever_the_row_order() -> None:
+    from metas_rules.tables import Interval, StepRow, StepTable
+
+    # rows printed from the top down (like OBS2): [90, +inf) → 100, [80, 85] → 50, (−inf, 70] → 0; 75 is in a gap
+    rows = [
+        StepRow(intervals=[Interval(min=D(90))], value=D(100)),
+        StepRow(intervals=[Interval(min=D(80), max=D(85))], value=D(50)),
+        StepRow(intervals=[Interval(max=D(70))], value=D(0)),
+    ]
+    hit = StepTable(rows=rows, gap="row_above").lookup(D(75))
+    # two rows lie above 75; the nearest starts at 80 (row 2), not the first printed (row 1, from 90)
+    assert (hit.index, hit.row.value, hit.via_gap) == (1, D(50), "row_above")
+
+
+def test_a_threshold_at_least_meta_is_solved_at_least() -> None:
+    from metas_rules.engine import required_result
+    from metas_rules.rules import ThresholdRule
+
+    facts = IndicatorFacts(code="T", rule=ThresholdRule(pass_when="at_least_meta"), meta=D(5))
+    answer = required_result(facts, D(100))
+    assert (answer.status, answer.value, answer.direction) == ("solved", D(5), "at_least")

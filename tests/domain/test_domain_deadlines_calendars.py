@@ -323,3 +323,10 @@ def test_a_declared_time_zone_overrides_the_countrys() -> None:
     assert (spec.timezone, spec.effective_timezone) == ("America/Manaus", "America/Manaus")
     assert spec.to_mapping()["timezone"] == "America/Manaus"
     assert CalendarSpec.from_mapping({"country": "br"}).effective_timezone == "America/Sao_Paulo"
+
+
+def test_the_next_business_day_strictly_after_a_day() -> None:
+    # March 2024 [Fri 1st]: after Mon 4 comes Tue 5; after Thu 28 comes Mon 1 April (Good Friday 29, a weekend)
+    assert PT.next_business_day(date(2024, 3, 4), inclusive=False) == date(2024, 3, 5)
+    assert PT.next_business_day(date(2024, 3, 28), inclusive=False) == date(2024, 4, 1)
+    assert PT.next_business_day(date(2024, 3, 4)) == date(2024, 3, 4)

@@ -209,3 +209,68 @@ def test_a_threshold_at_least_meta_is_solved_at_least() -> None:
     facts = IndicatorFacts(code="T", rule=ThresholdRule(pass_when="at_least_meta"), meta=D(5))
     answer = required_result(facts, D(100))
     assert (answer.status, answer.value, answer.direction) == ("solved", D(5), "at_least")
+
+
+# ---------------------------------------------------------------- edges of the inverse solvers and of rule_problems
+
+
+def test_inverse_edges_meta_equal_to_v0_and_a_result_on_the_floor() -> None:
+    from metas_rules.engine import required_result
+    from metas_rules.rules import RatioRule
+
+    # meta = V0 is not ambitious (OBS2): a score of 80 needs 95 % of execution; 97 × 0.95 = 92.15
+    higher = IndicatorFacts(code="G", rule=GeneralRule(), meta=D(97), reference_value=D(97))
+    answer = required_result(higher, D(80))
+    assert (answer.status, answer.value, answer.direction) == ("solved", D("92.15"), "at_least")
+    # lower is better, seed formula: (1 − (R − 20) / 20) × 100 ≥ 95 ⇔ R ≤ 21
+    lower = IndicatorFacts(code="G", rule=GeneralRule(), polarity="lower_is_better", meta=D(20), reference_value=D(20))
+    answer = required_result(lower, D(80))
+    assert (answer.status, answer.value, answer.direction) == ("solved", D(21), "at_most")
+    # ratio on 0–10 with a floor of 70, meta 100: a score of 70 (7.0) needs R = 7 × 100 / 10 = 70, on the floor,
+    # so nothing is raised
+    floor = IndicatorFacts(code="R", rule=RatioRule(scale=10, zero_below_result=D(70)), meta=D(100))
+    answer = required_result(floor, D(70))
+    assert (answer.status, answer.value) == ("solved", D(70))
+    assert all(s.description != "raise to the floor below which the score is 0" for s in answer.steps)
+
+
+def test_a_set_aside_product_carries_its_code() -> None:
+    from metas_rules.engine import Delivery, ProductFacts, score_product
+    from metas_rules.rules import DelayTableRule
+
+    facts = ProductFacts(code="P7", rule=DelayTableRule())
+    assert score_product(facts, Delivery(set_aside=True), cutoff=None) == Score(
+        "P7", "set_aside", rule_kind="delay_table", reason="set aside by the committee"
+    )
+
+
+def test_rule_problems_keep_every_problem() -> None:
+    from metas_rules.rules import rule_problems
+    from metas_rules.tables import Interval, StepRow, StepTable
+
+    overlapping = StepTable(
+        rows=[
+            StepRow(intervals=[Interval(min=D(0), max=D(50))], value=D(0)),
+            StepRow(intervals=[Interval(min=D(40), max=D(100))], value=D(100)),
+        ]
+    )
+    overlap = "rows 1 [0, 50] and 2 [40, 100] overlap"
+    # weights 0.5 + 0.4 = 0.9 ≠ 1, overlapping buckets of A, an overlapping table: three problems, none lost
+    rule = WeightedCompositeRule(
+        components=[
+            CompositeComponent(code="A", weight=D("0.5"), buckets=overlapping),
+            CompositeComponent(code="B", weight=D("0.4")),
+        ],
+        table=overlapping,
+    )
+    assert rule_problems(rule, polarity="higher_is_better", meta=None) == [
+        "component weights sum to 0.9, not 1",
+        f"component A buckets: {overlap}",
+        f"table: {overlap}",
+    ]
+    # a general rule with an overlapping OBS2 table and meta = V0 = 0 (not ambitious): both problems are kept
+    general = GeneralRule(obs2_table=overlapping)
+    assert rule_problems(general, polarity="lower_is_better", meta=D(0), reference_value=D(0)) == [
+        f"obs2_table: {overlap}",
+        "meta is 0: the OBS2 percentage of execution would divide by zero",
+    ]

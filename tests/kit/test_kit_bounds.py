@@ -58,6 +58,16 @@ def test_json_objects_are_bounded_in_depth_members_and_size() -> None:
         Body.model_validate({"payload": ["not", "an", "object"]})
 
 
+def test_nan_and_infinity_are_refused_not_stored_as_null() -> None:
+    # json.loads reads NaN / Infinity; stored, they would come back as null.
+    for bad in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(ValidationError, match="NaN and Infinity are not JSON numbers"):
+            Body.model_validate({"payload": {"": bad}})
+        with pytest.raises(JsonTooLarge):
+            check_json({"a": [1, {"b": bad}]})
+    assert Body(payload={"x": 1.5, "y": -2}).payload == {"x": 1.5, "y": -2}
+
+
 def test_a_value_nested_thousands_deep_costs_no_recursion() -> None:
     value: Any = []
     for _ in range(100_000):

@@ -7,6 +7,7 @@ Pure (standard library and pydantic only): domain code may import it.
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints
@@ -82,6 +83,10 @@ def check_json(
             size += len(node.encode()) + 2
         elif node is None or isinstance(node, bool):
             size += 5
+        elif isinstance(node, float) and not math.isfinite(node):
+            # Python's JSON parser reads NaN and Infinity, which JSON has no room for: stored, they would come
+            # back as null (a value silently changed).
+            raise JsonTooLarge("NaN and Infinity are not JSON numbers")
         elif isinstance(node, int | float):
             # JSON parsers already refuse integers beyond 4,300 digits; their text counts like a string's
             size += len(json.dumps(node))

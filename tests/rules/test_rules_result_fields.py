@@ -274,3 +274,25 @@ def test_rule_problems_keep_every_problem() -> None:
         f"obs2_table: {overlap}",
         "meta is 0: the OBS2 percentage of execution would divide by zero",
     ]
+
+
+def test_inverse_traces_print_plain_decimals_and_the_table_row() -> None:
+    from metas_rules.engine import required_result
+    from metas_rules.rules import RatioRule, StepTableRule
+    from metas_rules.tables import Interval, StepRow, StepTable
+
+    # ratio 0–10 with floor 70, meta 100: R = 70, kept as 7E+1 internally; every step prints it as "70"
+    floor = IndicatorFacts(code="R", rule=RatioRule(scale=10, zero_below_result=D(70)), meta=D(100))
+    check = required_result(floor, D(70)).steps[-1].to_dict()
+    assert (check["values"], check["result"]) == ({"result": "70"}, "70.00")
+    # (−inf, 50) → 0, (50, 80] → 50, (80, +inf) → 100: a score of 50 needs row 2, from just above 50: 50.01
+    table = StepTable(
+        rows=[
+            StepRow(intervals=[Interval(max=D(50), max_inclusive=False)], value=D(0)),
+            StepRow(intervals=[Interval(min=D(50), min_inclusive=False, max=D(80))], value=D(50)),
+            StepRow(intervals=[Interval(min=D(80), min_inclusive=False)], value=D(100)),
+        ]
+    )
+    answer = required_result(IndicatorFacts(code="S", rule=StepTableRule(input="result", table=table)), D(50))
+    assert answer.value == D("50.01")
+    assert answer.steps[0].to_dict()["table_row"] == "row 2: (50, 80] -> 50"

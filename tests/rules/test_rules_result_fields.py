@@ -296,3 +296,19 @@ def test_inverse_traces_print_plain_decimals_and_the_table_row() -> None:
     answer = required_result(IndicatorFacts(code="S", rule=StepTableRule(input="result", table=table)), D(50))
     assert answer.value == D("50.01")
     assert answer.steps[0].to_dict()["table_row"] == "row 2: (50, 80] -> 50"
+
+
+def test_a_step_table_on_execution_solves_with_its_own_lower_formula() -> None:
+    from metas_rules.engine import required_result
+    from metas_rules.rules import StepTableRule, obs2_default_table
+
+    def solve(lower: str) -> tuple[D | None, str | None]:
+        rule = StepTableRule(table=obs2_default_table(), lower_execution=lower)  # type: ignore[arg-type]
+        answer = required_result(IndicatorFacts(code="S", rule=rule, polarity="lower_is_better", meta=D(20)), D(80))
+        return answer.value, answer.steps[0].table_row
+
+    row = "row 2: [95, 99.99] -> 80 (95.00 - 99.99 %)"  # a score of 80 needs 95 % of execution
+    # inverse_ratio: 20 / R × 100 ≥ 95 ⇔ R ≤ 21.052631… → 21.0526 (rounded down: at most)
+    assert solve("inverse_ratio") == (D("21.0526"), row)
+    # seed: (1 − (R − 20) / 20) × 100 ≥ 95 ⇔ R ≤ 21
+    assert solve("seed") == (D(21), row)

@@ -15,7 +15,7 @@ from metas_dev.cluster import SERVICES, Cluster
 pytestmark = pytest.mark.integration
 
 # Operations that use POST but only compute an answer and store nothing: a viewer may call them.
-READ_ONLY_POSTS = re.compile(r"/v1/simulations|:reproduce$|/v1/rules:check$")
+READ_ONLY_POSTS = re.compile(r"/v1/simulations|:reproduce$|:check$")
 # A person's own settings, which anyone who may read a plan may write: muting that plan's reminder digests.
 PERSONAL_WRITES = re.compile(r"/reminder-mute$")
 

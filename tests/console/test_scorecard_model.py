@@ -60,7 +60,7 @@ def test_quar_scorecard_tree_parameter_objective_indicator() -> None:
     results = {
         "final": {"rate": "102.57"},
         "parameters": {"eficacia": {"rate": "107.35"}},
-        "objectives": {"OP1": {"rate": "125.00", "label": "Superou"}},
+        "objectives": {"OP1": {"rate": "125.00", "label": "Superou", "steps": [{"description": "objective OP1 rate"}]}},
         "indicators": {"Ind.1": {"status": "scored", "value": "125.00"}, "Ind.2": {"status": "missing"}},
         "relevant_objectives": ["OP1"],
     }
@@ -70,6 +70,8 @@ def test_quar_scorecard_tree_parameter_objective_indicator() -> None:
     assert (eficacia.code, eficacia.value, eficacia.state) == ("eficacia", "107.35", "green")
     op1 = eficacia.children[0]
     assert (op1.code, op1.extra["relevant"], [i.code for i in op1.children]) == ("OP1", True, ["Ind.1"])
+    # the objective carries its rate's explanation steps, as the parameter and the final rate do
+    assert op1.extra["steps"] == [{"description": "objective OP1 rate"}]
     node, ancestors = scorecard.find(root, "Ind.2")
     assert node is not None
     assert (node.status, node.state) == ("missing", "none")

@@ -64,6 +64,8 @@ def test_acordo_scorecard_provisional_then_final_and_its_documents(scenario: Sta
     how = page.get_by_test_id("steps-DS")
     expect(how).to_contain_text("Nota da equipe = Σ(nota × peso) / Σ peso")
     expect(how).to_contain_text("DS-I266,67 × 10")
+    # The Acordo scores no objective (docs/domain.md §7): the page says so instead of leaving a blank.
+    expect(page.get_by_test_id("legend")).to_contain_text("Um Acordo não pontua objetivos")
     check_accessibility(page)
     screenshot(page, "scorecard-provisional")
 
@@ -170,6 +172,12 @@ def test_quar_scorecard_states(scenario: Stack, open_page: Any) -> None:
     expect(page.get_by_test_id("mention")).to_have_text("Desempenho satisfatório")
     page.get_by_test_id("org-title").locator("xpath=..").locator("details.how summary").click()
     expect(page.get_by_test_id("steps-final")).to_contain_text("Taxa final = Σ peso × taxa / Σ peso")
+    # The objective level explained too: OP3's rate from its indicators' weights and rates (pt-PT decimals).
+    page.get_by_test_id("objective-OP3").locator("details.how summary").click()
+    op3 = page.get_by_test_id("steps-OP3")
+    expect(op3).to_contain_text("Taxa do objetivo OP3 = Σ peso × taxa / Σ peso")
+    expect(op3.locator("dt:text-is('Ind.3') + dd")).to_contain_text("× 98,48")
+    expect(op3).to_contain_text("Resultado: 99,09")
     check_accessibility(page)
     screenshot(page, "scorecard-quar")
 

@@ -139,7 +139,11 @@ def build(document: dict[str, Any], results: dict[str, Any]) -> Node:
                 node = Node(
                     "objective", objective["code"], str(objective.get("name") or ""), found.get("rate"),
                     bands.state(found.get("rate")), weight=objective.get("weight"),
-                    extra={"relevant": objective["code"] in relevant, "label": found.get("label")},
+                    extra={
+                        "relevant": objective["code"] in relevant,
+                        "label": found.get("label"),
+                        "steps": list(found.get("steps") or []),
+                    },
                 )  # fmt: skip
                 for indicator in document.get("indicators") or []:
                     if indicator.get("objective_code") == objective["code"]:

@@ -128,8 +128,9 @@ async def evaluate_now(request: Request, plan_id: str) -> Response:
 
 
 def explained(root: scorecard.Node, page: Page) -> scorecard.Node:
-    """The steps of the organisation's and each parameter's or team's figure, in the person's language."""
-    for node in (root, *root.children):
+    """The steps of the organisation's, each parameter's or team's and each objective's figure, in the person's
+    language."""
+    for node in (root, *root.children, *(o for branch in root.children for o in branch.children)):
         node.extra["steps"] = trace.steps(node.extra.get("steps"), page.gettext, page.fmt.number)
     return root
 

@@ -5,13 +5,17 @@ docs/domain.md in the comments; the people read in pt-BR and pt-PT (comma decima
 from __future__ import annotations
 
 import io
-from decimal import Decimal
+import re
+import time
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import httpx
 import pytest
 from console_support import Stack, check_accessibility, screenshot, sign_in
 from openpyxl import load_workbook
 from playwright.sync_api import expect
+from prometheus_client.parser import text_string_to_metric_families
 from pypdf import PdfReader
 from scorecards_data import ACORDO, QUAR, prepare
 
@@ -197,3 +201,62 @@ def test_compliance_heat_map(scenario: Stack, open_page: Any) -> None:
     assert api_ds["year_to_date"]["index"] == "10.83"
     check_accessibility(page)
     screenshot(page, "compliance")
+
+
+def scraped_gauges(stack: Stack, plan_id: str, since: float) -> dict[str, dict[str, float]]:
+    """Execution's compliance gauges of `plan_id` per unit, from its /metrics as Prometheus scrapes it (parsed by
+    prometheus_client's text parser), once the background refresh has run after `since` (it runs every 30 s)."""
+    deadline = time.monotonic() + 90
+    while True:
+        text = httpx.get(stack.cluster.config.url("execution") + "/metrics", timeout=10).text
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        refreshed = families.get("metas_execution_metrics_refresh_timestamp_seconds")
+        if refreshed is not None and refreshed.samples[0].value > since:
+            break
+        assert time.monotonic() < deadline, "the compliance gauges were not refreshed"
+        time.sleep(1)
+    out: dict[str, dict[str, float]] = {}
+    for name in ("metas_execution_registrations_due", "metas_execution_registrations_on_time"):
+        for sample in families[name].samples:
+            if sample.labels["plan"] == plan_id:
+                key = "on_time" if name.endswith("on_time") else "due"
+                out.setdefault(sample.labels["unit"], {})[key] = sample.value
+    for sample in families["metas_execution_on_time_ratio"].samples:
+        if sample.labels["plan"] == plan_id:
+            out[sample.labels["unit"]]["ratio"] = sample.value
+    return out
+
+
+CELL = re.compile(r"^(?P<index>[\d.]+) %(?P<on_time>\d+) of (?P<due>\d+)$")
+
+
+@pytest.mark.parametrize("plan_id", [ACORDO, QUAR])
+def test_heat_map_shows_the_figures_prometheus_scrapes(scenario: Stack, open_page: Any, plan_id: str) -> None:
+    """Both seed plans' copies, whose cycles (2014, 2024) are over at the wall clock of 2026: every due day has
+    passed, so the figures are those of a fixed clock. The year-to-date cell of each unit is its
+    metas_execution_on_time_ratio × 100 (2 places) with the metas_execution_registrations_on_time and _due counts,
+    and the months' counts add up to those gauges."""
+    gauges = scraped_gauges(scenario, plan_id, since=time.time())
+    assert gauges, "no compliance gauge of the plan"
+    page = signed_in(open_page, f"/plans/{plan_id}/compliance", "en")
+    rows = page.get_by_test_id("heatmap").locator("tbody tr")
+    expect(rows).to_have_count(len(gauges))
+    for unit, figures in sorted(gauges.items()):
+        row = page.get_by_test_id(f"unit-{unit}")
+        if figures["due"] == 0:  # nothing due: no ratio is exported and the cell has no figure
+            assert "ratio" not in figures
+            expect(row.get_by_test_id("cell-YTD")).to_contain_text("—")
+            continue
+        ytd = CELL.match(row.get_by_test_id("cell-YTD").inner_text().replace("\n", ""))
+        assert ytd is not None, unit
+        assert (int(ytd["on_time"]), int(ytd["due"])) == (figures["on_time"], figures["due"]), unit
+        shown = Decimal(ytd["index"])
+        assert shown == (Decimal(str(figures["ratio"])) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP), unit
+        months = [CELL.match(c.inner_text().replace("\n", "")) for c in row.locator("td").all()[:-1]]
+        assert sum(int(m["on_time"]) for m in months if m) == figures["on_time"], unit
+        assert sum(int(m["due"]) for m in months if m) == figures["due"], unit
+    # A hand-worked cell: the Acordo copy's DS owes 10 a month and made December's 10 and DS-I2's September to
+    # November on time → 13 of 120 = 0.108333… → 10.83 % (the ratio gauge is 13 / 120).
+    if plan_id == ACORDO:
+        assert (gauges["DS"]["on_time"], gauges["DS"]["due"]) == (13, 120)
+        expect(page.get_by_test_id("unit-DS").get_by_test_id("cell-YTD")).to_contain_text("10.83 %")

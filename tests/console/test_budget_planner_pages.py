@@ -179,3 +179,51 @@ def test_planner_imports_with_a_dry_run_compares_and_approves(
     expect(page.get_by_test_id("notice")).to_contain_text("Draft version 3")
     check_accessibility(page)
     screenshot(page, "plan-versions")
+
+
+def test_plan_import_applied_after_someone_else_changed_the_plan_applies_nothing(
+    stack: Stack, open_page: Callable[..., Any], tmp_path: Any
+) -> None:
+    """Preview, then someone edits the plan, then apply: the preview's If-Match no longer matches (412), the
+    person is told plainly to preview again, and neither their file nor anything else is applied."""
+    plan_id = "bp-stale-2014-acordo"
+    doc = _own_plan(stack)
+    doc["organisation"]["code"] = "bp-stale"
+    doc["plan"]["id"] = plan_id
+    with stack.api("admin") as api:
+        created = api.post("/api/planning/v1/plans:import", json=doc)
+        assert created.status_code == 201, created.text
+    page = open_page()
+    sign_in(page, "admin", path="/plans/import")
+    mine = copy.deepcopy(doc)
+    next(i for i in mine["indicators"] if i["code"] == "DS-I2")["meta"] = "54000"
+    mine_file = tmp_path / "mine.json"
+    mine_file.write_text(json.dumps(mine))
+    page.locator("#file").set_input_files(str(mine_file))
+    page.get_by_role("button", name=re.compile("Check the file")).click()
+    expect(page.get_by_test_id("preview")).to_be_visible()
+
+    with stack.api("admin") as api:  # someone else changes the draft between the preview and the apply
+        etag = api.get(f"/api/planning/v1/plans/{plan_id}/versions/1").headers["etag"]
+        patched = api.patch(
+            f"/api/planning/v1/plans/{plan_id}/indicators/DS-I2?version=1",
+            json={"description": "changed by someone else"},
+            headers={"if-match": etag, "content-type": "application/merge-patch+json"},
+        )
+        assert patched.status_code == 200, patched.text
+
+    page.get_by_role("button", name="Apply this import").click()
+    expect(page.get_by_test_id("problem")).to_contain_text(
+        "The plan changed after your preview (someone imported or edited it), so nothing was applied. "
+        "Preview the file again."
+    )
+    expect(page.get_by_role("button", name="Apply this import")).to_have_count(0)
+    check_accessibility(page)
+    screenshot(page, "plan-import-stale")
+    with stack.api("admin") as api:  # nothing applied: one version, the other person's change kept, meta unchanged
+        versions = api.get(f"/api/planning/v1/plans/{plan_id}/versions").json()["items"]
+        assert [v["number"] for v in versions] == [1]
+        tree = api.get(f"/api/planning/v1/plans/{plan_id}/tree").json()
+    ds_i2 = next(i for i in tree["indicators"] if i["code"] == "DS-I2")
+    assert ds_i2["description"] == "changed by someone else"
+    assert Decimal(ds_i2["meta"]) == Decimal(next(i for i in doc["indicators"] if i["code"] == "DS-I2")["meta"])

@@ -24,6 +24,7 @@ from execution_support import (
     WHY,
     Service,
 )
+from sqlalchemy import event
 
 BASE = f"/v1/plans/{IPSM}/registrations"
 
@@ -330,6 +331,35 @@ async def test_two_concurrent_writers_one_wins_the_other_gets_412(svc: Service) 
         put(svc, "DS-I6", "2014-02", {"value": 2}, extra={"if-none-match": "*"}),
     )
     assert sorted([c.status_code, d.status_code]) == [201, 412], (c.text, d.text)
+
+
+async def test_an_update_reads_the_registration_once_and_still_refuses_a_stale_tag(svc: Service) -> None:
+    """The preconditions' read of the row is the one the write works on (no second SELECT of it); a stale
+    If-Match is still a 412 and the row stays as it was."""
+    first = await put(svc, "DS-I4", "2014-02", {"value": 10})
+    assert first.status_code == 201
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        flat = " ".join(statement.split()).lower()
+        # The read of one registration by its key (plan, item, period) — not the certified history before it.
+        if flat.startswith("select") and "from registration " in flat and "registration.period =" in flat:
+            reads.append(flat)
+
+    engine = svc.app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        second = await put(svc, "DS-I4", "2014-02", {"value": 11}, if_match=first.headers["etag"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert second.status_code == 200, second.text
+    assert second.json()["version"] == 2
+    assert len(reads) == 1, reads
+    stale = await put(svc, "DS-I4", "2014-02", {"value": 12}, if_match=first.headers["etag"])
+    assert stale.status_code == 412
+    now = await svc.http.get(f"{BASE}/DS-I4/2014-02", headers=VIEWER)
+    assert now.json()["payload"]["value"] == "11"
+    assert now.headers["etag"] == second.headers["etag"]
 
 
 async def test_idempotent_retry_returns_the_same_response(svc: Service) -> None:

@@ -81,6 +81,10 @@ class Upstream:
     def __init__(self, http: httpx.AsyncClient, *, cache: RevalidationCache | None = None) -> None:
         self.http = http
         self.cache = cache if cache is not None else RevalidationCache()
+        # The cache key (the full URL httpx would request) of each (path, params) asked for with revalidation:
+        # building an httpx Request per call only to read its URL was a tenth of a small write's upstream cost.
+        self._keys: dict[tuple[Any, ...], str] = {}
+        self._keys_of: httpx.AsyncClient | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -125,7 +129,7 @@ class Upstream:
         if not revalidate:
             response = await self.request("GET", url, params=params)
             return self._body(response, url, not_found), response.headers
-        key = str(self.http.build_request("GET", url, params=params).url)
+        key = self._cache_key(url, params)
         cached = self.cache.get(key)
         if cached is not None and time.monotonic() - cached.checked_at < self.cache.fresh_seconds:
             return cached.body, cached.headers
@@ -146,6 +150,23 @@ class Upstream:
                 fresh = Cached(response.headers.get("etag"), body, httpx.Headers(response.headers), time.monotonic())
             self.cache.put(key, fresh)
             return fresh.body, fresh.headers
+
+    def _cache_key(self, url: str, params: Mapping[str, Any] | None) -> str:
+        if self._keys_of is not self.http:  # a client swapped in (tests) has its own base URL
+            self._keys, self._keys_of = {}, self.http
+        try:
+            memo: tuple[Any, ...] | None = (url, tuple(params.items()) if params else ())
+            hash(memo)
+        except TypeError:  # a list among the params: not memoised
+            memo = None
+        key = self._keys.get(memo) if memo is not None else None
+        if key is None:
+            key = str(self.http.build_request("GET", url, params=params).url)
+            if memo is not None:
+                if len(self._keys) >= self.cache.max_entries:
+                    self._keys.clear()
+                self._keys[memo] = key
+        return key
 
     def _body(self, response: httpx.Response, url: str, not_found: str | None) -> Any:
         if response.status_code == 404:

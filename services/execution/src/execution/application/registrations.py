@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -192,7 +194,32 @@ async def current_etag(
     reg = await repo.get_registration(session, plan.facts.plan_id, item_code, period)
     if reg is not None and not unit_visible(visible_units(who, plan), reg.unit_code):
         raise Forbidden(f"You may not act on unit {reg.unit_code!r}.")  # the plan is visible, the unit is not
+    if reg is not None:
+        session.info.setdefault(_SESSION_REGISTRATIONS, {})[(plan.facts.plan_id, item_code, period)] = reg
     return registration_etag(reg) if reg is not None else None
+
+
+# The registration the preconditions read, kept for the write that follows in the same transaction (until the
+# session next flushes). Reading it again would return the very same object from the session's identity map,
+# with the same attributes (a second SELECT does not refresh them), so it is not read again; a concurrent update
+# is still caught by the UPDATE's version guard (``version_id_col``). A registration that did not exist is read
+# again: a concurrent create shows then.
+_SESSION_REGISTRATIONS = "execution.precondition_registrations"
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_precondition_reads(session: Session, _context: object) -> None:
+    session.info.pop(_SESSION_REGISTRATIONS, None)
+
+
+async def _registration_for_write(
+    session: AsyncSession, plan_id: str, item_code: str, period: str
+) -> Registration | None:
+    read: dict[tuple[str, str, str], Registration] = session.info.get(_SESSION_REGISTRATIONS, {})
+    found = read.get((plan_id, item_code, period))
+    if found is not None:
+        return found
+    return await repo.get_registration(session, plan_id, item_code, period)
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,7 +419,7 @@ async def submit(
     item = plan_item(plan.schedule, item_code)
     require_unit_writer(who, plan, item)
     period = owed_period(plan.schedule, item, period_text)
-    existing = await repo.get_registration(session, plan_id, item_code, str(period))
+    existing = await _registration_for_write(session, plan_id, item_code, str(period))
     if (registration_etag(existing) if existing else None) != expected_etag:
         # Another writer got in between the preconditions and this read: the caller's If-Match / If-None-Match
         # was checked against a state that no longer holds.

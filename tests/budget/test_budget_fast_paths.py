@@ -231,6 +231,41 @@ async def test_code_tables_are_cached_and_a_new_version_is_seen(api_app: FastAPI
         assert [t.version for t in await code_tables(session, cache)] == ["2024.1"]
 
 
+async def test_the_context_in_one_query_is_the_latest_published_budget_and_the_code_table_versions(
+    api_app: FastAPI,
+) -> None:
+    async with api_app.state.db.sessionmaker() as session:
+        row, key = await repo.context_heads(session)
+        latest = await repo.latest_published(session)
+        assert row is not None
+        assert latest is not None
+        assert row.id == latest.id
+        assert row.sha256 == latest.sha256
+        assert key == await repo.code_table_key(session)
+        assert [k[0] for k in key] == ["2024.1"]
+        # An older and a newer version: every version, oldest first, whatever order they were added in.
+        for version, valid in (("2099.1", date(2099, 1, 1)), ("1999.1", date(1999, 1, 1))):
+            empty = CodeTable(version, valid, {}, "test", frozenset(), frozenset())
+            assert await repo.add_code_table(session, empty)
+        _, key = await repo.context_heads(session)
+        assert [k[0] for k in key] == ["1999.1", "2024.1", "2099.1"]
+        assert key == await repo.code_table_key(session)
+        # A newer published budget is the one read.
+        session.add(
+            m.PublishedBudget(
+                investment_code=latest.investment_code, label="v2", source_file="v2.json", sha256="f" * 64, document={}
+            )
+        )
+        await session.flush()
+        row, _ = await repo.context_heads(session)
+        assert row is not None
+        assert row.sha256 == "f" * 64
+        assert row.id > latest.id
+        # Another investment has no published budget: nothing, and no versions read for it.
+        assert await repo.context_heads(session, "C99-i99") == (None, ())
+        await session.rollback()
+
+
 # ---- SQL grouping against the domain on every amount ---------------------------------------------------
 
 POSITIONS = [

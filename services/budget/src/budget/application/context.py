@@ -59,7 +59,10 @@ class BudgetContext:
 
 async def code_tables(session: AsyncSession, cache: BudgetCache) -> list[CodeTable]:
     """Every stored code table version, oldest first; the codes are read only when a version was added."""
-    key = await repo.code_table_key(session)
+    return await _tables_of(session, cache, await repo.code_table_key(session))
+
+
+async def _tables_of(session: AsyncSession, cache: BudgetCache, key: repo.CodeTableKey) -> list[CodeTable]:
     tables = cache.code_tables.get(key)
     if tables is None:
         tables = await repo.read_code_tables(session, key)
@@ -69,7 +72,10 @@ async def code_tables(session: AsyncSession, cache: BudgetCache) -> list[CodeTab
 
 async def published(session: AsyncSession, cache: BudgetCache, published_id: int | None = None) -> Published | None:
     """The latest published budget (or the one with ``published_id``), parsed."""
-    row = await repo.latest_published(session, published_id=published_id)
+    return await _parsed(session, cache, await repo.latest_published(session, published_id=published_id))
+
+
+async def _parsed(session: AsyncSession, cache: BudgetCache, row: m.PublishedBudget | None) -> Published | None:
     if row is None:
         return None
     budget = cache.published.get(row.sha256)
@@ -80,8 +86,10 @@ async def published(session: AsyncSession, cache: BudgetCache, published_id: int
 
 
 async def load(session: AsyncSession, cache: BudgetCache) -> BudgetContext:
-    latest = await published(session, cache)
-    tables = await code_tables(session, cache)
+    # The latest published budget and the code table versions in one query (each read starts here).
+    row, key = await repo.context_heads(session)
+    latest = await _parsed(session, cache, row)
+    tables = await _tables_of(session, cache, key) if latest is not None else []
     if latest is None or not tables:
         raise BudgetNotLoaded("No published budget is loaded; run `python -m budget.seed data/budget`.")
     structure = cache.structures.get(latest.row.sha256)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, delete, func, select
+from sqlalchemy import BigInteger, cast, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -113,6 +113,28 @@ async def latest_published(
     if published_id is not None:
         stmt = stmt.where(m.PublishedBudget.id == published_id)
     return await session.scalar(stmt)
+
+
+async def context_heads(
+    session: AsyncSession, investment: str = INVESTMENT
+) -> tuple[m.PublishedBudget | None, CodeTableKey]:
+    """What every read starts from, in one query: the latest published budget (without its document, as
+    ``latest_published``) and the stored code table versions (``code_table_key``). The versions come joined to
+    the published row; no published budget reads no versions (the caller refuses the read then anyway)."""
+    pb = m.PublishedBudget
+    v = m.CodeTableVersion.__table__.c
+    latest = select(pb.id).where(pb.investment_code == investment).order_by(pb.id.desc()).limit(1).scalar_subquery()
+    stmt = (
+        select(pb, v.version, v.valid_from, v.source, v.loaded_at)
+        .options(defer(pb.document))
+        .outerjoin(m.CodeTableVersion.__table__, true())
+        .where(pb.id == latest)
+        .order_by(v.valid_from)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None, ()
+    return rows[0][0], tuple(tuple(row[1:]) for row in rows if row[1] is not None)
 
 
 async def published_by_sha(

@@ -1,5 +1,7 @@
 """Official documents through HTTP: `GET /v1/evaluations/{id}/report?format=pdf|xlsx|csv` of the scoring service,
-for both seed plans, against the JSON read of the same evaluation (`GET /v1/evaluations/{id}`) as the baseline.
+for both seed plans, against the JSON read of the same evaluation (`GET /v1/evaluations/{id}`) as the baseline;
+and the PRR budget execution document (`GET /v1/budget/reports/execution-document?format=pdf|xlsx|csv` of the
+budget service, every year) against the JSON planned-vs-executed report by eixo and year as its baseline.
 
     python benchmarks/bench_scoring_reports_http.py [--requests 30]
 
@@ -8,7 +10,8 @@ plans loaded; a year of registrations is imported for each plan (every indicator
 due date, December) and one provisional evaluation is made of each. Then the variants are asked in interleaved
 rounds, one request at a time, with a service token straight to scoring (no gateway): wall time per request at
 the client, and the scoring process's CPU per request (its /proc utime + stime before and after, so only that
-request's work is counted). Every document is built from the stored snapshot on each download.
+request's work is counted). Every document is built from the stored snapshot on each download. The budget service
+runs too, with the seed budget (PRR C17-i03) loaded.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from metas_kit.auth import Grant, Principal, issue_token
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-scoring-reports-" + "x" * 40
 SEEDS = {"ii-2024-quar": "2024-12", "ipsm-2014-acordo": "2014-12"}
-RUNNING = ("planning", "execution", "scoring")
+RUNNING = ("planning", "execution", "scoring", "budget")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -85,42 +88,62 @@ def prepare(cluster: Cluster) -> dict[str, str]:
     return ids
 
 
-def measure(cluster: Cluster, ids: dict[str, str], requests: int, warmup: int = 3) -> dict[str, Any]:
+def measure(cluster: Cluster, ids: dict[str, str], requests: int) -> dict[str, Any]:
     pid = cluster.procs["scoring"].pid
-    reader = token("vera", "viewer")
+    baseline = "baseline: GET evaluation (JSON)"
     out: dict[str, Any] = {}
-    with httpx.Client(base_url=cluster.config.url("scoring"), headers=reader, timeout=60) as http:
+    with httpx.Client(base_url=cluster.config.url("scoring"), headers=token("vera", "viewer"), timeout=60) as http:
         for plan_id, evaluation in ids.items():
-            variants = {"baseline: GET evaluation (JSON)": (f"/v1/evaluations/{evaluation}", None)}
+            variants: dict[str, tuple[str, dict[str, str] | None]] = {baseline: (f"/v1/evaluations/{evaluation}", None)}
             for fmt in ("csv", "xlsx", "pdf"):
                 variants[f"report {fmt}"] = (f"/v1/evaluations/{evaluation}/report", {"format": fmt})
-            wall: dict[str, list[float]] = {k: [] for k in variants}
-            cpu: dict[str, list[float]] = {k: [] for k in variants}
-            size: dict[str, int] = {}
-            for i in range(warmup + requests):
-                for name, (path, params) in variants.items():
-                    c0, t0 = cpu_seconds(pid), time.perf_counter()
-                    answer = http.get(path, params=params)
-                    t1, c1 = time.perf_counter(), cpu_seconds(pid)
-                    answer.raise_for_status()
-                    size[name] = len(answer.content)
-                    if i >= warmup:
-                        wall[name].append(t1 - t0)
-                        cpu[name].append(c1 - c0)
-            base = statistics.median(wall["baseline: GET evaluation (JSON)"])
-            base_cpu = statistics.mean(cpu["baseline: GET evaluation (JSON)"])
-            out[plan_id] = {
-                name: {
-                    "bytes": size[name],
-                    "p50_ms": statistics.median(wall[name]) * 1e3,
-                    "p95_ms": statistics.quantiles(wall[name], n=100, method="inclusive")[94] * 1e3,
-                    "server_cpu_ms": statistics.mean(cpu[name]) * 1e3,
-                    "x_p50": statistics.median(wall[name]) / base,
-                    "x_cpu": statistics.mean(cpu[name]) / base_cpu if base_cpu else float("nan"),
-                }
-                for name in variants
-            }
+            out[plan_id] = timed(http, pid, variants, baseline, requests)
     return out
+
+
+def timed(
+    http: httpx.Client, pid: int, variants: dict[str, tuple[str, dict[str, str] | None]], baseline: str, requests: int
+) -> dict[str, Any]:
+    """Interleaved rounds of `variants` (3 warm-up rounds first); figures per variant and ratios to `baseline`."""
+    warmup = 3
+    wall: dict[str, list[float]] = {k: [] for k in variants}
+    cpu: dict[str, list[float]] = {k: [] for k in variants}
+    size: dict[str, int] = {}
+    for i in range(warmup + requests):
+        for name, (path, params) in variants.items():
+            c0, t0 = cpu_seconds(pid), time.perf_counter()
+            answer = http.get(path, params=params)
+            t1, c1 = time.perf_counter(), cpu_seconds(pid)
+            answer.raise_for_status()
+            size[name] = len(answer.content)
+            if i >= warmup:
+                wall[name].append(t1 - t0)
+                cpu[name].append(c1 - c0)
+    base, base_cpu = statistics.median(wall[baseline]), statistics.mean(cpu[baseline])
+    return {
+        name: {
+            "bytes": size[name],
+            "p50_ms": statistics.median(wall[name]) * 1e3,
+            "p95_ms": statistics.quantiles(wall[name], n=100, method="inclusive")[94] * 1e3,
+            "server_cpu_ms": statistics.mean(cpu[name]) * 1e3,
+            "x_p50": statistics.median(wall[name]) / base,
+            "x_cpu": statistics.mean(cpu[name]) / base_cpu if base_cpu else float("nan"),
+        }
+        for name in variants
+    }
+
+
+def measure_budget(cluster: Cluster, requests: int) -> dict[str, Any]:
+    """The budget execution document of every year, against the planned-vs-executed report (JSON) it tabulates."""
+    pid = cluster.procs["budget"].pid
+    baseline = "baseline: planned-vs-executed eixo,year (JSON)"
+    variants: dict[str, tuple[str, dict[str, str] | None]] = {
+        baseline: ("/v1/budget/reports/planned-vs-executed", {"group_by": "eixo,year"})
+    }
+    for fmt in ("csv", "xlsx", "pdf"):
+        variants[f"execution document {fmt}"] = ("/v1/budget/reports/execution-document", {"format": fmt})
+    with httpx.Client(base_url=cluster.config.url("budget"), headers=token("vera", "viewer"), timeout=60) as http:
+        return timed(http, pid, variants, baseline, requests)
 
 
 def main() -> None:
@@ -143,15 +166,16 @@ def main() -> None:
             ids = prepare(cluster)
             load = os.getloadavg()
             figures = measure(cluster, ids, args.requests)
+            figures["budget: PRR C17-i03"] = measure_budget(cluster, args.requests)
         finally:
             cluster.stop()
     print(f"python {platform.python_version()}, load average {load}, {args.requests} interleaved rounds (+3 warm-up)")
     for plan_id, found in figures.items():
         print(f"\n{plan_id}")
-        print(f"{'variant':32} {'bytes':>9} {'p50 ms':>8} {'p95 ms':>8} {'server CPU ms':>14} {'×p50':>6} {'×CPU':>6}")
+        print(f"{'variant':46} {'bytes':>9} {'p50 ms':>8} {'p95 ms':>8} {'server CPU ms':>14} {'×p50':>6} {'×CPU':>6}")
         for name, f in found.items():
             print(
-                f"{name:32} {f['bytes']:9,} {f['p50_ms']:8.1f} {f['p95_ms']:8.1f} {f['server_cpu_ms']:14.1f}"
+                f"{name:46} {f['bytes']:9,} {f['p50_ms']:8.1f} {f['p95_ms']:8.1f} {f['server_cpu_ms']:14.1f}"
                 f" {f['x_p50']:6.1f} {f['x_cpu']:6.1f}"
             )
 

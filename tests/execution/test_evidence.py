@@ -366,3 +366,22 @@ def test_the_service_body_limit_makes_room_for_the_evidence_limit() -> None:
     assert Settings().max_body_bytes == 20 * MiB  # the kit's 8 MiB grows to the evidence limit
     assert Settings(evidence_max_bytes=MiB).max_body_bytes == 8 * MiB  # never shrinks
     assert Settings(max_body_bytes=4 * MiB).max_body_bytes == 4 * MiB  # an explicit setting wins
+
+
+async def test_an_evidence_requirement_carries_an_etag_and_a_stale_if_match_changes_nothing(reg: Service) -> None:
+    svc = reg
+    req = f"/v1/plans/{IPSM}/evidence-requirements/DS-I4"
+    first = await svc.http.put(req, json={"source": "Relatório mensal"}, headers=PLANNER)
+    assert first.status_code == 200, first.text
+    tag = first.headers["etag"]
+    assert first.json()["etag"] == tag
+    changed = await svc.http.put(req, json={"source": "Ata da reunião"}, headers={**PLANNER, "if-match": tag})
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["etag"] != tag
+    stale = await svc.http.put(req, json={"source": "Outra coisa"}, headers={**PLANNER, "if-match": tag})
+    assert stale.status_code == 412
+    assert (await svc.http.delete(req, headers={**PLANNER, "if-match": tag})).status_code == 412
+    listed = (await svc.http.get(f"/v1/plans/{IPSM}/evidence-requirements", headers=VIEWER)).json()
+    assert [(r["source"], r["etag"]) for r in listed] == [("Ata da reunião", changed.headers["etag"])]
+    assert (await svc.http.delete(req, headers={**PLANNER, "if-match": changed.headers["etag"]})).status_code == 204
+    assert (await svc.http.get(f"/v1/plans/{IPSM}/evidence-requirements", headers=VIEWER)).json() == []

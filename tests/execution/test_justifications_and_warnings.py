@@ -253,3 +253,31 @@ async def test_a_value_far_from_the_items_certified_history_warns(svc: Service) 
     assert (await svc.http.post(f"{IREGS}:import", json={"registrations": rows}, headers=ADMIN)).status_code == 200
     imported = (await svc.http.get(f"{IREGS}/DS-I3/2014-05", headers=VIEWER)).json()
     assert imported["warnings"][0]["bounds"] == {"min": "2.40545", "max": "7.59455"}
+
+
+async def test_bounds_carry_an_etag_and_a_stale_if_match_changes_nothing(svc: Service) -> None:
+    bounds = f"/v1/plans/{IPSM}/value-bounds/DS-I3"
+    first = await svc.http.put(bounds, json={"min": "1", "max": "8"}, headers=PLANNER)
+    assert first.status_code == 200, first.text
+    tag = first.headers["etag"]
+    assert first.json()["etag"] == tag
+    listed = (await svc.http.get(f"/v1/plans/{IPSM}/value-bounds", headers=VIEWER)).json()
+    assert [(r["item_code"], r["etag"]) for r in listed] == [("DS-I3", tag)]
+    # someone else moves the bounds: the first tag no longer matches, for a change and for a removal
+    other = await svc.http.put(bounds, json={"min": "2", "max": "8"}, headers={**PLANNER, "if-match": tag})
+    assert other.status_code == 200, other.text
+    assert other.headers["etag"] != tag
+    stale = await svc.http.put(bounds, json={"min": "3"}, headers={**PLANNER, "if-match": tag})
+    assert stale.status_code == 412
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    assert (await svc.http.delete(bounds, headers={**PLANNER, "if-match": tag})).status_code == 412
+    kept = (await svc.http.get(f"/v1/plans/{IPSM}/value-bounds", headers=VIEWER)).json()
+    assert [(r["min"], r["max"], r["etag"]) for r in kept] == [("2", "8", other.headers["etag"])]
+    # If-Match on bounds that do not exist cannot match; the right tag removes them
+    absent = await svc.http.put(
+        f"/v1/plans/{IPSM}/value-bounds/DS-I4", json={"min": "1"}, headers={**PLANNER, "if-match": tag}
+    )
+    assert absent.status_code == 412
+    removed = await svc.http.delete(bounds, headers={**PLANNER, "if-match": other.headers["etag"]})
+    assert removed.status_code == 204
+    assert (await svc.http.get(f"/v1/plans/{IPSM}/value-bounds", headers=VIEWER)).json() == []

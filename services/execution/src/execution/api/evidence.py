@@ -13,6 +13,7 @@ from execution.api.schemas import CODE_PATTERN
 from execution.application.evidence import (
     BodyReader,
     add_evidence,
+    current_requirement_etag,
     delete_evidence,
     delete_requirement,
     evidence_content,
@@ -20,6 +21,7 @@ from execution.application.evidence import (
     list_evidence,
     list_requirements,
     put_requirement,
+    requirement_etag,
 )
 from execution.domain.evidence import ALLOWED_TYPES, MAX_NAME_CHARACTERS, content_disposition
 from metas_kit.auth import Planner, Reader, Registrar
@@ -60,6 +62,7 @@ class EvidenceRequirementOut(BaseModel):
     source: str
     updated_at: datetime
     updated_by: str
+    etag: str = Field(description="the requirement's ETag: send it in If-Match to change or remove it")
 
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -200,7 +203,12 @@ async def requirements(
     plan_id: PlanId, request: Request, session: SessionDep, who: Reader
 ) -> list[EvidenceRequirementOut]:
     rows = await list_requirements(request.app, session, who, plan_id)
-    return [EvidenceRequirementOut.model_validate(r) for r in rows]
+    return [_requirement_out(r) for r in rows]
+
+
+def _requirement_out(row: Any) -> EvidenceRequirementOut:
+    fields = {k: getattr(row, k) for k in ("item_code", "source", "updated_at", "updated_by")}
+    return EvidenceRequirementOut.model_validate({**fields, "etag": requirement_etag(row)})
 
 
 @router.put(
@@ -216,7 +224,13 @@ async def require(
     write: Write,
     _who: Planner,
 ) -> Any:
-    return await write(lambda ctx: put_requirement(ctx, plan_id, item_code, source=body.source), payload=body)
+    async def apply(ctx: Any) -> EvidenceRequirementOut:
+        return _requirement_out(await put_requirement(ctx, plan_id, item_code, source=body.source))
+
+    async def etag_now() -> str | None:
+        return await current_requirement_etag(write.session, plan_id, item_code)
+
+    return await write(apply, payload=body, current_etag=etag_now, etag=lambda out: out.etag)
 
 
 @router.delete(
@@ -226,4 +240,9 @@ async def require(
     responses=PROBLEM_RESPONSES,
 )
 async def unrequire(plan_id: PlanId, item_code: RequirementItem, write: Write, _who: Planner) -> None:
-    await write(lambda ctx: delete_requirement(ctx, plan_id, item_code), payload=None, status_code=204)
+    async def etag_now() -> str | None:
+        return await current_requirement_etag(write.session, plan_id, item_code)
+
+    await write(
+        lambda ctx: delete_requirement(ctx, plan_id, item_code), payload=None, status_code=204, current_etag=etag_now
+    )

@@ -71,6 +71,7 @@ class ValueBoundsOut(BaseModel):
     max: str | None = Field(validation_alias="max_value")
     updated_at: UtcDateTime
     updated_by: str
+    etag: str = Field(description="the bounds' ETag: send it in If-Match to change or remove them")
 
 
 class RejectBody(_Closed):

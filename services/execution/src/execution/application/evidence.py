@@ -263,6 +263,16 @@ async def list_requirements(
     return await requirements_of(session, plan_id)
 
 
+def requirement_etag(row: EvidenceRequirement) -> str:
+    """A strong ETag of an item's evidence requirement, from what it asks for."""
+    return f'"evidence-requirement-{row.item_code}-{hashlib.sha256(row.source.encode()).hexdigest()[:16]}"'
+
+
+async def current_requirement_etag(session: AsyncSession, plan_id: str, item_code: str) -> str | None:
+    row = await get_requirement(session, plan_id, item_code)
+    return requirement_etag(row) if row is not None else None
+
+
 async def put_requirement(ctx: WriteContext, plan_id: str, item_code: str, *, source: str) -> EvidenceRequirement:
     app, session, who = ctx.request.app, ctx.session, ctx.principal
     plan = await visible_plan(app, session, who, plan_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fastapi import FastAPI
@@ -99,6 +100,17 @@ def _number(value: str | None, path: str) -> str | None:
 async def list_bounds(app: FastAPI, session: AsyncSession, who: Principal, plan_id: str) -> list[ItemValueBounds]:
     await visible_plan(app, session, who, plan_id)
     return await bounds_of(session, plan_id)
+
+
+def bounds_etag(row: ItemValueBounds) -> str:
+    """A strong ETag of an item's bounds, from what they say (min and max)."""
+    digest = hashlib.sha256(f"{row.min_value}|{row.max_value}".encode()).hexdigest()[:16]
+    return f'"bounds-{row.item_code}-{digest}"'
+
+
+async def current_bounds_etag(session: AsyncSession, plan_id: str, item_code: str) -> str | None:
+    row = await get_bounds(session, plan_id, item_code)
+    return bounds_etag(row) if row is not None else None
 
 
 async def put_bounds(

@@ -132,23 +132,25 @@ def test_evidence_uploaded_certified_and_downloaded(stack: Stack, open_page: Cal
     assert served.headers["x-content-type-options"] == "nosniff"
     assert served.body() == PDF
 
-    # Reopened by a reject, changed to a value outside the planner's bounds: flagged and warned in the queue.
-    with stack.api("certifier") as api:
-        etag = api.get(f"/api/execution/v1/plans/{PLAN}/registrations/DS-I5/{period}").headers["etag"]
-        rejected = api.post(
-            f"/api/execution/v1/plans/{PLAN}/registrations/DS-I5/{period}:reject",
-            json={"reason": "The April report says 120."},
-            headers={"if-match": etag},
-        )
-        assert rejected.status_code == 200, rejected.text
+    # The registrar changes the certified value (no reject needed), to a value outside the planner's bounds: it goes
+    # back for certification, flagged and warned in the queue.
     registrar.goto(url)
+    expect(registrar.get_by_test_id("certification")).to_have_text("Certified")
+    expect(registrar.get_by_test_id("certified-note")).to_have_text(
+        "This value is certified; saving a new value sends it back for certification."
+    )
+    check_accessibility(registrar)
+    screenshot(registrar, "certified-value-form")
     registrar.get_by_label("Value").first.fill("120")
     registrar.get_by_label("Why the change (kept in the history)").fill("Corrected from the April report")
     registrar.get_by_role("button", name="Save the new value").click()
-    expect(registrar.get_by_test_id("notice")).to_have_text("Saved as version 4.")
+    expect(registrar.get_by_test_id("notice")).to_have_text("Saved as version 3.")
+    expect(registrar.get_by_test_id("certification")).to_have_text("Awaiting certification")
+    expect(registrar.get_by_test_id("certified-note")).to_have_count(0)
+    expect(registrar.get_by_test_id("changed-since-certified")).to_have_text("Changed since certified (version 2)")
     certifier.goto(f"{stack.url}/certify?plan={PLAN}&unit=DS&period={period}")
     changed = queue_row(certifier, "DS-I5", period)
-    # Versions: 1 submitted, 2 certified, 3 rejected, 4 the new value.
+    # Versions: 1 submitted, 2 certified, 3 the new value.
     expect(changed.get_by_test_id("changed-since-certified")).to_have_text("Changed since certified (version 2)")
     expect(changed.get_by_test_id("warnings")).to_have_text("Outside the bounds set for this item (0 to 100).")
     check_accessibility(certifier)

@@ -194,17 +194,32 @@ async def test_certification_workflow(svc: Service) -> None:
     assert certified.status_code == 200
     assert (certified.json()["certification"], certified.json()["certified_by"]) == ("certified", "carla")
 
-    # A certified registration refuses new values with reason "certified".
-    frozen = await put(
+    snapshot = (await svc.http.get(f"{BASE}/current?period_to=2014-03&item_code=DS-P01", headers=VIEWER)).json()
+    assert [(r["period"], r["certified"]) for r in snapshot["items"]] == [
+        ("2014-01", False),
+        ("2014-02", False),
+        ("2014-03", True),
+    ]
+
+    # A new value of a certified registration sends it back for certification (changed since certified): version
+    # 5, submitted, flagged, and certified_version still names version 4 (the certify), so the change can be seen.
+    changed = await put(
         svc,
         "DS-P01",
         "2014-03",
-        {"completeness": "full", "delivered_on": "2014-03-29", "evidence": ["x"]},
+        {"completeness": "full", "delivered_on": "2014-03-29", "evidence": ["SEI 1500.01/2014", "ofício 13"]},
         if_match=certified.headers["etag"],
+        reason="data de entrega corrigida",
     )
-    assert frozen.status_code == 409
-    assert frozen.json()["reason"] == "certified"
-    assert frozen.json()["type"].endswith("/period-closed")
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["version"], body["certification"], body["changed_since_certified"], body["certified_version"]) == (
+        5,
+        "submitted",
+        True,
+        4,
+    )
+    assert (body["certified_by"], body["certified_at"], body["payload"]["delivered_on"]) == (None, None, "2014-03-29")
 
     history = (await svc.http.get(f"{url}/versions", headers=VIEWER)).json()["versions"]
     assert [(v["action"], v["certification"], v["reason"]) for v in history] == [
@@ -212,13 +227,26 @@ async def test_certification_workflow(svc: Service) -> None:
         ("reject", "rejected", "evidência ilegível"),
         ("submit", "submitted", "evidência legível anexada"),
         ("certify", "certified", None),
+        ("submit", "submitted", "data de entrega corrigida"),
     ]
+    # Scoring's snapshot no longer counts it as certified: the new value is not certified until certified again.
     snapshot = (await svc.http.get(f"{BASE}/current?period_to=2014-03&item_code=DS-P01", headers=VIEWER)).json()
-    assert [(r["period"], r["certified"]) for r in snapshot["items"]] == [
-        ("2014-01", False),
-        ("2014-02", False),
-        ("2014-03", True),
-    ]
+    march = snapshot["items"][-1]
+    assert (march["period"], march["certification"], march["certified"], march["payload"]["delivered_on"]) == (
+        "2014-03",
+        "submitted",
+        False,
+        "2014-03-29",
+    )
+    # Certifying again clears the flag and moves certified_version to the new certify version (6).
+    again_certified = await svc.http.post(f"{url}:certify", headers={**CERTIFIER, "if-match": changed.headers["etag"]})
+    assert again_certified.status_code == 200, again_certified.text
+    again_body = again_certified.json()
+    assert (again_body["certification"], again_body["changed_since_certified"], again_body["certified_version"]) == (
+        "certified",
+        False,
+        6,
+    )
 
 
 async def test_lock_gives_409_and_an_exception_allows_the_write(svc: Service) -> None:
@@ -267,6 +295,62 @@ async def test_lock_gives_409_and_an_exception_allows_the_write(svc: Service) ->
     assert (await svc.http.delete(f"/v1/plans/{IPSM}/locks/2014-01", headers=PLANNER)).status_code == 403
     assert (await svc.http.delete(f"/v1/plans/{IPSM}/locks/2014-01", headers=ADMIN)).status_code == 204
     assert (await put(svc, "DS-I5", "2014-01", {"value": 1})).status_code == 201
+
+
+async def test_a_certified_value_in_a_locked_period_needs_a_lock_exception_like_any_other(svc: Service) -> None:
+    first = await put(svc, "DS-I3", "2014-01", {"value": 10})
+    assert first.status_code == 201, first.text
+    certified = await svc.http.post(
+        f"{BASE}/DS-I3/2014-01:certify", headers={**CERTIFIER, "if-match": first.headers["etag"]}
+    )
+    assert certified.status_code == 200, certified.text
+    etag = certified.headers["etag"]
+    lock = await svc.http.put(f"/v1/plans/{IPSM}/locks/2014-01", json={"reason": "avaliação final"}, headers=SERVICE)
+    assert lock.status_code == 200, lock.text
+    # Locked (the evaluation's lock): the certified value is refused like any value, reason "locked", unchanged.
+    refused = await put(svc, "DS-I3", "2014-01", {"value": 11}, if_match=etag)
+    assert (refused.status_code, refused.json()["reason"]) == (409, "locked")
+    unchanged = (await svc.http.get(f"{BASE}/DS-I3/2014-01", headers=VIEWER)).json()
+    assert (unchanged["version"], unchanged["certification"], unchanged["payload"]["value"]) == (2, "certified", "10")
+    # Under a lock exception for the item, the new value goes back for certification.
+    exc = await svc.http.post(
+        f"/v1/plans/{IPSM}/locks/2014-01/exceptions",
+        json={"item_code": "DS-I3", "until": "2014-03-31T00:00:00Z", "reason": "erro material"},
+        headers=PLANNER,
+    )
+    assert exc.status_code == 201, exc.text
+    allowed = await put(svc, "DS-I3", "2014-01", {"value": 11}, if_match=etag)
+    assert allowed.status_code == 200, allowed.text
+    body = allowed.json()
+    assert (body["version"], body["certification"], body["changed_since_certified"], body["certified_version"]) == (
+        3,
+        "submitted",
+        True,
+        2,
+    )
+
+
+async def test_two_writers_of_a_certified_value_with_one_etag_one_wins(svc: Service) -> None:
+    first = await put(svc, "DS-I6", "2014-01", {"value": 5})
+    certified = await svc.http.post(
+        f"{BASE}/DS-I6/2014-01:certify", headers={**CERTIFIER, "if-match": first.headers["etag"]}
+    )
+    etag = certified.headers["etag"]
+    a, b = await asyncio.gather(
+        put(svc, "DS-I6", "2014-01", {"value": 6}, if_match=etag, reason="writer A"),
+        put(svc, "DS-I6", "2014-01", {"value": 7}, if_match=etag, reason="writer B"),
+    )
+    assert sorted([a.status_code, b.status_code]) == [200, 412], (a.text, b.text)
+    winner = a if a.status_code == 200 else b
+    history = (await svc.http.get(f"{BASE}/DS-I6/2014-01/versions", headers=VIEWER)).json()["versions"]
+    assert [(v["action"], v["certification"]) for v in history] == [
+        ("submit", "submitted"),
+        ("certify", "certified"),
+        ("submit", "submitted"),
+    ]
+    assert history[2]["payload"]["value"] == winner.json()["payload"]["value"]
+    now = (await svc.http.get(f"{BASE}/DS-I6/2014-01", headers=VIEWER)).json()
+    assert (now["changed_since_certified"], now["certified_version"]) == (True, 2)
 
 
 async def test_expired_write_window(svc: Service) -> None:

@@ -302,6 +302,33 @@ async def test_certification_freezes_the_files_it_covered(reg: Service) -> None:
     assert [e["name"] for e in (await svc.http.get(EVIDENCE, headers=VIEWER)).json()] == ["antes.pdf"]
 
 
+async def test_a_new_value_over_a_certified_one_keeps_its_files_and_may_add_more(reg: Service) -> None:
+    svc = reg
+    first = (await upload(svc, PDF, T["pdf"], "antes.pdf")).json()  # on version 1
+    current = await svc.http.get(f"{REGS}/DS-I4/2014-01", headers=VIEWER)
+    certified = await svc.http.post(
+        f"{REGS}/DS-I4/2014-01:certify", headers={**CERTIFIER, "if-match": current.headers["etag"]}
+    )  # version 2
+    assert certified.status_code == 200, certified.text
+    # The registrar sends a new value straight over the certified one (no reject): version 3, submitted.
+    changed = await svc.http.put(
+        f"{REGS}/DS-I4/2014-01",
+        json={"payload": {"value": 23}, "justification": WHY},
+        headers={**REG_DS, "if-match": certified.headers["etag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["certification"], changed.json()["certified_version"]) == ("submitted", 2)
+    # The certified version's file stays and is never deleted; the new version adds one and may remove it.
+    more = (await upload(svc, PNG, T["png"], "depois.png")).json()
+    assert more["version_number"] == 3
+    frozen = await svc.http.delete(f"{EVIDENCE}/{first['id']}", headers=REG_DS)
+    assert (frozen.status_code, frozen.json()["certified_version"]) == (409, 2)
+    listed = (await svc.http.get(EVIDENCE, headers=VIEWER)).json()
+    assert [(e["name"], e["version_number"]) for e in listed] == [("antes.pdf", 1), ("depois.png", 3)]
+    assert (await svc.http.delete(f"{EVIDENCE}/{more['id']}", headers=REG_DS)).status_code == 204
+    assert [e["name"] for e in (await svc.http.get(EVIDENCE, headers=VIEWER)).json()] == ["antes.pdf"]
+
+
 async def test_an_item_that_requires_evidence_is_not_certified_without_it(reg: Service) -> None:
     svc = reg
     req = f"/v1/plans/{IPSM}/evidence-requirements/DS-I4"

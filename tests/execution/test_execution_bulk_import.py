@@ -79,7 +79,7 @@ async def test_reimport_of_identical_rows_by_the_same_system_appends_versions(sv
     assert sorted((e["changes"]["created"], e["changes"]["updated"]) for e in imports) == [(0, 2), (2, 0)]
 
 
-async def test_import_resubmits_a_rejected_row_refuses_a_certified_one_and_mixes_new_rows(svc: Service) -> None:
+async def test_import_resubmits_a_rejected_row_sends_a_certified_one_back_and_mixes_new_rows(svc: Service) -> None:
     svc.clock.set(2014, 3, 20, 12)
     assert (await import_rows(svc, [_row("DS-I3", "1"), _row("DS-I4", "1")])).status_code == 200
     i3 = await svc.http.get(f"{REGS}/DS-I3/2014-02", headers=VIEWER)
@@ -95,14 +95,13 @@ async def test_import_resubmits_a_rejected_row_refuses_a_certified_one_and_mixes
     )
     assert certified.status_code == 200, certified.text
 
-    # The certified row refuses the whole import (nothing written, not the new DS-I5 either).
-    refused = await import_rows(svc, [_row("DS-I5", "5"), _row("DS-I4", "2"), _row("DS-I3", "2")])
-    assert refused.status_code == 422
-    assert [(e["row"], e["reason"]) for e in refused.json()["errors"]] == [(1, "certified")]
-    assert (await svc.http.get(f"{REGS}/DS-I5/2014-02", headers=VIEWER)).status_code == 404
-
-    done = await import_rows(svc, [_row("DS-I5", "5"), _row("DS-I3", "2")])
-    assert done.json() == {"plan_id": IPSM, "created": 1, "updated": 1}
+    # The certified row takes the new value and goes back for certification, like a single PUT.
+    done = await import_rows(svc, [_row("DS-I5", "5"), _row("DS-I4", "2"), _row("DS-I3", "2")])
+    assert done.json() == {"plan_id": IPSM, "created": 1, "updated": 2}
+    i4_now = (await svc.http.get(f"{REGS}/DS-I4/2014-02", headers=VIEWER)).json()
+    # submit (1) → certify (2) → submit by the import (3): submitted, flagged, certified_version still 2.
+    assert (i4_now["version"], i4_now["certification"], i4_now["payload"]["value"]) == (3, "submitted", "2")
+    assert (i4_now["changed_since_certified"], i4_now["certified_version"], i4_now["certified_by"]) == (True, 2, None)
     i3_now = (await svc.http.get(f"{REGS}/DS-I3/2014-02", headers=VIEWER)).json()
     # submit (1) → reject (2) → submit by the import (3): submitted again, the rejection cleared.
     assert (i3_now["version"], i3_now["certification"], i3_now["rejection_reason"]) == (3, "submitted", None)

@@ -169,24 +169,65 @@ async def test_a_value_changed_after_certification_is_flagged_until_certified_ag
     assert (await put(svc, IREGS, "DS-I1", "2014-02", "90", who=REG_DS)).status_code == 201  # v1 submit
     certified = await certify(svc, IREGS, "DS-I1", "2014-02")  # v2 certify
     assert (certified.json()["changed_since_certified"], certified.json()["certified_version"]) == (False, 2)
-    # Certified is final for the registrar; a certifier reopens it.
-    frozen = await put(svc, IREGS, "DS-I1", "2014-02", "91", who=REG_DS, etag=certified.headers["etag"])
-    assert (frozen.status_code, frozen.json()["reason"]) == (409, "certified")
-    rejected = await svc.http.post(
-        f"{url}:reject", json={"reason": "rever o valor"}, headers={**CERTIFIER, "if-match": certified.headers["etag"]}
-    )  # v3 reject: the value has not changed yet
-    assert rejected.json()["changed_since_certified"] is False
-    again = await put(svc, IREGS, "DS-I1", "2014-02", "91", who=REG_DS, etag=rejected.headers["etag"])  # v4
-    assert again.status_code == 200, again.text
-    assert (again.json()["certification"], again.json()["changed_since_certified"]) == ("submitted", True)
-    assert again.json()["certified_version"] == 2
-    # The certifier's queue (submitted registrations) shows the flag.
+    # The inbox says a certified value is still writable in an open period (a new value goes back for certification).
+    inbox = await svc.http.get("/v1/obligations", params={"plan_id": IPSM, "period": "2014-02"}, headers=REG_DS)
+    mine = {o["item_code"]: o for o in inbox.json()["items"]}["DS-I1"]
+    assert (mine["writable"], mine["registration"]["certification"]) == (True, "certified")
+    # A planner bounds DS-I1 to at most 95: the warnings judge the new value as usual.
+    bounded = await svc.http.put(f"/v1/plans/{IPSM}/value-bounds/DS-I1", json={"max": "95"}, headers=PLANNER)
+    assert bounded.status_code == 200, bounded.text
+    # The new value of the certified registration obeys the justification rule (DS-I1: lower-is-better, meta 97 →
+    # 98 is short): refused without one, nothing changed.
+    short = await put(svc, IREGS, "DS-I1", "2014-02", "98", who=REG_DS, etag=certified.headers["etag"])
+    assert refused_for_justification(short)
+    still = (await svc.http.get(url, headers=VIEWER)).json()
+    assert (still["version"], still["certification"], still["payload"]["value"]) == (2, "certified", "90")
+    # The registrar sends a new value over the certified one (no reject needed): back to submitted, flagged, and
+    # certified_version still 2, so the certifier sees which value was certified. 96 > 95 warns, 96 ≤ 97 needs no
+    # justification.
+    changed = await put(svc, IREGS, "DS-I1", "2014-02", "96", who=REG_DS, etag=certified.headers["etag"])  # v3
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["version"], body["certification"], body["changed_since_certified"], body["certified_version"]) == (
+        3,
+        "submitted",
+        True,
+        2,
+    )
+    assert [w["code"] for w in body["warnings"]] == ["outside_configured_bounds"]
+    # The certifier's queue (submitted registrations) and the inbox show the flag.
     queue = await svc.http.get(IREGS, params={"certification": "submitted"}, headers=CERTIFIER)
     assert [(r["item_code"], r["changed_since_certified"], r["certified_version"]) for r in queue.json()["items"]] == [
         ("DS-I1", True, 2)
     ]
-    recertified = await certify(svc, IREGS, "DS-I1", "2014-02")  # v5
-    assert (recertified.json()["changed_since_certified"], recertified.json()["certified_version"]) == (False, 5)
+    inbox = await svc.http.get("/v1/obligations", params={"plan_id": IPSM, "period": "2014-02"}, headers=REG_DS)
+    mine = {o["item_code"]: o for o in inbox.json()["items"]}["DS-I1"]
+    registered = mine["registration"]
+    assert (mine["writable"], registered["certification"], registered["changed_since_certified"]) == (
+        True,
+        "submitted",
+        True,
+    )
+    assert registered["certified_version"] == 2
+    # The audit records the change: certified → submitted, 90 → 96.
+    audit = await svc.http.get("/v1/audit", params={"limit": 100, "entity_id": f"{IPSM}/DS-I1/2014-02"}, headers=ADMIN)
+    submits = [e["changes"] for e in audit.json()["items"] if e["action"] == "registration.submit"]
+    assert any(c.get("certification") == ["certified", "submitted"] and c.get("version") == [2, 3] for c in submits), (
+        submits
+    )
+    recertified = await certify(svc, IREGS, "DS-I1", "2014-02")  # v4
+    assert (recertified.json()["changed_since_certified"], recertified.json()["certified_version"]) == (False, 4)
+    # A certifier may still reopen a certified value with a reason; the value resubmitted after it is flagged too.
+    rejected = await svc.http.post(
+        f"{url}:reject",
+        json={"reason": "rever o valor"},
+        headers={**CERTIFIER, "if-match": recertified.headers["etag"]},
+    )  # v5 reject: the value has not changed yet
+    assert rejected.json()["changed_since_certified"] is False
+    again = await put(svc, IREGS, "DS-I1", "2014-02", "91", who=REG_DS, etag=rejected.headers["etag"])  # v6
+    assert again.status_code == 200, again.text
+    assert (again.json()["certification"], again.json()["changed_since_certified"]) == ("submitted", True)
+    assert again.json()["certified_version"] == 4
 
 
 async def test_configured_bounds_warn_and_never_refuse(svc: Service) -> None:

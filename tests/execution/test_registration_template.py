@@ -230,7 +230,7 @@ async def test_a_registrar_of_another_unit_is_refused(svc: Service) -> None:
     assert (await svc.http.get(REGS, params={"unit_code": "DS"}, headers=VIEWER)).json()["items"] == []
 
 
-async def test_certified_and_locked_rows_are_named_and_their_cells_locked(svc: Service) -> None:
+async def test_certified_rows_stay_writable_and_locked_rows_are_named_and_their_cells_locked(svc: Service) -> None:
     wb = load_workbook(io.BytesIO((await download(svc)).content))
     wb["Indicators"]["K2"] = 7
     assert (await post(svc, "import", save(wb))).status_code == 200
@@ -241,17 +241,23 @@ async def test_certified_and_locked_rows_are_named_and_their_cells_locked(svc: S
     assert certified.status_code == 200, certified.text
     fresh = load_workbook(io.BytesIO((await download(svc, **{"accept-language": "en"})).content))["Indicators"]
     assert fresh["H2"].value == "7"
-    assert fresh["I2"].value == "Certified — certified values cannot be changed here"
-    assert fresh["K2"].protection.locked
+    # A certified value may be changed in an open period: the row says the new value goes back for certification.
+    assert fresh["I2"].value == "Certified — a new value sends it back for certification"
+    assert not fresh["K2"].protection.locked
     assert not fresh["K3"].protection.locked
-    # openpyxl ignores sheet protection: a value typed into the certified row anyway is named.
     wb = load_workbook(io.BytesIO((await download(svc)).content))
     wb["Indicators"]["K2"], wb["Indicators"]["K3"] = 8, 60000
+    open_run = await post(svc, "dry-run", save(wb), **{"accept-language": "en"})
+    assert (open_run.json()["ok"], bad_cells(open_run.json())) == (True, [])
+    # Locked after evaluation: both rows are named, the certified one like any other.
     locked = await svc.http.put(f"/v1/plans/{IPSM}/locks/2014-02", json={"reason": "avaliado"}, headers=PLANNER)
     assert locked.status_code in (200, 201), locked.text
+    fresh = load_workbook(io.BytesIO((await download(svc, **{"accept-language": "en"})).content))["Indicators"]
+    assert fresh["I2"].value == "Certified — the period is locked"
+    assert fresh["K2"].protection.locked
     res = await post(svc, "dry-run", save(wb), **{"accept-language": "en"})
     assert bad_cells(res.json()) == [
-        ("Indicators", "C2", "period_closed_certified"),
+        ("Indicators", "C2", "period_closed_locked"),
         ("Indicators", "C3", "period_closed_locked"),
     ]
     assert res.json()["problems"][1]["message"] == "2014-02 is locked after evaluation: nothing can be registered."

@@ -62,18 +62,21 @@ def test_next_deadline_only_for_ended_periods() -> None:
 
 
 @pytest.mark.parametrize(
-    ("certified", "locked", "window_closed", "excepted", "expected"),
+    ("locked", "window_closed", "excepted", "expected"),
     [
-        (False, False, False, False, None),
-        (True, True, True, True, WriteRefusal.CERTIFIED),  # an exception never unfreezes a certified value
-        (False, True, True, False, WriteRefusal.LOCKED),  # the lock is named before the window
-        (False, True, False, True, None),
-        (False, False, True, False, WriteRefusal.EXPIRED),
-        (False, False, True, True, None),
+        (False, False, False, None),
+        (True, False, False, WriteRefusal.LOCKED),
+        (True, True, False, WriteRefusal.LOCKED),  # the lock is named before the window
+        (True, True, True, None),  # an exception lifts both
+        (True, False, True, None),
+        (False, True, False, WriteRefusal.EXPIRED),
+        (False, True, True, None),
     ],
 )
 def test_write_refusal_precedence(
-    certified: bool, locked: bool, window_closed: bool, excepted: bool, expected: WriteRefusal | None
+    locked: bool, window_closed: bool, excepted: bool, expected: WriteRefusal | None
 ) -> None:
-    got = write_refusal(certified=certified, locked=locked, window_closed=window_closed, excepted=excepted)
+    # Certification is not a refusal (docs/domain.md §2.4): a certified value follows these rules like any other.
+    assert {r.value for r in WriteRefusal} == {"expired", "locked"}
+    got = write_refusal(locked=locked, window_closed=window_closed, excepted=excepted)
     assert got is expected

@@ -55,6 +55,8 @@ def test_certification_workflow() -> None:
     assert rejected.reason == "valor sem evidência"
     assert transition(S.REJECTED, A.SUBMIT).after is S.SUBMITTED  # resubmit
     assert transition(S.CERTIFIED, A.REJECT, "reaberto").after is S.REJECTED  # certifier reopens
+    changed = transition(S.CERTIFIED, A.SUBMIT)  # a new value of a certified one goes back for certification
+    assert (changed.before, changed.after) == (S.CERTIFIED, S.SUBMITTED)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +64,6 @@ def test_certification_workflow() -> None:
     [
         (S.SUBMITTED, A.REJECT, None),  # a rejection needs a reason
         (S.SUBMITTED, A.REJECT, "   "),
-        (S.CERTIFIED, A.SUBMIT, None),  # certified values are frozen
         (S.CERTIFIED, A.CERTIFY, None),
         (S.REJECTED, A.CERTIFY, None),  # must be resubmitted first
         (S.REJECTED, A.REJECT, "again"),

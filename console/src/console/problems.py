@@ -96,8 +96,6 @@ def tell(problem: ApiProblem, gettext: Gettext, number: Callable[[Any], str] = s
             text = gettext(
                 "The period %(period)s is locked (it has been evaluated): nothing can change in it.", period=period
             )
-        elif reason == "certified":
-            text = gettext("This registration is certified: a certifier must reject it before it can change.")
         else:
             text = gettext(
                 "The period %(period)s is closed: its registration window is over. "

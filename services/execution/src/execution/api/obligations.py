@@ -28,7 +28,8 @@ class RegisteredSoFar(BaseModel):
     rejection_reason: str | None
     justification: str | None
     warnings: list[ValueWarning]
-    changed_since_certified: bool
+    changed_since_certified: bool = Field(description="A value was submitted after the last certification.")
+    certified_version: int | None = Field(description="The number of the last certify version (null: never).")
     updated_at: UtcDateTime
     updated_by: str
     etag: str = Field(description="The registration's strong ETag, for If-Match on the next PUT.")
@@ -47,7 +48,10 @@ class ObligationOut(BaseModel):
     status: str = Field(description="pending, on_time, late or missing (deadline status).")
     needs_action: bool = Field(description="Nothing registered yet, or the registration was rejected.")
     writable: bool = Field(
-        description="A value may be registered now (window open or excepted, not locked or certified)."
+        description=(
+            "A value may be registered now (window open, or locked/expired under a lock exception); a new value "
+            "of a certified registration sends it back for certification."
+        )
     )
     justification_band: JustificationBandOut | None = Field(
         description="A value outside it needs a justification (docs/domain.md §2.5); null: never."
@@ -109,6 +113,7 @@ async def list_obligations(
                     justification=o.registration.justification,
                     warnings=[ValueWarning.model_validate(w) for w in o.registration.warnings or []],
                     changed_since_certified=bool(o.registration.changed_since_certified),
+                    certified_version=o.registration.certified_version,
                     updated_at=o.registration.updated_at,
                     updated_by=o.registration.updated_by,
                     etag=o.etag or "",

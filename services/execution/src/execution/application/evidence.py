@@ -170,7 +170,7 @@ async def add_evidence(
     item = target.plan.facts.items[reg.item_code]
     period_value = Period.parse(reg.period)
     now = clock(app)
-    refusal = await WriteGuard(session, target.plan.schedule).refusal(item, period_value, now, certified=False)
+    refusal = await WriteGuard(session, target.plan.schedule).refusal(item, period_value, now)
     if refusal is not None:
         raise refuse(refusal, target.plan.schedule, item, period_value)
     limit = settings_of(app).evidence_max_files

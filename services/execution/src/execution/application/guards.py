@@ -22,7 +22,6 @@ from metas_kit.errors import AppError, Conflict, Forbidden, NotFound, Validation
 _REFUSAL_TEXT = {
     WriteRefusal.EXPIRED: "the write window of {period} closed at the end of {closing}",
     WriteRefusal.LOCKED: "{period} is locked after evaluation",
-    WriteRefusal.CERTIFIED: "the registration is certified; a certifier must reject it first",
 }
 
 # Who may write a registration: the unit's registrar, and `service` (feeds from other systems, :import only).
@@ -99,13 +98,12 @@ class WriteGuard:
         period: Period,
         at: datetime,
         *,
-        certified: bool,
         check_window: bool = True,
     ) -> WriteRefusal | None:
         window_closed = check_window and at >= self._schedule.dates(period).closes_at
         locked = await self._is_locked(period)
         excepted = (locked or window_closed) and await self._excepted(item, period, at)
-        return write_refusal(certified=certified, locked=locked, window_closed=window_closed, excepted=excepted)
+        return write_refusal(locked=locked, window_closed=window_closed, excepted=excepted)
 
 
 def refuse(refusal: WriteRefusal, schedule: PlanSchedule, item: PlanItem, period: Period) -> PeriodClosed:

@@ -15,7 +15,6 @@ from execution.application.plans import LoadedPlan, clock, unit_visible, visible
 from execution.application.registrations import registration_etag
 from execution.db import repositories as repo
 from execution.db.models import Registration
-from execution.domain.certification import CertificationState
 from execution.domain.periods import Period
 from execution.domain.registrations import PlanItem
 from execution.domain.schedule import PeriodDates
@@ -103,8 +102,7 @@ async def obligations(
         rejected = reg is not None and reg.certification == REJECTED
         if statuses and status.value not in statuses and not (rejected and REJECTED in statuses):
             continue
-        certified = reg is not None and reg.certification == CertificationState.CERTIFIED
-        refusal = await guard.refusal(item, owed, now, certified=certified)
+        refusal = await guard.refusal(item, owed, now)
         found.append(
             Obligation(
                 item=item,

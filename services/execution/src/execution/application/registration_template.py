@@ -27,7 +27,6 @@ from execution.application.template_workbook import (
     read_workbook,
     write_workbook,
 )
-from execution.db.bulk import current_rows
 from execution.db.models import Registration
 from execution.db.template_rows import unit_period_registrations
 from execution.domain.errors import InvalidPeriod, InvalidRegistration
@@ -149,11 +148,15 @@ def _state(reg: Registration | None, refusal: WriteRefusal | None, _: Any) -> st
     }
     text = labels.get(reg.certification if reg else None, reg.certification if reg else "")
     closed = {
-        WriteRefusal.CERTIFIED: _("certified values cannot be changed here"),
         WriteRefusal.LOCKED: _("the period is locked"),
         WriteRefusal.EXPIRED: _("the period's write window is over"),
     }
-    return f"{text} — {closed[refusal]}" if refusal is not None else text
+    if refusal is not None:
+        return f"{text} — {closed[refusal]}"
+    if reg is not None and reg.certification == "certified":
+        note = _("a new value sends it back for certification")
+        return f"{text} — {note}"
+    return text
 
 
 async def template(
@@ -180,7 +183,7 @@ async def template(
         if item.unit_code != unit_code:
             continue
         reg = regs.get(item.code)
-        refusal = await guard.refusal(item, period, now, certified=bool(reg and reg.certification == "certified"))
+        refusal = await guard.refusal(item, period, now)
         doc = docs.get(item.code, {})
         rows.append(
             TemplateRow(
@@ -243,7 +246,6 @@ def _messages(_: Any) -> dict[str, str]:
         "duplicate_row": _("Item %(item)s for %(period)s is already in cell %(first)s."),
         "period_closed_locked": _("%(period)s is locked after evaluation: nothing can be registered."),
         "period_closed_expired": _("The write window of %(period)s is over."),
-        "period_closed_certified": _("The registration is certified; a certifier must reject it first."),
         "invalid": _("This value is not accepted: %(detail)s"),
         "justification_required": _("This value needs a justification (when the value is %(when)s): say why."),
     }
@@ -429,15 +431,12 @@ async def _judge_state(
     candidates: list[tuple[UploadRow, PlanItem, Period, dict[str, Any], str | None]],
     now: Any,
 ) -> list[_Good]:
-    """Locks, write windows and certification of the rows whose cells are right, then the payload rules."""
-    existing = await current_rows(session, plan.facts.plan_id, [(c[1].code, str(c[2])) for c in candidates])
+    """Locks and write windows of the rows whose cells are right (a certified value may be sent again: it goes back
+    for certification), then the payload rules."""
     guard = WriteGuard(session, plan.schedule)
     good: list[_Good] = []
     for row, item, period, payload, justification in candidates:
-        current = existing.get((item.code, str(period)))
-        refusal = await guard.refusal(
-            item, period, now, certified=bool(current and current.certification == "certified")
-        )
+        refusal = await guard.refusal(item, period, now)
         if refusal is not None:
             problems.add(row, CODE_COLUMN, f"period_closed_{refusal.value}", item=item.code, period=str(period))
             continue

@@ -429,12 +429,10 @@ async def submit(
         )
     at = clock(app)
     state = CertificationState(existing.certification) if existing else None
-    refusal = await WriteGuard(session, plan.schedule).refusal(
-        item, period, at, certified=state is CertificationState.CERTIFIED
-    )
+    refusal = await WriteGuard(session, plan.schedule).refusal(item, period, at)
     if refusal is not None:
         raise refuse(refusal, plan.schedule, item, period)
-    step = transition(state, CertificationAction.SUBMIT)  # certified is refused above
+    step = transition(state, CertificationAction.SUBMIT)  # a certified value goes back for certification
     try:
         canonical = normalise_payload(item, payload)
     except InvalidRegistration as exc:
@@ -475,7 +473,8 @@ async def submit(
         reg.justification = justification
         reg.warnings = warnings
         reg.certification = step.after.value
-        # A value submitted after a certification (reopened by a reject) is flagged for the certifier.
+        # A value submitted after a certification (over the certified value, or after a reject) is flagged for the
+        # certifier; certified_version keeps the number of the last certify version, so the change can be seen.
         reg.changed_since_certified = reg.certified_version is not None
         reg.rejection_reason = None
         reg.certified_at = None
@@ -532,7 +531,7 @@ async def decide(
     except IllegalTransition as exc:
         raise IllegalTransitionError(str(exc), extra={"state": reg.certification, "action": action.value}) from exc
     at = clock(app)
-    refusal = await WriteGuard(session, plan.schedule).refusal(item, period, at, certified=False, check_window=False)
+    refusal = await WriteGuard(session, plan.schedule).refusal(item, period, at, check_window=False)
     if refusal is not None:
         raise refuse(refusal, plan.schedule, item, period)
     if action is CertificationAction.CERTIFY:
@@ -668,10 +667,7 @@ async def import_registrations(
     guard = WriteGuard(session, schedule)
     if not errors:
         for r in rows:
-            current = existing.get(r.key)
-            refusal = await guard.refusal(
-                r.item, r.period, r.at, certified=bool(current and current.certification == "certified")
-            )
+            refusal = await guard.refusal(r.item, r.period, r.at)
             if refusal is not None:
                 problem = refuse(refusal, schedule, r.item, r.period)
                 errors.append(
@@ -709,7 +705,7 @@ async def _write(
     for r in rows:
         current = existing.get(r.key)
         state = CertificationState(current.certification) if current else None
-        after = transition(state, CertificationAction.SUBMIT).after.value  # certified was refused above
+        after = transition(state, CertificationAction.SUBMIT).after.value  # certified goes back to submitted
         if current is None:
             new.append(
                 {

@@ -150,7 +150,8 @@ _UPDATE = (
         payload=bindparam("b_payload"),
         justification=bindparam("b_justification"),
         warnings=bindparam("b_warnings"),
-        # A value submitted after a certification (reopened by a reject) is flagged for the certifier.
+        # A value submitted after a certification (over the certified value, or after a reject) is flagged for the
+        # certifier; certified_version keeps the last certify version.
         changed_since_certified=REGISTRATION.c.certified_version.is_not(None),
         certification=bindparam("b_certification"),
         rejection_reason=None,

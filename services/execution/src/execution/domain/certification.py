@@ -3,9 +3,12 @@
     (none) --submit--> submitted --certify--> certified
                       submitted --reject(reason)--> rejected --submit--> submitted
                       certified --reject(reason)--> rejected      (certifier reopens it)
+                      certified --submit--> submitted             (changed since certified)
 
-A new value (a new version) is a ``submit``; a certified registration refuses new values until a
-certifier rejects it with a reason.
+A new value (a new version) is a ``submit``. A new value of a certified registration sends it back for
+certification: the registration keeps the number of its last certify version and is flagged as changed since
+certified until a certifier certifies it again (docs/domain.md §2.4). The schedule's rules (write window, locks,
+lock exceptions) apply to it as to any other value.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ _TRANSITIONS: dict[tuple[CertificationState | None, CertificationAction], Certif
     (CertificationState.SUBMITTED, CertificationAction.CERTIFY): CertificationState.CERTIFIED,
     (CertificationState.SUBMITTED, CertificationAction.REJECT): CertificationState.REJECTED,
     (CertificationState.CERTIFIED, CertificationAction.REJECT): CertificationState.REJECTED,
+    (CertificationState.CERTIFIED, CertificationAction.SUBMIT): CertificationState.SUBMITTED,
 }
 
 
@@ -52,10 +56,6 @@ def transition(state: CertificationState | None, action: CertificationAction, re
         raise IllegalTransition(action.value, state, "a rejection needs a reason")
     target = _TRANSITIONS.get((state, action))
     if target is None:
-        if state is CertificationState.CERTIFIED and action is CertificationAction.SUBMIT:
-            raise IllegalTransition(
-                action.value, state, "the registration is certified; a certifier must reject it first"
-            )
         raise IllegalTransition(action.value, state)
     return Transition(
         action=action,

@@ -18,7 +18,6 @@ from execution.domain.status import deadline_instant
 class WriteRefusal(StrEnum):
     EXPIRED = "expired"  # the period's write window is over
     LOCKED = "locked"  # the period is locked after evaluation
-    CERTIFIED = "certified"  # the registration is certified
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,18 +100,16 @@ class PlanSchedule:
 
 def write_refusal(
     *,
-    certified: bool,
     locked: bool,
     window_closed: bool,
     excepted: bool,
 ) -> WriteRefusal | None:
     """Why a new value for (item, period) is refused, or None when it is allowed.
 
-    Certification wins (an exception never unfreezes a certified value), then the lock, then the
-    write window; a lock exception lifts the last two.
+    The lock wins over the write window; a lock exception lifts both. A certified value is no exception: in an
+    open period its registrar may send a new value (it goes back for certification), in a locked or expired one
+    only under a lock exception, like any other value.
     """
-    if certified:
-        return WriteRefusal.CERTIFIED
     if locked and not excepted:
         return WriteRefusal.LOCKED
     if window_closed and not excepted:

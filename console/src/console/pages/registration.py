@@ -182,6 +182,7 @@ def render(
     told: Told | None,
     status: int = 200,
     notice: str | None = None,
+    checked: dict[str, Any] | None = None,
 ) -> Response:
     item: Item = data["item"]
     obligation = data["obligation"]
@@ -210,6 +211,7 @@ def render(
         writable=obligation is None or obligation.get("writable", True),
         unlock_requests=data["unlock_requests"],
         here_url=f"/plans/{plan_id}/registrations/{item.code}/{period}",
+        checked=checked,
     )
 
 
@@ -239,6 +241,8 @@ async def register(request: Request, plan_id: str, item_code: str, period: str) 
     if item is None:
         raise ApiProblem(404, {"title": "Not found"})
     payload, shown = payload_from(form, item, page.lang)
+    if str(form.get("action") or "") == "check":
+        return await check_value(page, form, plan_id, item_code, period, payload, shown)
     etag = str(form.get("etag") or "")
     headers = {"if-match": etag} if etag else {"if-none-match": "*"}
     body: dict[str, Any] = {"payload": payload}
@@ -267,6 +271,35 @@ async def register(request: Request, plan_id: str, item_code: str, period: str) 
             page.gettext("Nothing was saved: choose the files again.")
         )
     return render(page, data, plan_id, period, values=shown, told=told, status=status)
+
+
+async def check_value(
+    page: Page, form: Any, plan_id: str, item_code: str, period: str, payload: dict[str, Any], shown: dict[str, Any]
+) -> Response:
+    """The "Check" button: execution's dry run of the value (`:check`) — whether it needs a justification and which
+    warnings it would get — shown beside the form, which keeps what was typed. Nothing is saved."""
+    body = {"payload": payload, "justification": shown.get("justification") or None}
+    response = await page.api.request("POST", base(plan_id, item_code, period) + ":check", json=body)
+    data = await load(page, plan_id, item_code, period)
+    data["etag"] = str(form.get("etag") or "")
+    if response.status_code >= 300:
+        problem = problem_of(response)
+        if problem.status == 401:
+            raise problem
+        status = problem.status if problem.status in (403, 404, 409, 422, 429) else 503
+        return render(page, data, plan_id, period, values=shown, told=tell(problem, page.gettext), status=status)
+    checked: dict[str, Any] = response.json()
+    told = None
+    if checked.get("errors"):  # what saving would refuse, beside its field
+        band = checked.get("justification_band")
+        problem = ApiProblem(422, {"errors": checked["errors"], "justification_band": band})
+        told = tell(problem, page.gettext, page.fmt.number)
+    if evidence.chosen_files(form):
+        told = told or Told(page.gettext("Checked; nothing was saved."))
+        told.fields.setdefault(evidence.FILES_FIELD, []).append(
+            page.gettext("Nothing was saved: choose the files again.")
+        )
+    return render(page, data, plan_id, period, values=shown, told=told, checked=checked)
 
 
 async def show_with_file_errors(

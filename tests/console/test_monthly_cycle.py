@@ -136,6 +136,10 @@ def test_evidence_uploaded_certified_and_downloaded(stack: Stack, open_page: Cal
     # back for certification, flagged and warned in the queue.
     registrar.goto(url)
     expect(registrar.get_by_test_id("certification")).to_have_text("Certified")
+    # The certified version's file shows no remove button (it is never deleted).
+    certified_row = registrar.get_by_test_id("evidence-row")
+    expect(certified_row.get_by_test_id("evidence-certified")).to_have_text("Certified")
+    expect(registrar.get_by_test_id("remove-evidence")).to_have_count(0)
     expect(registrar.get_by_test_id("certified-note")).to_have_text(
         "This value is certified; saving a new value sends it back for certification."
     )
@@ -148,6 +152,21 @@ def test_evidence_uploaded_certified_and_downloaded(stack: Stack, open_page: Cal
     expect(registrar.get_by_test_id("certification")).to_have_text("Awaiting certification")
     expect(registrar.get_by_test_id("certified-note")).to_have_count(0)
     expect(registrar.get_by_test_id("changed-since-certified")).to_have_text("Changed since certified (version 2)")
+    # The new version may add files, and remove its own; the certified one's stays without a button.
+    registrar.get_by_label("Evidence files").set_input_files(
+        [{"name": "april-corrected.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    registrar.get_by_role("button", name="Add the files").click()
+    expect(registrar.get_by_test_id("notice")).to_have_text("1 file added.")
+    added = registrar.get_by_test_id("evidence-row").and_(registrar.locator('[data-name="april-corrected.pdf"]'))
+    expect(added).to_contain_text("version 3")
+    expect(registrar.get_by_test_id("remove-evidence")).to_have_count(1)
+    check_accessibility(registrar)
+    screenshot(registrar, "evidence-remove")
+    added.get_by_role("button", name="Remove april-corrected.pdf").click()
+    expect(registrar.get_by_test_id("notice")).to_have_text("The file was removed.")
+    expect(registrar.get_by_test_id("evidence-row")).to_have_count(1)
+    expect(registrar.get_by_test_id("evidence-row")).to_contain_text("relatório abril.pdf")
     certifier.goto(f"{stack.url}/certify?plan={PLAN}&unit=DS&period={period}")
     changed = queue_row(certifier, "DS-I5", period)
     # Versions: 1 submitted, 2 certified, 3 the new value.

@@ -35,13 +35,15 @@ from gateway.ratelimit import RateLimiter
 from gateway.sessions import Sessions
 from gateway.settings import UPSTREAMS, GatewaySettings, get_settings
 from gateway.transport import AiohttpTransport
+from gateway.uploads import CONSOLE_EVIDENCE_FORM, OversizeUploadRedirect, console_form_limit
 from metas_kit.errors import AppError, NotFound, TooManyRequests, install_error_handlers, problem_response
 from metas_kit.health import health_router
 from metas_kit.logging import configure_logging
 from metas_kit.metrics import metrics_router
 from metas_kit.middleware import BodyLimitMiddleware, RequestContextMiddleware, RouteLimit, route_limit
 
-# The one route whose body may exceed max_body_bytes: an evidence file (settings.evidence_max_body_bytes).
+# The routes whose body may exceed max_body_bytes: an evidence file (settings.evidence_max_body_bytes), sent to
+# execution's API or through the console's forms (gateway/uploads.py).
 EVIDENCE_UPLOAD = re.compile(r"/api/execution/v1/plans/[^/]+/registrations/[^/]+/[^/]+/evidence")
 
 
@@ -169,13 +171,25 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     # Innermost first: limits run inside the request context (their 408/413/414 carry the gateway's request id),
     # the client's request id is moved aside before that context takes its own.
-    body_limits = [RouteLimit("POST", EVIDENCE_UPLOAD, settings.evidence_max_body_bytes)]
+    form_limit = console_form_limit(settings.evidence_max_body_bytes)
+    body_limits = [
+        RouteLimit("POST", EVIDENCE_UPLOAD, settings.evidence_max_body_bytes),
+        RouteLimit("POST", CONSOLE_EVIDENCE_FORM, form_limit),
+    ]
     app.add_middleware(
         BodyLimitMiddleware,
         route_limits=body_limits,
         max_bytes=settings.max_body_bytes,
         timeout_seconds=settings.body_timeout_seconds,
         max_query_bytes=settings.max_query_bytes,
+    )
+    # Outside the body limit: a console form with files too large is sent back to its page, not given a bare 413.
+    app.add_middleware(
+        OversizeUploadRedirect,
+        max_bytes=form_limit,
+        file_max_bytes=settings.evidence_max_body_bytes,
+        drain_max_bytes=4 * form_limit,
+        timeout_seconds=settings.body_timeout_seconds,
     )
     app.add_middleware(RequestContextMiddleware, service="gateway")
     app.add_middleware(ClientRequestIdMiddleware)
@@ -336,7 +350,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         up = request.app.state.console
         if up is None or path == "api" or path.startswith("api/"):
             raise NotFound("Nothing here: the API is under /api/<service>/…")
-        body = await read_body(request, settings.max_body_bytes)
+        limit = route_limit(body_limits, request.method, request.url.path, settings.max_body_bytes)
+        body = await read_body(request, limit)
         answer = await send(up, request.method, raw_path(request), request.url.query, console_headers(request), body)
         return answer.response()
 

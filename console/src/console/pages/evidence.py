@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from console.gateway import Api, ApiProblem, problem_of
 from console.i18n import Formats
 from console.pages.common import read_form, signed_in_page
+from console.problems import Told
 from console.web import Page
 
 router = APIRouter(include_in_schema=False)
@@ -86,7 +87,25 @@ def declared_type(upload: UploadFile) -> str:
     return guessed or "application/octet-stream"
 
 
-SIZE_LIMIT = re.compile(r"at most (\d+) bytes")
+# Execution says "Evidence files are at most N bytes"; the gateway "The request body exceeds N bytes".
+SIZE_LIMIT = re.compile(r"(?:at most|exceeds) (\d+) bytes")
+
+
+def too_large(page: Page, limit: int) -> Told:
+    """The form's files, sent together, were over what one file may be: nothing was stored (said beside the field)."""
+    size = file_size(page.fmt, limit)
+    return Told(
+        page.gettext("Nothing was saved: the files were too large."),
+        {
+            FILES_FIELD: [
+                page.gettext(
+                    "Nothing was saved: the files chosen were larger than %(size)s. A file may have at most "
+                    "%(size)s; send large files one at a time.",
+                    size=size,
+                )
+            ]
+        },
+    )
 
 
 def upload_problem(page: Page, name: str, problem: ApiProblem, declared: str) -> str:
@@ -180,6 +199,33 @@ async def add_files(request: Request, plan_id: str, item_code: str, period: str)
     if not refused:
         return page.redirect(f"{page_url(plan_id, item_code, period)}?added={len(stored)}#evidence")
     return await registration.show_with_file_errors(page, plan_id, item_code, period, stored, refused)
+
+
+@router.post("/plans/{plan_id}/registrations/{item_code}/{period}/evidence/{evidence_id}/delete")
+async def remove(request: Request, plan_id: str, item_code: str, period: str, evidence_id: int) -> Response:
+    """A file of a version no certification has covered, removed by the unit's registrar (execution refuses the
+    others: a certified version's files are never deleted)."""
+    from console.pages import registration  # the page this form belongs to (it imports this module)
+
+    page = await signed_in_page(request)
+    await read_form(request, page)
+    response = await page.api.request("DELETE", f"{evidence_path(plan_id, item_code, period)}/{evidence_id}")
+    if response.status_code < 300:
+        return page.redirect(f"{page_url(plan_id, item_code, period)}?removed=1#evidence")
+    problem = problem_of(response)
+    if problem.status == 401:
+        raise problem
+    kind = str(problem.problem.get("type", "")).rsplit("/", 1)[-1]
+    if kind == "evidence-frozen":
+        text = page.gettext("This file was certified with its version; it is never removed.")
+    elif problem.status == 403:
+        text = page.gettext("Only a registrar of the unit removes evidence.")
+    elif problem.status == 404:
+        text = page.gettext("This file is no longer there; the list shows what is.")
+    else:
+        text = page.gettext("The file was not removed; the service did not answer as expected. Try again.")
+    message = page.gettext("The file was not removed.")
+    return await registration.show_with_file_errors(page, plan_id, item_code, period, [], [text], message=message)
 
 
 @router.get("/plans/{plan_id}/registrations/{item_code}/{period}/evidence/{evidence_id}")

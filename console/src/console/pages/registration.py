@@ -217,10 +217,22 @@ def render(
 
 @router.get("/plans/{plan_id}/registrations/{item_code}/{period}")
 async def registration_form(
-    request: Request, plan_id: str, item_code: str, period: str, saved: str = "", added: str = "", asked: str = ""
+    request: Request,
+    plan_id: str,
+    item_code: str,
+    period: str,
+    saved: str = "",
+    added: str = "",
+    asked: str = "",
+    too_large: str = "",
+    removed: str = "",
 ) -> Response:
     page = await signed_in_page(request)
     data = await load(page, plan_id, item_code, period)
+    told = None
+    if too_large.isdigit() and int(too_large) > 0:
+        # The gateway sent the browser back here: the form's files were larger than a file may be (gateway/uploads.py).
+        told = evidence.too_large(page, int(too_large))
     said = []
     if saved and data["registration"]:
         said.append(page.gettext("Saved as version %(n)s.", n=str(data["registration"]["version"])))
@@ -228,8 +240,11 @@ async def registration_form(
         said.append(page.ngettext("%(num)s file added.", "%(num)s files added.", int(added)))
     if asked:
         said.append(page.gettext("Your request to reopen the period was sent to the planners."))
+    if removed:
+        said.append(page.gettext("The file was removed."))
     notice = " ".join(said) or None
-    return render(page, data, plan_id, period, values=values_of(data["registration"]), told=None, notice=notice)
+    values = values_of(data["registration"])
+    return render(page, data, plan_id, period, values=values, told=told, notice=notice)
 
 
 @router.post("/plans/{plan_id}/registrations/{item_code}/{period}")
@@ -311,6 +326,7 @@ async def show_with_file_errors(
     refused: list[str],
     *,
     saved: bool = False,
+    message: str | None = None,
 ) -> Response:
     """The page after an upload some files of which were refused: what was stored said, each refusal beside the
     file field (the refused files are not kept: the person chooses them again)."""
@@ -320,7 +336,7 @@ async def show_with_file_errors(
         said.append(page.gettext("Saved as version %(n)s.", n=str(data["registration"]["version"])))
     if stored:
         said.append(page.ngettext("%(num)s file added.", "%(num)s files added.", len(stored)))
-    told = Told(page.gettext("Some files were not stored."), {evidence.FILES_FIELD: refused})
+    told = Told(message or page.gettext("Some files were not stored."), {evidence.FILES_FIELD: refused})
     values = values_of(data["registration"])
     notice = " ".join(said) or None
     return render(page, data, plan_id, period, values=values, told=told, status=422, notice=notice)

@@ -56,3 +56,14 @@ def test_a_provisional_run_has_no_applied_rules_and_leaves_missing_items_out() -
 def test_the_registration_cutoff_is_the_last_business_day_of_january_after_the_cycle() -> None:
     # 31/01/2015 is a Saturday in Minas Gerais → Friday 30/01/2015
     assert registration_cutoff(plan_document(IPSM)).isoformat() == "2015-01-30"
+
+
+def test_a_value_changed_since_certified_counts_provisionally_and_not_at_the_final() -> None:
+    # A certified DS-I2 whose registrar sent a new value (docs/domain.md §2.4): execution's snapshot says
+    # submitted and certified: false, with the new value, until a certifier certifies it again.
+    changed = {**certified("DS-I2", {"value": "52000"}), "certification": "submitted", "certified": False}
+    provisional = evaluate(make_inputs(plan_document(IPSM), {"items": [changed]}))
+    # The provisional run scores the latest value, as the certified one above (DS = 66.67 with DS-I2 alone).
+    assert provisional["summary"]["teams"]["DS"] == "66.67"
+    # The final run reads certified values only: the new value is not counted.
+    assert final([changed])["applied"]["DS-I2"] == "missing → 0"

@@ -203,9 +203,10 @@ def test_compliance_heat_map(scenario: Stack, open_page: Any) -> None:
     screenshot(page, "compliance")
 
 
-def scraped_gauges(stack: Stack, plan_id: str, since: float) -> dict[str, dict[str, float]]:
-    """Execution's compliance gauges of `plan_id` per unit, from its /metrics as Prometheus scrapes it (parsed by
-    prometheus_client's text parser), once the background refresh has run after `since` (it runs every 30 s)."""
+def scraped_gauges(stack: Stack, plan_id: str, since: float) -> dict[str, dict[str, dict[str, float]]]:
+    """Execution's compliance gauges of `plan_id` — unit → period ("YTD" for the (plan, unit) gauges) → due,
+    on_time and ratio — from its /metrics as Prometheus scrapes it (parsed by prometheus_client's text parser),
+    once the background refresh has run after `since` (it runs every 30 s)."""
     deadline = time.monotonic() + 90
     while True:
         text = httpx.get(stack.cluster.config.url("execution") + "/metrics", timeout=10).text
@@ -215,15 +216,17 @@ def scraped_gauges(stack: Stack, plan_id: str, since: float) -> dict[str, dict[s
             break
         assert time.monotonic() < deadline, "the compliance gauges were not refreshed"
         time.sleep(1)
-    out: dict[str, dict[str, float]] = {}
-    for name in ("metas_execution_registrations_due", "metas_execution_registrations_on_time"):
-        for sample in families[name].samples:
-            if sample.labels["plan"] == plan_id:
-                key = "on_time" if name.endswith("on_time") else "due"
-                out.setdefault(sample.labels["unit"], {})[key] = sample.value
-    for sample in families["metas_execution_on_time_ratio"].samples:
-        if sample.labels["plan"] == plan_id:
-            out[sample.labels["unit"]]["ratio"] = sample.value
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for prefix in ("metas_execution_", "metas_execution_period_"):
+        for key, name in (
+            ("due", "registrations_due"),
+            ("on_time", "registrations_on_time"),
+            ("ratio", "on_time_ratio"),
+        ):
+            for sample in families[prefix + name].samples:
+                if sample.labels["plan"] == plan_id:
+                    cell = out.setdefault(sample.labels["unit"], {}).setdefault(sample.labels.get("period", "YTD"), {})
+                    cell[key] = sample.value
     return out
 
 
@@ -233,30 +236,40 @@ CELL = re.compile(r"^(?P<index>[\d.]+) %(?P<on_time>\d+) of (?P<due>\d+)$")
 @pytest.mark.parametrize("plan_id", [ACORDO, QUAR])
 def test_heat_map_shows_the_figures_prometheus_scrapes(scenario: Stack, open_page: Any, plan_id: str) -> None:
     """Both seed plans' copies, whose cycles (2014, 2024) are over at the wall clock of 2026: every due day has
-    passed, so the figures are those of a fixed clock. The year-to-date cell of each unit is its
-    metas_execution_on_time_ratio × 100 (2 places) with the metas_execution_registrations_on_time and _due counts,
-    and the months' counts add up to those gauges."""
+    passed, so the figures are those of a fixed clock. Every cell of the heat map — each unit's months and its year
+    to date — is the scraped ratio × 100 (2 places) with the on-time and due counts:
+    metas_execution_period_*{plan,unit,period} for a month, metas_execution_*{plan,unit} for the year."""
     gauges = scraped_gauges(scenario, plan_id, since=time.time())
     assert gauges, "no compliance gauge of the plan"
     page = signed_in(open_page, f"/plans/{plan_id}/compliance", "en")
     rows = page.get_by_test_id("heatmap").locator("tbody tr")
     expect(rows).to_have_count(len(gauges))
-    for unit, figures in sorted(gauges.items()):
+    compared = 0
+    for unit, cells in sorted(gauges.items()):
         row = page.get_by_test_id(f"unit-{unit}")
-        if figures["due"] == 0:  # nothing due: no ratio is exported and the cell has no figure
-            assert "ratio" not in figures
-            expect(row.get_by_test_id("cell-YTD")).to_contain_text("—")
-            continue
-        ytd = CELL.match(row.get_by_test_id("cell-YTD").inner_text().replace("\n", ""))
-        assert ytd is not None, unit
-        assert (int(ytd["on_time"]), int(ytd["due"])) == (figures["on_time"], figures["due"]), unit
-        shown = Decimal(ytd["index"])
-        assert shown == (Decimal(str(figures["ratio"])) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP), unit
-        months = [CELL.match(c.inner_text().replace("\n", "")) for c in row.locator("td").all()[:-1]]
-        assert sum(int(m["on_time"]) for m in months if m) == figures["on_time"], unit
-        assert sum(int(m["due"]) for m in months if m) == figures["due"], unit
+        shown = {
+            str(c.get_attribute("data-testid")).removeprefix("cell-"): c.inner_text().replace("\n", "")
+            for c in row.locator("td").all()
+        }
+        for period, text in shown.items():
+            figures = cells.get(period) or {"due": 0, "on_time": 0}
+            if figures["due"] == 0:  # nothing due: no ratio is exported and the cell has no figure
+                assert "ratio" not in figures, (unit, period)
+                assert text.startswith("—"), (unit, period, text)
+                continue
+            found = CELL.match(text)
+            assert found is not None, (unit, period, text)
+            assert (int(found["on_time"]), int(found["due"])) == (figures["on_time"], figures["due"]), (unit, period)
+            expected = (Decimal(str(figures["ratio"])) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            assert Decimal(found["index"]) == expected, (unit, period)
+            compared += 1
+        assert set(cells) <= set(shown), unit  # no scraped period missing from the page
+    assert compared >= len(gauges)
     # A hand-worked cell: the Acordo copy's DS owes 10 a month and made December's 10 and DS-I2's September to
     # November on time → 13 of 120 = 0.108333… → 10.83 % (the ratio gauge is 13 / 120).
     if plan_id == ACORDO:
-        assert (gauges["DS"]["on_time"], gauges["DS"]["due"]) == (13, 120)
+        assert (gauges["DS"]["YTD"]["on_time"], gauges["DS"]["YTD"]["due"]) == (13, 120)
+        # December: all 10 made on 5 January 2015, on time → the period gauge's ratio is 1 → 100.00 %.
+        assert gauges["DS"]["2014-12"] == {"due": 10, "on_time": 10, "ratio": 1.0}
+        expect(page.get_by_test_id("unit-DS").get_by_test_id("cell-2014-12")).to_contain_text("100.00 %")
         expect(page.get_by_test_id("unit-DS").get_by_test_id("cell-YTD")).to_contain_text("10.83 %")

@@ -147,6 +147,12 @@ async def test_import_a_year_of_the_ipsm_plan_and_its_certification_index(svc: S
     assert gauge(text, "metas_execution_registrations_late", plan=IPSM, unit="DS") == 1
     assert gauge(text, "metas_execution_registrations_missing", plan=IPSM, unit="DS") == 11
     assert gauge(text, "metas_execution_on_time_ratio", plan=IPSM, unit="DS") == 0.9  # 108 / 120
+    # Per period, the heat map's cells: March 8 of 10 on time (DS-I1 late, DS-P01 missing) → 0.8; July none → 0.
+    assert gauge(text, "metas_execution_period_registrations_due", period="2014-03", plan=IPSM, unit="DS") == 10
+    assert gauge(text, "metas_execution_period_registrations_on_time", period="2014-03", plan=IPSM, unit="DS") == 8
+    assert gauge(text, "metas_execution_period_on_time_ratio", period="2014-03", plan=IPSM, unit="DS") == 0.8
+    assert gauge(text, "metas_execution_period_on_time_ratio", period="2014-07", plan=IPSM, unit="DS") == 0
+    assert gauge(text, "metas_execution_period_on_time_ratio", period="2014-02", plan=IPSM, unit="DS") == 1
     # The 2014 cycle is over on 20 January 2015 (last due day 15 January): no next deadline.
     assert 'metas_execution_next_deadline_timestamp_seconds{plan="ipsm-2014-acordo"}' not in text
     assert "registration_id" not in text

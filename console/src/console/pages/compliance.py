@@ -1,6 +1,6 @@
 """Registration compliance: the on-time percentage (certification index) of each unit and month as a heat-map
-table — the execution service's compliance report, the figures its Prometheus gauges export (the year-to-date
-column is `metas_execution_on_time_ratio` × 100)."""
+table — the execution service's compliance report, the figures its Prometheus gauges export (a month's cell is
+`metas_execution_period_on_time_ratio` × 100, the year-to-date column `metas_execution_on_time_ratio` × 100)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 A background task refreshes a snapshot every ``metrics_refresh_seconds``; the collector only
 reads the snapshot, so a scrape never waits on the database or on planning. Labels are bounded
-(plan, unit): never the id of a single registration.
+(plan, unit, and the plan's own periods — twelve a year): never the id of a single registration.
+The per-period gauges are the console's compliance heat map cell by cell; the (plan, unit) ones its
+year-to-date column.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class UnitCounts:
 @dataclass
 class Snapshot:
     counts: dict[tuple[str, str], UnitCounts] = field(default_factory=dict)
+    by_period: dict[tuple[str, str, str], UnitCounts] = field(default_factory=dict)  # (plan, unit, period)
     next_deadline: dict[str, float] = field(default_factory=dict)
     refreshed_at: float | None = None
 
@@ -74,6 +77,7 @@ class ComplianceCollector(Collector):
                 ratio.add_metric([plan, unit], c.on_time / c.due)
         yield from families.values()
         yield ratio
+        yield from self._by_period(snap)
         nxt = GaugeMetricFamily(
             "metas_execution_next_deadline_timestamp_seconds",
             "End of the next registration due day of the plan (Unix time).",
@@ -88,6 +92,31 @@ class ComplianceCollector(Collector):
                 "When the compliance gauges were last computed (Unix time).",
                 value=snap.refreshed_at,
             )
+
+    @staticmethod
+    def _by_period(snap: Snapshot) -> Iterator[Metric]:
+        labels = ["plan", "unit", "period"]
+        due = GaugeMetricFamily(
+            "metas_execution_period_registrations_due",
+            "Registrations of one period whose due day is over (item x period owed).",
+            labels=labels,
+        )
+        on_time = GaugeMetricFamily(
+            "metas_execution_period_registrations_on_time",
+            "Registrations of one period made by the end of its due day.",
+            labels=labels,
+        )
+        ratio = GaugeMetricFamily(
+            "metas_execution_period_on_time_ratio",
+            "Registrations of one period on time / due (0-1), absent when nothing of it is due.",
+            labels=labels,
+        )
+        for key, c in sorted(snap.by_period.items()):
+            due.add_metric(list(key), float(c.due))
+            on_time.add_metric(list(key), float(c.on_time))
+            if c.due:
+                ratio.add_metric(list(key), c.on_time / c.due)
+        yield from (due, on_time, ratio)
 
 
 COLLECTOR = ComplianceCollector()
@@ -120,8 +149,11 @@ async def compute_snapshot(app: FastAPI) -> Snapshot:
                 status = deadline_status(deadline, registered, now)
                 if now >= deadline:
                     c.due += 1
+                    month = snap.by_period.setdefault((plan_id, item.unit_code, str(period)), UnitCounts())
+                    month.due += 1
                     if status is DeadlineStatus.ON_TIME:
                         c.on_time += 1
+                        month.on_time += 1
                     elif status is DeadlineStatus.LATE:
                         c.late += 1
                     else:

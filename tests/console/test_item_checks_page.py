@@ -149,6 +149,8 @@ def test_check_button_tells_the_justification_and_the_warnings_before_saving(
     page.get_by_test_id("check").click()
     answer = page.get_by_test_id("check-answer")
     expect(answer).to_contain_text("Verificado; nada foi guardado.")
+    # the top line reports a check, not a failed save
+    expect(page.get_by_test_id("problem")).to_contain_text("Verificado: gravar este valor assim seria recusado")
     expect(page.get_by_test_id("check-justification")).to_have_text(
         "Este valor exige uma justificação. Necessária quando o valor é inferior a 50 (aquém da meta)."
     )

@@ -309,6 +309,10 @@ async def check_value(
         band = checked.get("justification_band")
         problem = ApiProblem(422, {"errors": checked["errors"], "justification_band": band})
         told = tell(problem, page.gettext, page.fmt.number)
+        # A check is not a failed save: the top line says what the check found, the fields say why.
+        told.message = page.gettext(
+            "Checked: saving this value as it is would be refused for the reasons shown; nothing was saved."
+        )
     if evidence.chosen_files(form):
         told = told or Told(page.gettext("Checked; nothing was saved."))
         told.fields.setdefault(evidence.FILES_FIELD, []).append(

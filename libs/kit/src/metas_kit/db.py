@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from metas_kit.sqlite_driver import one_hop_dbapi
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -41,12 +43,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False, immediate: bool = True
 ) -> AsyncEngine:
-    """PostgreSQL: a pre-pinged pool. SQLite: a small pool of connections with the pragmas set once each, and
-    pysqlite's implicit transactions replaced by explicit ones: BEGIN IMMEDIATE for writers (``immediate``),
-    a plain deferred BEGIN for readers."""
+    """PostgreSQL: a pre-pinged pool.
+    SQLite: a small pool of connections with the pragmas set once each, one thread hand-off per statement
+    (``metas_kit.sqlite_driver``), and pysqlite's implicit transactions replaced by explicit ones: BEGIN
+    IMMEDIATE for writers (``immediate``), a plain deferred BEGIN for readers."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, echo=echo, pool_size=min(pool_size, 5), max_overflow=max_overflow, connect_args={"timeout": 30}
+            url,
+            echo=echo,
+            pool_size=min(pool_size, 5),
+            max_overflow=max_overflow,
+            connect_args={"timeout": 30},
+            # aiosqlite's adapter with one hand-off to the connection's thread per statement (was four).
+            module=one_hop_dbapi(),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         # SQLite takes one writer; BEGIN IMMEDIATE takes the write lock up front so two concurrent

@@ -207,7 +207,7 @@ def test_postgresql_restart_mid_load_loses_and_duplicates_nothing(
     assert not [s for s in log.statuses if s == 500]
     # The writers felt the outage (503s or refused connections) and got through it by retrying.
     assert [s for s in log.statuses if s != 201], "no write was in flight during the restart"
-    # Every process recovers on its own (pool pre-ping; no restart of the services).
+    # Every process recovers on its own (closed pooled connections replaced at checkout; no restart of the services).
     for url in (fc.url("planning"), fc.url("execution"), fc.replica_url):
         wait_ready(url)
     assert_each_stored_once(fc, token, DS_ITEMS)

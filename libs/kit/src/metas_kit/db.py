@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from metas_kit.sqlite_driver import one_hop_dbapi
@@ -43,7 +44,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False, immediate: bool = True
 ) -> AsyncEngine:
-    """PostgreSQL: a pre-pinged pool.
+    """PostgreSQL: a pool whose connections are checked for a closed socket at checkout (no round trip).
     SQLite: a small pool of connections with the pragmas set once each, one thread hand-off per statement
     (``metas_kit.sqlite_driver``), and pysqlite's implicit transactions replaced by explicit ones: BEGIN
     IMMEDIATE for writers (``immediate``), a plain deferred BEGIN for readers."""
@@ -62,9 +63,20 @@ def make_engine(
         # read-then-write transactions serialise instead of one failing at commit with "database is locked".
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate if immediate else _sqlite_begin)
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_recycle=1800
-    )
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+    # No pre-ping (three round trips per checkout with asyncpg: BEGIN, a query, ROLLBACK): a pooled connection the
+    # server closed (a restart) is found closed locally at checkout and replaced; one that dies unnoticed fails its
+    # statement as a disconnect, which invalidates the whole pool and answers 503 + Retry-After (metas_kit.errors).
+    event.listen(engine.sync_engine, "checkout", _replace_closed_connection)
+    return engine
+
+
+def _replace_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Checkout hook: a connection whose socket the server closed is not handed out (the pool makes a new one)."""
+    raw = getattr(dbapi_conn, "_connection", None)  # the driver's connection under SQLAlchemy's async adapter
+    is_closed = getattr(raw, "is_closed", None)
+    if callable(is_closed) and is_closed():
+        raise DisconnectionError("The database closed this pooled connection.")
 
 
 def _sqlite_connect(dbapi_conn: Any, record: Any) -> None:

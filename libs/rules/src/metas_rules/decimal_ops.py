@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -16,9 +16,12 @@ def q2(value: Decimal) -> Decimal:
 
     An infinite value stays infinite: a lower-is-better execution of meta / 0 is unbeatable, not an error.
     """
-    if value.is_infinite():
-        return value
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return value.quantize(CENT, ROUND_HALF_UP)
+    except InvalidOperation:  # an infinite value (quantize refuses it); anything else is raised again
+        if value.is_infinite():
+            return value
+        raise
 
 
 def clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from metas_rules.decimal_ops import q2
 from metas_rules.numbers import MeasureDecimal, ScoreDecimal, Whole
 
 GapPolicy = Literal["error", "row_below", "row_above"]
@@ -141,20 +143,39 @@ class StepTable(_Frozen):
     rows: list[StepRow] = Field(min_length=1)
     gap: GapPolicy = "error"
 
+    @cached_property
+    def _scan(self) -> tuple[tuple[int, StepRow, Decimal | None, bool, Decimal | None, bool, Decimal], ...]:
+        """Every interval in lookup order as (row index, row, min, min exclusive, max, max exclusive, the row's
+        value rounded to 2 places half up), built once per table."""
+        return tuple(
+            (index, row, iv.min, not iv.min_inclusive, iv.max, not iv.max_inclusive, q2(row.value))
+            for index, row in enumerate(self.rows)
+            for iv in row.intervals
+        )
+
     def lookup(self, x: Decimal) -> RowHit:
-        for index, row in enumerate(self.rows):
-            if row.contains(x):
-                return RowHit(index, row)
+        index, row, via_gap, _ = self.find(x)
+        return RowHit(index, row, via_gap)
+
+    def find(self, x: Decimal) -> tuple[int, StepRow, GapPolicy | None, Decimal]:
+        """`lookup` as a plain tuple for the engine's fast path: (row index, row, the gap policy used or None, the
+        row's value rounded to 2 places half up)."""
+        for index, row, low, low_open, high, high_open, rounded in self._scan:  # Interval.contains, written out
+            if low is not None and (x < low or (low_open and x == low)):
+                continue
+            if high is not None and (x > high or (high_open and x == high)):
+                continue
+            return index, row, None, rounded
         if self.gap == "row_below":
             below = [(i, r, iv) for i, r in enumerate(self.rows) for iv in r.intervals if iv.is_below(x)]
             if below:
                 i, r, _ = max(below, key=lambda t: t[2].max if t[2].max is not None else x)
-                return RowHit(i, r, "row_below")
+                return i, r, "row_below", q2(r.value)
         elif self.gap == "row_above":
             above = [(i, r, iv) for i, r in enumerate(self.rows) for iv in r.intervals if iv.is_above(x)]
             if above:
                 i, r, _ = min(above, key=lambda t: t[2].min if t[2].min is not None else x)
-                return RowHit(i, r, "row_above")
+                return i, r, "row_above", q2(r.value)
         raise TableLookupError(f"{x} falls in no row of the table (gap policy {self.gap})")
 
     def overlaps(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""Inputs of the engine: plain frozen dataclasses (the service maps plan/registrations to these)."""
+"""Inputs of the engine: plain frozen dataclasses and named tuples (the service maps plan/registrations to these)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, NamedTuple
 
 from metas_rules.rules import Polarity, Rule
 
@@ -27,12 +28,19 @@ class IndicatorFacts:
     objective_code: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What was registered: the result, named component inputs, the reference index (threshold)."""
+# No components: one shared read-only empty mapping (an Observation is a tuple; its default must not be mutable).
+NO_COMPONENTS: Mapping[str, Decimal] = MappingProxyType({})
+
+
+class Observation(NamedTuple):
+    """What was registered: the result, named component inputs, the reference index (threshold).
+
+    A named tuple rather than a frozen dataclass: one is built for every score, and a tuple is built several times
+    faster, as immutable and as readable.
+    """
 
     result: Decimal | None = None
-    components: Mapping[str, Decimal] = field(default_factory=dict)
+    components: Mapping[str, Decimal] = NO_COMPONENTS
     reference_index: Decimal | None = None
     set_aside: bool = False
     # A final evaluation's owed item with no certified result: it scores 0 (docs/domain.md §6).

@@ -9,7 +9,7 @@ from metas_rules.decimal_ops import HUNDRED, ZERO, clamp, q2
 from metas_rules.engine.execution import execution_formula, execution_percent
 from metas_rules.engine.facts import IndicatorFacts, Observation
 from metas_rules.engine.quar import quar_rate
-from metas_rules.engine.trace import Score, ScoringError, Trace
+from metas_rules.engine.trace import Score, ScoringError, Step, Trace, _tuple_new
 from metas_rules.rules import (
     DerivedFromTeamsRule,
     GeneralRule,
@@ -31,7 +31,47 @@ def score_indicator(
     team_grades: TeamGrades | None = None,
     plan_units: list[str] | None = None,
 ) -> Score:
-    """Score one indicator; never raises for bad inputs (status `not_scorable` with a reason)."""
+    """Score one indicator; never raises for bad inputs (status `not_scorable` with a reason).
+
+    A rule kind whose score depends only on the facts and the registered result (`_FAST`) is scored without a
+    trace, and its explanation is built when read, by scoring again with one (`_explain`): the same code, so the
+    same steps. Every other case (composites, derived indicators, missing results, errors) records its trace as
+    it goes.
+    """
+    if obs is not None and obs.result is not None and not obs.set_aside:
+        rule = facts.rule
+        scorer = _FAST.get(rule.kind)
+        if scorer is not None:
+            try:
+                native, scale = scorer(facts, rule, obs, None)
+            except (ScoringError, TableLookupError, ArithmeticError):
+                pass  # scored again below with a trace, which reports the error with the steps up to it
+            else:
+                value = native if scale == 100 else native * (_TO_INTERNAL.get(scale) or HUNDRED / scale)
+                # Score.lazy(...) written out: this line runs once per score
+                return _tuple_new(
+                    Score, (facts.code, "scored", value, native, scale, rule.kind, None, None, (), _explain, facts, obs)
+                )
+    return _traced(facts, obs, team_grades, plan_units)
+
+
+# The printed scales (10 and 100) as Decimals, and the factor to the internal scale: Decimal(scale) and
+# HUNDRED / scale (both exact) built once rather than once per score.
+_SCALE = {10: Decimal(10), 100: HUNDRED}
+_TO_INTERNAL = {10: HUNDRED / 10}
+
+
+def _explain(facts: IndicatorFacts, obs: Observation) -> tuple[Step, ...]:
+    return _traced(facts, obs, None, None).steps
+
+
+def _traced(
+    facts: IndicatorFacts,
+    obs: Observation | None,
+    team_grades: TeamGrades | None,
+    plan_units: list[str] | None,
+) -> Score:
+    """`score_indicator` recording its explanation as it goes."""
     rule = facts.rule
     if obs is not None and obs.set_aside:
         return Score(facts.code, "set_aside", rule_kind=rule.kind, reason="set aside by the committee")
@@ -77,10 +117,20 @@ def _require_meta(facts: IndicatorFacts) -> Decimal:
     return facts.meta
 
 
-def _general(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace) -> tuple[Decimal, int]:
-    assert isinstance(rule, GeneralRule)
-    r = _result(obs)
-    m = _require_meta(facts)
+# The scorers below take `trace=None` on the fast path: they then compute the same numbers and record nothing.
+
+
+# The scorers are dispatched on `rule.kind`, so each gets its own rule type (no isinstance check per score);
+# `_result` and `_require_meta` are written out where they run once per score.
+
+
+def _general(facts: IndicatorFacts, rule: GeneralRule, obs: Observation, trace: Trace | None) -> tuple[Decimal, int]:
+    r = obs.result
+    if r is None:
+        raise ScoringError("no result registered")
+    m = facts.meta
+    if m is None:
+        raise ScoringError("the indicator has no meta")
     v0 = facts.reference_value
     higher = facts.polarity == "higher_is_better"
     if v0 is None:
@@ -88,42 +138,51 @@ def _general(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace
             formula, raw = "score = result / meta × 100", r / m * HUNDRED
         else:
             formula, raw = "score = (1 − (result − meta) / meta) × 100", (1 - (r - m) / m) * HUNDRED
-        trace.add(
-            "no reference value (V0): no-V0 formula, no table",
-            formula=formula,
-            values={"result": r, "meta": m},
-            result=q2(raw),
-        )
-        score = clamp(q2(raw), ZERO, HUNDRED)
-        trace.add("bound the score to [0, 100]", formula="score = min(max(score, 0), 100)", result=score)
+        rounded = q2(raw)
+        score = ZERO if rounded < ZERO else HUNDRED if rounded > HUNDRED else rounded  # clamp to [0, 100]
+        if trace is not None:
+            trace.add(
+                "no reference value (V0): no-V0 formula, no table",
+                formula=formula,
+                values={"result": r, "meta": m},
+                result=rounded,
+            )
+            trace.add("bound the score to [0, 100]", formula="score = min(max(score, 0), 100)", result=score)
         return score, 100
     ambitious = m > v0 if higher else m < v0
     if ambitious:
         raw = (r - v0) / (m - v0) * HUNDRED
-        trace.add(
-            "ambitious target (" + ("meta > V0" if higher else "meta < V0") + "): general rule",
-            formula="score = (result − V0) / (meta − V0) × 100",
-            values={"result": r, "V0": v0, "meta": m},
-            result=q2(raw),
-        )
-        score = clamp(q2(raw), ZERO, HUNDRED)
-        trace.add(
-            "OBS1: a negative score is 0; the maximum is 100", formula="score = min(max(score, 0), 100)", result=score
-        )
+        rounded = q2(raw)
+        score = ZERO if rounded < ZERO else HUNDRED if rounded > HUNDRED else rounded  # clamp to [0, 100]
+        if trace is not None:
+            trace.add(
+                "ambitious target (" + ("meta > V0" if higher else "meta < V0") + "): general rule",
+                formula="score = (result − V0) / (meta − V0) × 100",
+                values={"result": r, "V0": v0, "meta": m},
+                result=rounded,
+            )
+            trace.add(
+                "OBS1: a negative score is 0; the maximum is 100",
+                formula="score = min(max(score, 0), 100)",
+                result=score,
+            )
         return score, 100
     execution = q2(execution_percent(r, m, facts.polarity, rule.lower_execution))
-    trace.add(
-        "OBS2: non-ambitious target ("
-        + ("meta ≤ V0" if higher else "meta ≥ V0")
-        + "): percentage of execution, rounded to 2 places",
-        formula=execution_formula(facts.polarity, rule.lower_execution),
-        values={"result": r, "meta": m, "V0": v0},
-        result=execution,
-    )
+    if trace is not None:
+        trace.add(
+            "OBS2: non-ambitious target ("
+            + ("meta ≤ V0" if higher else "meta ≥ V0")
+            + "): percentage of execution, rounded to 2 places",
+            formula=execution_formula(facts.polarity, rule.lower_execution),
+            values={"result": r, "meta": m, "V0": v0},
+            result=execution,
+        )
     return _lookup_score(rule.obs2_table, execution, "OBS2 table: execution → score", trace), 100
 
 
-def _lookup_score(table: StepTable, x: Decimal, description: str, trace: Trace) -> Decimal:
+def _lookup_score(table: StepTable, x: Decimal, description: str, trace: Trace | None) -> Decimal:
+    if trace is None:
+        return table.find(x)[3]  # the row's value, rounded: q2(row.value)
     hit = table.lookup(x)
     trace.add(description, values={"x": x}, result=hit.row.value, table_row=hit.describe())
     return q2(hit.row.value)
@@ -135,44 +194,55 @@ def _result(obs: Observation) -> Decimal:
     return obs.result
 
 
-def _ratio(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace) -> tuple[Decimal, int]:
-    assert isinstance(rule, RatioRule)
-    r = _result(obs)
+def _ratio(facts: IndicatorFacts, rule: RatioRule, obs: Observation, trace: Trace | None) -> tuple[Decimal, int]:
+    r = obs.result
+    if r is None:
+        raise ScoringError("no result registered")
     target = rule.target if rule.target is not None else _require_meta(facts)
     scale = rule.scale
     if rule.zero_below_result is not None and r < rule.zero_below_result:
-        trace.add(
-            f"result below the floor {rule.zero_below_result}: score is zero",
-            formula=f"score{scale} = 0 when result < {rule.zero_below_result}",
-            values={"result": r},
-            result=ZERO,
-        )
+        if trace is not None:
+            trace.add(
+                f"result below the floor {rule.zero_below_result}: score is zero",
+                formula=f"score{scale} = 0 when result < {rule.zero_below_result}",
+                values={"result": r},
+                result=ZERO,
+            )
         return q2(ZERO), scale
     raw = r / target * scale
-    name = "target" if rule.target is not None else "meta"
-    trace.add(
-        f"ratio on the 0–{scale} scale",
-        formula=f"score{scale} = result / {name} × {scale}",
-        values={"result": r, name: target},
-        result=q2(raw),
-    )
-    score = clamp(q2(raw), ZERO, Decimal(scale))
-    trace.add(f"bound the score to [0, {scale}]", result=score)
+    rounded = q2(raw)
+    top = _SCALE.get(scale) or Decimal(scale)
+    score = ZERO if rounded < ZERO else top if rounded > top else rounded  # clamp to [0, scale]
+    if trace is not None:
+        name = "target" if rule.target is not None else "meta"
+        trace.add(
+            f"ratio on the 0–{scale} scale",
+            formula=f"score{scale} = result / {name} × {scale}",
+            values={"result": r, name: target},
+            result=rounded,
+        )
+        trace.add(f"bound the score to [0, {scale}]", result=score)
     return score, scale
 
 
-def _threshold(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace) -> tuple[Decimal, int]:
-    assert isinstance(rule, ThresholdRule)
-    r = _result(obs)
+def _threshold(
+    facts: IndicatorFacts, rule: ThresholdRule, obs: Observation, trace: Trace | None
+) -> tuple[Decimal, int]:
+    r = obs.result
+    if r is None:
+        raise ScoringError("no result registered")
     if rule.meta_table is not None and obs.reference_index is not None:
-        hit = rule.meta_table.lookup(obs.reference_index)
-        meta = hit.row.value
-        trace.add(
-            "meta from the reference-index table",
-            values={"reference index": obs.reference_index},
-            result=meta,
-            table_row=hit.describe(),
-        )
+        if trace is None:
+            meta = rule.meta_table.find(obs.reference_index)[1].value  # (row index, row, gap policy, rounded value)
+        else:
+            hit = rule.meta_table.lookup(obs.reference_index)
+            meta = hit.row.value
+            trace.add(
+                "meta from the reference-index table",
+                values={"reference index": obs.reference_index},
+                result=meta,
+                table_row=hit.describe(),
+            )
     else:
         meta = _require_meta(facts)
     at_most = (
@@ -180,30 +250,36 @@ def _threshold(facts: IndicatorFacts, rule: object, obs: Observation, trace: Tra
     ) == "at_most_meta"
     passed = r <= meta if at_most else r >= meta
     score = rule.pass_score if passed else rule.fail_score
-    trace.add(
-        "threshold: " + ("result ≤ meta" if at_most else "result ≥ meta") + (" holds" if passed else " fails"),
-        formula=f"score = {rule.pass_score} if result {'≤' if at_most else '≥'} meta else {rule.fail_score}",
-        values={"result": r, "meta": meta},
-        result=score,
-    )
+    if trace is not None:
+        trace.add(
+            "threshold: " + ("result ≤ meta" if at_most else "result ≥ meta") + (" holds" if passed else " fails"),
+            formula=f"score = {rule.pass_score} if result {'≤' if at_most else '≥'} meta else {rule.fail_score}",
+            values={"result": r, "meta": meta},
+            result=score,
+        )
     return q2(score), 100
 
 
-def _step_table(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace) -> tuple[Decimal, int]:
-    assert isinstance(rule, StepTableRule)
-    r = _result(obs)
+def _step_table(
+    facts: IndicatorFacts, rule: StepTableRule, obs: Observation, trace: Trace | None
+) -> tuple[Decimal, int]:
+    r = obs.result
+    if r is None:
+        raise ScoringError("no result registered")
     if rule.input == "result":
         x = q2(r)
-        trace.add("look the result (rounded to 2 places) up", values={"result": r}, result=x)
+        if trace is not None:
+            trace.add("look the result (rounded to 2 places) up", values={"result": r}, result=x)
     else:
         m = _require_meta(facts)
         x = q2(execution_percent(r, m, facts.polarity, rule.lower_execution))
-        trace.add(
-            "percentage of execution, rounded to 2 places",
-            formula=execution_formula(facts.polarity, rule.lower_execution),
-            values={"result": r, "meta": m},
-            result=x,
-        )
+        if trace is not None:
+            trace.add(
+                "percentage of execution, rounded to 2 places",
+                formula=execution_formula(facts.polarity, rule.lower_execution),
+                values={"result": r, "meta": m},
+                result=x,
+            )
     return _lookup_score(rule.table, x, "step table → score", trace), 100
 
 
@@ -266,8 +342,10 @@ def revised_planned_value(
     return initial * months_initial / months_total + revised * months_revised / months_total
 
 
-def _composite(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace) -> tuple[Decimal, int]:
-    assert isinstance(rule, WeightedCompositeRule)
+def _composite(
+    facts: IndicatorFacts, rule: WeightedCompositeRule, obs: Observation, tr: Trace | None
+) -> tuple[Decimal, int]:
+    trace = tr if tr is not None else Trace()  # always traced (its inputs are a mapping the caller may change)
     total = ZERO
     parts: dict[str, object] = {}
     for comp in rule.components:
@@ -292,8 +370,9 @@ def _composite(facts: IndicatorFacts, rule: object, obs: Observation, trace: Tra
     return _lookup_score(rule.table, index, "step table: index → score", trace), 100
 
 
-def _quar(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace) -> tuple[Decimal, int]:
-    assert isinstance(rule, QuarRealizationRule)
+def _quar(
+    facts: IndicatorFacts, rule: QuarRealizationRule, obs: Observation, trace: Trace | None
+) -> tuple[Decimal, int]:
     if facts.meta is None or facts.tolerance is None or facts.critical_value is None:
         raise ScoringError("meta, tolerance and critical value are required")
     rate, _ = quar_rate(
@@ -353,7 +432,8 @@ def derived_units(rule: DerivedFromTeamsRule, own_unit: str | None, all_units: l
     return sorted(u for u in all_units if u not in skip)
 
 
-_Scorer = Callable[[IndicatorFacts, object, Observation, Trace], tuple[Decimal, int]]
+# (facts, the rule of the kind the scorer is registered under, observation, trace or None) → (score, scale)
+_Scorer = Callable[..., tuple[Decimal, int]]
 _SCORERS: dict[str, _Scorer] = {
     "general": _general,
     "ratio": _ratio,
@@ -364,8 +444,14 @@ _SCORERS: dict[str, _Scorer] = {
 }
 
 
-def _unsupported(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace) -> tuple[Decimal, int]:
+def _unsupported(facts: IndicatorFacts, rule: object, obs: Observation, trace: Trace | None) -> tuple[Decimal, int]:
     raise ScoringError("rule kind 'delay_table' scores products, not indicators")
 
 
 _SCORERS["delay_table"] = _unsupported
+
+# The rule kinds scored without a trace first: their score reads only immutable inputs (the facts, the result, the
+# reference index), so the explanation built later from the same inputs is this score's.
+_FAST: dict[str, _Scorer] = {
+    kind: _SCORERS[kind] for kind in ("general", "ratio", "threshold", "step_table", "quar_realization")
+}

@@ -30,53 +30,63 @@ def quar_rate(
     trace: Trace | None = None,
 ) -> tuple[Decimal, Band]:
     """Realization rate in % (2 places, half up) and where R sits against the band [M−T, M+T]."""
-    tr = trace if trace is not None else Trace()
+    tr = trace  # None: the same numbers, nothing recorded
     bonus = ceiling - 100
     low, high = m - t, m + t
-    values = {"R": r, "M": m, "T": t, "VC": vc}
+    values = {"R": r, "M": m, "T": t, "VC": vc} if tr is not None else None
     if polarity == "higher_is_better":
         if r >= vc:
-            tr.add("R ≥ VC: the ceiling", formula=f"rate = {ceiling}", values=values, result=ceiling)
+            if tr is not None:
+                tr.add("R ≥ VC: the ceiling", formula=f"rate = {ceiling}", values=values, result=ceiling)
             return q2(ceiling), "above"
         if r > high:
             raw = 100 + bonus * (r - high) / (vc - high)
-            tr.add(
-                "M+T < R < VC: above the band (Superou)",
-                formula=f"rate = 100 + {bonus} × (R − (M+T)) / (VC − (M+T))",
-                values=values,
-                result=q2(raw),
-            )
+            if tr is not None:
+                tr.add(
+                    "M+T < R < VC: above the band (Superou)",
+                    formula=f"rate = 100 + {bonus} × (R − (M+T)) / (VC − (M+T))",
+                    values=values,
+                    result=q2(raw),
+                )
             return q2(raw), "above"
         if r >= low:
-            tr.add("M−T ≤ R ≤ M+T: within the band (Atingiu)", formula="rate = 100", values=values, result=Decimal(100))
+            if tr is not None:
+                tr.add(
+                    "M−T ≤ R ≤ M+T: within the band (Atingiu)", formula="rate = 100", values=values, result=Decimal(100)
+                )
             return q2(HUNDRED), "within"
         div, formula = (low, "R / (M−T) × 100") if below_band == "band_edge" else (m, "R / M × 100")
         raw = r / div * HUNDRED
-        tr.add("R < M−T: below the band (Não atingiu)", formula=f"rate = {formula}", values=values, result=q2(raw))
+        if tr is not None:
+            tr.add("R < M−T: below the band (Não atingiu)", formula=f"rate = {formula}", values=values, result=q2(raw))
         return q2(raw), "below"
     if r <= vc:
-        tr.add("R ≤ VC: the ceiling (lower is better)", formula=f"rate = {ceiling}", values=values, result=ceiling)
+        if tr is not None:
+            tr.add("R ≤ VC: the ceiling (lower is better)", formula=f"rate = {ceiling}", values=values, result=ceiling)
         return q2(ceiling), "above"
     if r < low:
         raw = 100 + bonus * (low - r) / (low - vc)
-        tr.add(
-            "VC < R < M−T: above the band (Superou, lower is better)",
-            formula=f"rate = 100 + {bonus} × ((M−T) − R) / ((M−T) − VC)",
-            values=values,
-            result=q2(raw),
-        )
+        if tr is not None:
+            tr.add(
+                "VC < R < M−T: above the band (Superou, lower is better)",
+                formula=f"rate = 100 + {bonus} × ((M−T) − R) / ((M−T) − VC)",
+                values=values,
+                result=q2(raw),
+            )
         return q2(raw), "above"
     if r <= high:
-        tr.add("M−T ≤ R ≤ M+T: within the band (Atingiu)", formula="rate = 100", values=values, result=Decimal(100))
+        if tr is not None:
+            tr.add("M−T ≤ R ≤ M+T: within the band (Atingiu)", formula="rate = 100", values=values, result=Decimal(100))
         return q2(HUNDRED), "within"
     num, formula = (high, "(M+T) / R × 100") if below_band == "band_edge" else (m, "M / R × 100")
     raw = num / r * HUNDRED
-    tr.add(
-        "R > M+T: below the band (Não atingiu, lower is better)",
-        formula=f"rate = {formula}",
-        values=values,
-        result=q2(raw),
-    )
+    if tr is not None:
+        tr.add(
+            "R > M+T: below the band (Não atingiu, lower is better)",
+            formula=f"rate = {formula}",
+            values=values,
+            result=q2(raw),
+        )
     return q2(raw), "below"
 
 

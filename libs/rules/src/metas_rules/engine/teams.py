@@ -3,31 +3,57 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
+from typing import TYPE_CHECKING, NamedTuple
 
 from metas_rules.decimal_ops import ZERO, q2
-from metas_rules.engine.trace import Score, Step, Trace
+from metas_rules.engine.trace import Record, Score, Step, Trace, _tuple_new
 
 N1_WEIGHT = Decimal("0.70")
 N2_WEIGHT = Decimal("0.30")
 
 
-@dataclass(frozen=True, slots=True)
-class WeightedItem:
+class WeightedItem(NamedTuple):
     code: str
     weight: Decimal
     score: Score
 
 
-@dataclass(frozen=True, slots=True)
-class TeamScore:
-    unit_code: str
-    value: Decimal | None
-    complete: bool
-    steps: tuple[Step, ...]
-    set_aside: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
+class TeamScore(Record):
+    """A team grade; `steps` is the explanation, built when it is read (`team_score` records only its items)."""
+
+    __slots__ = ()
+    _fields = ("unit_code", "value", "complete", "steps", "set_aside", "missing")
+    _steps_at = 3
+
+    def __new__(
+        cls,
+        unit_code: str,
+        value: Decimal | None,
+        complete: bool,
+        steps: tuple[Step, ...],
+        set_aside: tuple[str, ...] = (),
+        missing: tuple[str, ...] = (),
+    ) -> TeamScore:
+        return _tuple_new(cls, (unit_code, value, complete, steps, set_aside, missing))
+
+    if TYPE_CHECKING:
+        unit_code: str
+        value: Decimal | None
+        complete: bool
+        set_aside: tuple[str, ...]
+        missing: tuple[str, ...]
+    else:
+        unit_code = property(itemgetter(0))
+        value = property(itemgetter(1))
+        complete = property(itemgetter(2))
+        set_aside = property(itemgetter(4))
+        missing = property(itemgetter(5))
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return self._steps()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -46,7 +72,46 @@ def team_score(unit_code: str, items: Sequence[WeightedItem]) -> TeamScore:
     A goal set aside leaves both sums, so its weight is shared out among the others in proportion
     to their weights; an item without a score (missing, pending, not scorable) does the same but
     makes the grade incomplete.
+
+    One pass over the items; the explanation is `_traced_team_score`'s, built from the same items when read.
     """
+    kept = tuple(items)
+    total_w = numerator = ZERO
+    set_aside: list[str] = []
+    missing: list[str] = []
+    for code, weight, score in kept:
+        status, value = score[1], score[2]  # score.status, score.value (a Score is a tuple; this runs per item)
+        if status == "scored" and value is not None:  # score.scored
+            total_w += weight
+            numerator += value * weight
+        elif status == "set_aside":
+            set_aside.append(code)
+        else:
+            missing.append(code)
+    counted = len(kept) - len(set_aside) - len(missing)
+    grade = None if not counted or total_w == 0 else q2(numerator / total_w)
+    return _tuple_new(
+        TeamScore,
+        (
+            unit_code,
+            grade,
+            grade is not None and not missing,
+            None,
+            tuple(set_aside),
+            tuple(missing),
+            _team_steps,
+            unit_code,
+            kept,
+        ),
+    )
+
+
+def _team_steps(unit_code: str, items: tuple[WeightedItem, ...]) -> tuple[Step, ...]:
+    return _traced_team_score(unit_code, items).steps
+
+
+def _traced_team_score(unit_code: str, items: Sequence[WeightedItem]) -> TeamScore:
+    """`team_score` with its explanation recorded as it goes (what `TeamScore.steps` shows)."""
     trace = Trace()
     counted = [i for i in items if i.score.scored]
     set_aside = tuple(i.code for i in items if i.score.status == "set_aside")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Literal
 
 Status = Literal["scored", "missing", "not_scorable", "set_aside", "pending"]
 
@@ -65,26 +66,131 @@ class Trace:
         self.steps.append(Step(description, formula, tuple(values.items()) if values else (), result, table_row))
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
-    """A score on the internal scale (0–100; QUAR rates may reach the ceiling, e.g. 125).
+_tuple_new = tuple.__new__
 
-    `native` is the value on the rule's printed scale (e.g. 9.47 on 0–10 for 94.70 internal).
+
+class Record(tuple):
+    """An immutable result record whose explanation steps may be built on demand.
+
+    Stored as a plain tuple (built with one ``tuple.__new__``, several times cheaper than a frozen dataclass) of the
+    public fields in ``_fields`` order and, when the steps field is ``None``, the recipe that builds the steps when
+    they are read: a function and its arguments. Reads, equality, hashing and ``repr`` behave as the
+    frozen dataclass of the public fields would: a result whose steps are built on demand equals the same result
+    with its steps recorded. Subclasses name their fields and the index of ``steps``.
     """
 
-    code: str
-    status: Status
-    value: Decimal | None = None
-    native: Decimal | None = None
-    scale: int = 100
-    rule_kind: str | None = None
-    steps: tuple[Step, ...] = ()
-    reason: str | None = None
-    extra: tuple[tuple[str, str], ...] = field(default=())
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+    _steps_at = 0
+
+    def _public(self) -> tuple[object, ...]:
+        """The public fields, steps built."""
+        values = list(self[: len(self._fields)])
+        values[self._steps_at] = self._steps()
+        return tuple(values)
+
+    def _steps(self) -> tuple[Step, ...]:
+        steps: tuple[Step, ...] | None = self[self._steps_at]
+        if steps is not None:
+            return steps
+        explain, *args = self[len(self._fields) :]
+        built: tuple[Step, ...] = explain(*args)
+        return built
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Record)
+        return self._public() == other._public()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._public())
+
+    def __lt__(self, other: object) -> bool:
+        return NotImplemented
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __getnewargs__(self) -> tuple[object, ...]:
+        return self._public()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self._public(), strict=True))
+        return f"{type(self).__name__}({shown})"
+
+
+class Score(Record):
+    """A score on the internal scale (0–100; QUAR rates may reach the ceiling, e.g. 125).
+
+    `native` is the value on the rule's printed scale (e.g. 9.47 on 0–10 for 94.70 internal). `steps` is the
+    explanation; the engine records how to build it and builds it when it is read (`Score.lazy`).
+    """
+
+    __slots__ = ()
+    _fields = ("code", "status", "value", "native", "scale", "rule_kind", "steps", "reason", "extra")
+    _steps_at = 6
+
+    def __new__(
+        cls,
+        code: str,
+        status: Status,
+        value: Decimal | None = None,
+        native: Decimal | None = None,
+        scale: int = 100,
+        rule_kind: str | None = None,
+        steps: tuple[Step, ...] = (),
+        reason: str | None = None,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> Score:
+        return _tuple_new(cls, (code, status, value, native, scale, rule_kind, steps, reason, extra))
+
+    @classmethod
+    def lazy(
+        cls,
+        code: str,
+        value: Decimal,
+        native: Decimal,
+        scale: int,
+        rule_kind: str,
+        explain: tuple[Any, ...],
+    ) -> Score:
+        """A scored result whose steps are `explain[0](*explain[1:])`, called each time they are read.
+
+        The recipe must depend only on immutable inputs, so that the steps built later are the ones of this score.
+        """
+        return _tuple_new(cls, (code, "scored", value, native, scale, rule_kind, None, None, (), *explain))
+
+    if TYPE_CHECKING:
+        code: str
+        status: Status
+        value: Decimal | None
+        native: Decimal | None
+        scale: int
+        rule_kind: str | None
+        reason: str | None
+        extra: tuple[tuple[str, str], ...]
+    else:
+        code = property(itemgetter(0), doc="the item's code")
+        status = property(itemgetter(1), doc="scored, missing, not_scorable, set_aside or pending")
+        value = property(itemgetter(2), doc="the score on the internal 0–100 scale")
+        native = property(itemgetter(3), doc="the score on the rule's printed scale")
+        scale = property(itemgetter(4), doc="the rule's printed scale")
+        rule_kind = property(itemgetter(5), doc="the rule's kind")
+        reason = property(itemgetter(7), doc="why there is no score")
+        extra = property(itemgetter(8), doc="extra named texts (QUAR deviations)")
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The explanation, built on first read when the engine recorded only how to build it."""
+        return self._steps()
 
     @property
     def scored(self) -> bool:
-        return self.status == "scored" and self.value is not None
+        return self[1] == "scored" and self[2] is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -90,7 +90,8 @@ def test_a_score_explained_on_demand_is_the_traced_one(
     assert _fields(fast) == _fields(traced)
     assert fast.steps == traced.steps
     assert fast.to_dict() == traced.to_dict()
-    assert fast == traced and hash(fast) == hash(traced)
+    assert fast == traced
+    assert hash(fast) == hash(traced)
     assert fast.status != "scored" or fast.steps  # a score always explains itself
 
 
@@ -99,7 +100,8 @@ def test_a_lazy_score_reads_twice_the_same_and_is_an_immutable_value() -> None:
     score = score_indicator(facts, Observation(result=D(75)))
     # (75 − 60) / (80 − 60) × 100 = 75.00
     assert (score.value, score.native, score.scale, score.status) == (D("75.00"), D("75.00"), 100, "scored")
-    assert score.steps == score.steps and len(score.steps) == 2
+    assert score.steps == score.steps
+    assert len(score.steps) == 2
     assert score.steps[0].result == "75.00"
     assert pickle.loads(pickle.dumps(score)) == score
     assert "steps=(Step(description='ambitious target (meta > V0): general rule'" in repr(score)
@@ -108,7 +110,8 @@ def test_a_lazy_score_reads_twice_the_same_and_is_an_immutable_value() -> None:
     with pytest.raises(AttributeError):
         Observation(result=D(1)).result = D(2)  # type: ignore[misc]
     assert score != Score("G1", "scored", D("75.00"), D("75.00"), 100, "general")  # the steps differ
-    assert Observation() == Observation(result=None) and Observation().components == {}
+    assert Observation() == Observation(result=None)
+    assert Observation().components == {}
 
 
 items_strategy = st.lists(
@@ -136,9 +139,11 @@ def test_a_team_grade_explained_on_demand_is_the_traced_one(parts: list[tuple[st
         traced.set_aside,
         traced.missing,
     )
-    assert fast.steps == traced.steps and fast.steps
+    assert fast.steps == traced.steps
+    assert fast.steps
     assert fast.to_dict() == traced.to_dict()
-    assert fast == traced and isinstance(fast, TeamScore)
+    assert fast == traced
+    assert isinstance(fast, TeamScore)
 
 
 def test_a_team_grade_in_figures() -> None:
@@ -153,3 +158,22 @@ def test_a_team_grade_in_figures() -> None:
     assert (grade.value, grade.complete, grade.set_aside, grade.missing) == (D("70.00"), False, ("g3",), ("g4",))
     assert grade.steps[-1].formula == "80 × 2 + 50 × 1 over 3"
     assert grade.steps[-1].result == "70.00"
+
+
+def test_a_rule_copied_with_an_update_scores_with_its_new_fields() -> None:
+    # The engine reads a rule's fields once as `params` and a table's bounds once as `_scan` (cached on the model);
+    # a copy with an update must not keep the original's.
+    rule = parse_rule({"kind": "ratio", "scale": 100})
+    facts = IndicatorFacts(code="R", rule=rule, meta=D(80))
+    assert score_indicator(facts, Observation(result=D(60))).value == D("75.00")  # 60 / 80 × 100, caches filled
+    tenth = rule.model_copy(update={"scale": 10})
+    scored = score_indicator(IndicatorFacts(code="R", rule=tenth, meta=D(80)), Observation(result=D(60)))
+    assert (scored.native, scored.value) == (D("7.50"), D("75.00"))  # 60 / 80 × 10 = 7.50 on 0–10, × 10
+    table_rule = PARSED[-1]
+    table_facts = IndicatorFacts(code="T", rule=table_rule)
+    assert score_indicator(table_facts, Observation(result=D(10))).value == D("60.00")
+    wider = table_rule.table.model_copy(  # type: ignore[attr-defined]
+        update={"rows": [table_rule.table.rows[0].model_copy(update={"value": D(70)})]}  # type: ignore[attr-defined]
+    )
+    copied = table_rule.model_copy(update={"table": wider})
+    assert score_indicator(IndicatorFacts(code="T", rule=copied), Observation(result=D(10))).value == D("70.00")

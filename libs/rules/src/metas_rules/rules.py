@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from metas_rules.numbers import MeasureDecimal, ScoreDecimal, Whole
-from metas_rules.tables import DelayBand, Interval, StepRow, StepTable
+from metas_rules.tables import DelayBand, FrozenModel, Interval, StepRow, StepTable
 
 Polarity = Literal["higher_is_better", "lower_is_better"]
 Scale = Annotated[Literal[10, 100], Whole]
@@ -24,8 +25,9 @@ Scale = Annotated[Literal[10, 100], Whole]
 LowerExecution = Literal["seed", "inverse_ratio"]
 
 
-class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Rule(FrozenModel):
+    """A rule kind. The kinds the engine scores per result read their fields as one tuple, `params` (built on first
+    read; a pydantic attribute read costs several times a tuple item's)."""
 
 
 def _row(lo: str | None, lo_inc: bool, hi: str | None, hi_inc: bool, value: str, label: str) -> StepRow:
@@ -77,6 +79,10 @@ class GeneralRule(_Rule):
     lower_execution: LowerExecution = "seed"
     obs2_table: StepTable = Field(default_factory=obs2_default_table)
 
+    @cached_property
+    def params(self) -> tuple[LowerExecution, StepTable]:
+        return self.lower_execution, self.obs2_table
+
 
 class RatioRule(_Rule):
     """score = result / target × scale, clamped to [0, scale]; optional zero below a floor.
@@ -92,6 +98,10 @@ class RatioRule(_Rule):
     target: MeasureDecimal | None = None
     zero_below_result: MeasureDecimal | None = None
 
+    @cached_property
+    def params(self) -> tuple[int, Decimal | None, Decimal | None]:
+        return self.scale, self.target, self.zero_below_result
+
 
 class ThresholdRule(_Rule):
     """pass_score if the result meets the meta (≤ for lower-is-better), else fail_score.
@@ -105,6 +115,12 @@ class ThresholdRule(_Rule):
     fail_score: ScoreDecimal = Field(default=Decimal("0"), ge=0, le=100)
     meta_table: StepTable | None = None
 
+    @cached_property
+    def params(
+        self,
+    ) -> tuple[Literal["at_most_meta", "at_least_meta"] | None, Decimal, Decimal, StepTable | None]:
+        return self.pass_when, self.pass_score, self.fail_score, self.meta_table
+
 
 class StepTableRule(_Rule):
     """Look the result (or the % of execution against the meta) up in a table of scores."""
@@ -113,6 +129,10 @@ class StepTableRule(_Rule):
     input: Literal["result", "execution_percent"] = "execution_percent"
     lower_execution: LowerExecution = "seed"
     table: StepTable
+
+    @cached_property
+    def params(self) -> tuple[Literal["result", "execution_percent"], LowerExecution, StepTable]:
+        return self.input, self.lower_execution, self.table
 
 
 class CompositeComponent(_Rule):
@@ -163,6 +183,10 @@ class QuarRealizationRule(_Rule):
     ceiling: ScoreDecimal = Field(default=Decimal("125"), gt=100)
     # below the band: `band_edge` = R / (M − T) (lower: (M + T) / R), `meta` = R / M (lower: M / R)
     below_band: Literal["band_edge", "meta"] = "band_edge"
+
+    @cached_property
+    def params(self) -> tuple[Decimal, Literal["band_edge", "meta"]]:
+        return self.ceiling, self.below_band
 
 
 class DelayTableRule(_Rule):

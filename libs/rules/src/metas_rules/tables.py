@@ -7,10 +7,11 @@ or `row_above` (the row just over it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,11 +21,22 @@ from metas_rules.numbers import MeasureDecimal, ScoreDecimal, Whole
 GapPolicy = Literal["error", "row_below", "row_above"]
 
 
-class _Frozen(BaseModel):
+class FrozenModel(BaseModel):
+    """An immutable model; what a `cached_property` derives from its fields is dropped from copies with an update."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            for klass in type(self).__mro__:
+                for name, attr in vars(klass).items():
+                    if isinstance(attr, cached_property):
+                        copied.__dict__.pop(name, None)
+        return copied
 
-class Interval(_Frozen):
+
+class Interval(FrozenModel):
     """A range of numbers; a null bound is open (−∞ / +∞)."""
 
     min: MeasureDecimal | None = None
@@ -98,7 +110,7 @@ def _min_high(a: tuple[Decimal | None, bool], b: tuple[Decimal | None, bool]) ->
     return (a[0], a[1] and b[1])
 
 
-class StepRow(_Frozen):
+class StepRow(FrozenModel):
     """One row: any of `intervals` maps to `value` (a score, a bucket value or a meta)."""
 
     intervals: list[Interval] = Field(min_length=1)
@@ -139,7 +151,7 @@ class TableLookupError(ValueError):
     """A value fell in no row of a table whose gap policy is `error`."""
 
 
-class StepTable(_Frozen):
+class StepTable(FrozenModel):
     rows: list[StepRow] = Field(min_length=1)
     gap: GapPolicy = "error"
 
@@ -189,7 +201,7 @@ class StepTable(_Frozen):
         return problems
 
 
-class DelayBand(_Frozen):
+class DelayBand(FrozenModel):
     """Calendar days late in [days_min, days_max] (days_max null = no limit) score `score`."""
 
     days_min: Annotated[int, Whole] = Field(ge=0)

@@ -40,8 +40,9 @@ def score_indicator(
     """
     if obs is not None and obs.result is not None and not obs.set_aside:
         rule = facts.rule
-        scorer = _FAST.get(rule.kind)
-        if scorer is not None:
+        fast = _FAST.get(type(rule))  # by type: `rule.kind` is a pydantic attribute read, several times slower
+        if fast is not None:
+            scorer, kind = fast
             try:
                 native, scale = scorer(facts, rule, obs, None)
             except (ScoringError, TableLookupError, ArithmeticError):
@@ -50,7 +51,7 @@ def score_indicator(
                 value = native if scale == 100 else native * (_TO_INTERNAL.get(scale) or HUNDRED / scale)
                 # Score.lazy(...) written out: this line runs once per score
                 return _tuple_new(
-                    Score, (facts.code, "scored", value, native, scale, rule.kind, None, None, (), _explain, facts, obs)
+                    Score, (facts.code, "scored", value, native, scale, kind, None, None, (), _explain, facts, obs)
                 )
     return _traced(facts, obs, team_grades, plan_units)
 
@@ -118,10 +119,8 @@ def _require_meta(facts: IndicatorFacts) -> Decimal:
 
 
 # The scorers below take `trace=None` on the fast path: they then compute the same numbers and record nothing.
-
-
-# The scorers are dispatched on `rule.kind`, so each gets its own rule type (no isinstance check per score);
-# `_result` and `_require_meta` are written out where they run once per score.
+# They are dispatched on `rule.kind`, so each gets its own rule type (no isinstance check per score); the result's
+# and the meta's presence checks are written out where they run once per score.
 
 
 def _general(facts: IndicatorFacts, rule: GeneralRule, obs: Observation, trace: Trace | None) -> tuple[Decimal, int]:
@@ -167,17 +166,18 @@ def _general(facts: IndicatorFacts, rule: GeneralRule, obs: Observation, trace: 
                 result=score,
             )
         return score, 100
-    execution = q2(execution_percent(r, m, facts.polarity, rule.lower_execution))
+    lower_execution, obs2_table = rule.params
+    execution = q2(execution_percent(r, m, facts.polarity, lower_execution))
     if trace is not None:
         trace.add(
             "OBS2: non-ambitious target ("
             + ("meta ≤ V0" if higher else "meta ≥ V0")
             + "): percentage of execution, rounded to 2 places",
-            formula=execution_formula(facts.polarity, rule.lower_execution),
+            formula=execution_formula(facts.polarity, lower_execution),
             values={"result": r, "meta": m, "V0": v0},
             result=execution,
         )
-    return _lookup_score(rule.obs2_table, execution, "OBS2 table: execution → score", trace), 100
+    return _lookup_score(obs2_table, execution, "OBS2 table: execution → score", trace), 100
 
 
 def _lookup_score(table: StepTable, x: Decimal, description: str, trace: Trace | None) -> Decimal:
@@ -188,23 +188,17 @@ def _lookup_score(table: StepTable, x: Decimal, description: str, trace: Trace |
     return q2(hit.row.value)
 
 
-def _result(obs: Observation) -> Decimal:
-    if obs.result is None:
-        raise ScoringError("no result registered")
-    return obs.result
-
-
 def _ratio(facts: IndicatorFacts, rule: RatioRule, obs: Observation, trace: Trace | None) -> tuple[Decimal, int]:
     r = obs.result
     if r is None:
         raise ScoringError("no result registered")
-    target = rule.target if rule.target is not None else _require_meta(facts)
-    scale = rule.scale
-    if rule.zero_below_result is not None and r < rule.zero_below_result:
+    scale, rule_target, floor = rule.params
+    target = rule_target if rule_target is not None else _require_meta(facts)
+    if floor is not None and r < floor:
         if trace is not None:
             trace.add(
-                f"result below the floor {rule.zero_below_result}: score is zero",
-                formula=f"score{scale} = 0 when result < {rule.zero_below_result}",
+                f"result below the floor {floor}: score is zero",
+                formula=f"score{scale} = 0 when result < {floor}",
                 values={"result": r},
                 result=ZERO,
             )
@@ -214,7 +208,7 @@ def _ratio(facts: IndicatorFacts, rule: RatioRule, obs: Observation, trace: Trac
     top = _SCALE.get(scale) or Decimal(scale)
     score = ZERO if rounded < ZERO else top if rounded > top else rounded  # clamp to [0, scale]
     if trace is not None:
-        name = "target" if rule.target is not None else "meta"
+        name = "target" if rule_target is not None else "meta"
         trace.add(
             f"ratio on the 0–{scale} scale",
             formula=f"score{scale} = result / {name} × {scale}",
@@ -231,11 +225,12 @@ def _threshold(
     r = obs.result
     if r is None:
         raise ScoringError("no result registered")
-    if rule.meta_table is not None and obs.reference_index is not None:
+    pass_when, pass_score, fail_score, meta_table = rule.params
+    if meta_table is not None and obs.reference_index is not None:
         if trace is None:
-            meta = rule.meta_table.find(obs.reference_index)[1].value  # (row index, row, gap policy, rounded value)
+            meta = meta_table.find(obs.reference_index)[1].value  # (row index, row, gap policy, rounded value)
         else:
-            hit = rule.meta_table.lookup(obs.reference_index)
+            hit = meta_table.lookup(obs.reference_index)
             meta = hit.row.value
             trace.add(
                 "meta from the reference-index table",
@@ -246,14 +241,14 @@ def _threshold(
     else:
         meta = _require_meta(facts)
     at_most = (
-        rule.pass_when or ("at_most_meta" if facts.polarity == "lower_is_better" else "at_least_meta")
+        pass_when or ("at_most_meta" if facts.polarity == "lower_is_better" else "at_least_meta")
     ) == "at_most_meta"
     passed = r <= meta if at_most else r >= meta
-    score = rule.pass_score if passed else rule.fail_score
+    score = pass_score if passed else fail_score
     if trace is not None:
         trace.add(
             "threshold: " + ("result ≤ meta" if at_most else "result ≥ meta") + (" holds" if passed else " fails"),
-            formula=f"score = {rule.pass_score} if result {'≤' if at_most else '≥'} meta else {rule.fail_score}",
+            formula=f"score = {pass_score} if result {'≤' if at_most else '≥'} meta else {fail_score}",
             values={"result": r, "meta": meta},
             result=score,
         )
@@ -266,21 +261,22 @@ def _step_table(
     r = obs.result
     if r is None:
         raise ScoringError("no result registered")
-    if rule.input == "result":
+    source, lower_execution, table = rule.params
+    if source == "result":
         x = q2(r)
         if trace is not None:
             trace.add("look the result (rounded to 2 places) up", values={"result": r}, result=x)
     else:
         m = _require_meta(facts)
-        x = q2(execution_percent(r, m, facts.polarity, rule.lower_execution))
+        x = q2(execution_percent(r, m, facts.polarity, lower_execution))
         if trace is not None:
             trace.add(
                 "percentage of execution, rounded to 2 places",
-                formula=execution_formula(facts.polarity, rule.lower_execution),
+                formula=execution_formula(facts.polarity, lower_execution),
                 values={"result": r, "meta": m},
                 result=x,
             )
-    return _lookup_score(rule.table, x, "step table → score", trace), 100
+    return _lookup_score(table, x, "step table → score", trace), 100
 
 
 def component_value(code: str, source: str, inputs: Mapping[str, Decimal], trace: Trace) -> Decimal:
@@ -375,14 +371,18 @@ def _quar(
 ) -> tuple[Decimal, int]:
     if facts.meta is None or facts.tolerance is None or facts.critical_value is None:
         raise ScoringError("meta, tolerance and critical value are required")
+    r = obs.result
+    if r is None:
+        raise ScoringError("no result registered")
+    ceiling, below_band = rule.params
     rate, _ = quar_rate(
-        _result(obs),
+        r,
         facts.meta,
         facts.tolerance,
         facts.critical_value,
         facts.polarity,
-        ceiling=rule.ceiling,
-        below_band=rule.below_band,
+        ceiling=ceiling,
+        below_band=below_band,
         trace=trace,
     )
     return rate, 100
@@ -452,6 +452,11 @@ _SCORERS["delay_table"] = _unsupported
 
 # The rule kinds scored without a trace first: their score reads only immutable inputs (the facts, the result, the
 # reference index), so the explanation built later from the same inputs is this score's.
-_FAST: dict[str, _Scorer] = {
-    kind: _SCORERS[kind] for kind in ("general", "ratio", "threshold", "step_table", "quar_realization")
+# Keyed by the rule's class, each with its kind.
+_FAST: dict[type, tuple[_Scorer, str]] = {
+    GeneralRule: (_general, "general"),
+    RatioRule: (_ratio, "ratio"),
+    ThresholdRule: (_threshold, "threshold"),
+    StepTableRule: (_step_table, "step_table"),
+    QuarRealizationRule: (_quar, "quar_realization"),
 }

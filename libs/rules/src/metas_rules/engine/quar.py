@@ -31,7 +31,6 @@ def quar_rate(
 ) -> tuple[Decimal, Band]:
     """Realization rate in % (2 places, half up) and where R sits against the band [M−T, M+T]."""
     tr = trace  # None: the same numbers, nothing recorded
-    bonus = ceiling - 100
     low, high = m - t, m + t
     values = {"R": r, "M": m, "T": t, "VC": vc} if tr is not None else None
     if polarity == "higher_is_better":
@@ -40,6 +39,7 @@ def quar_rate(
                 tr.add("R ≥ VC: the ceiling", formula=f"rate = {ceiling}", values=values, result=ceiling)
             return q2(ceiling), "above"
         if r > high:
+            bonus = ceiling - 100
             raw = 100 + bonus * (r - high) / (vc - high)
             if tr is not None:
                 tr.add(
@@ -65,6 +65,7 @@ def quar_rate(
             tr.add("R ≤ VC: the ceiling (lower is better)", formula=f"rate = {ceiling}", values=values, result=ceiling)
         return q2(ceiling), "above"
     if r < low:
+        bonus = ceiling - 100
         raw = 100 + bonus * (low - r) / (low - vc)
         if tr is not None:
             tr.add(

@@ -232,10 +232,17 @@ def test_step_table_on_the_result_inverse() -> None:
     # lower: score 50 → the highest upper bound among rows scoring ≥ 50 is row 2's 20 (inclusive)
     lower = required_result(facts(StepTableRule(input="result", table=LOW_TABLE), "lower_is_better"), D(50))
     assert solved(lower) == ("solved", D(20), "at_most", D(50))
+    # the step names that row, the second of the table (rows 1 and 2 both score ≥ 50; row 1 would need 9.99 or less)
+    assert steps(lower)[0] == {
+        "description": "least demanding table row reaching the score",
+        "formula": None,
+        "values": {},
+        "result": "20",
+        "table_row": "row 2: [10, 20] -> 50",
+    }
     # score 100 → row 1's exclusive 10 → 9.99
-    assert required_result(facts(StepTableRule(input="result", table=LOW_TABLE), "lower_is_better"), D(100)).value == D(
-        "9.99"
-    )
+    best = required_result(facts(StepTableRule(input="result", table=LOW_TABLE), "lower_is_better"), D(100))
+    assert (best.value, steps(best)[0]["table_row"]) == (D("9.99"), "row 1: [0, 10) -> 100")
 
 
 def test_step_table_inverse_limits() -> None:
@@ -296,6 +303,34 @@ def test_quar_inverse_lower(target: str, value: str, formula: str) -> None:
     answer = required_result(quar("lower_is_better", "30", "2", "10"), D(target))
     assert solved(answer)[:3] == ("solved", D(value), "at_most")
     assert steps(answer)[0]["formula"] == formula
+
+
+@pytest.mark.parametrize(
+    ("polarity", "m", "t", "vc", "target", "value", "achieved"),
+    [
+        # higher, M 100, T 5, VC 120: just above the band a rate is on the line from M + T = 105 (100 %) to VC (125 %),
+        # R = 105 + (rate − 100) × 15 / 25; forward: rate = 100 + 25 × (R − 105) / 15
+        ("higher_is_better", "100", "5", "120", "100.01", "105.006", "100.01"),  # 105 + 0.01 × 0.6
+        ("higher_is_better", "100", "5", "120", "100.5", "105.3", "100.50"),  # 105 + 0.5 × 0.6; 25 × 0.3 / 15 = 0.5
+        ("higher_is_better", "100", "5", "120", "101", "105.6", "101.00"),  # 105 + 0.6; 25 × 0.6 / 15 = 1
+        # lower, M 30, T 2, VC 10: R = 28 − (rate − 100) × 18 / 25; forward: rate = 100 + 25 × (28 − R) / 18
+        ("lower_is_better", "30", "2", "10", "100.01", "27.9928", "100.01"),  # 28 − 0.01 × 0.72
+        ("lower_is_better", "30", "2", "10", "100.5", "27.64", "100.50"),  # 28 − 0.36; 25 × 0.36 / 18 = 0.5
+        ("lower_is_better", "30", "2", "10", "101", "27.28", "101.00"),  # 28 − 0.72; 25 × 0.72 / 18 = 1
+    ],
+)
+def test_quar_inverse_just_above_the_band(
+    polarity: str, m: str, t: str, vc: str, target: str, value: str, achieved: str
+) -> None:
+    # a target between 100 and 101 is above the band: inside it the rate is only 100 (R = M ± T would fall short)
+    answer = required_result(quar(polarity, m, t, vc), D(target))
+    direction = "at_least" if polarity == "higher_is_better" else "at_most"
+    assert solved(answer) == ("solved", D(value), direction, D(achieved))
+    assert steps(answer)[0]["formula"] == (
+        "R = (M+T) + (rate − 100) × (VC − (M+T)) / 25"
+        if polarity == "higher_is_better"
+        else "R = (M−T) − (rate − 100) × ((M−T) − VC) / 25"
+    )
 
 
 def test_quar_inverse_variants_and_limits() -> None:
@@ -571,6 +606,12 @@ def test_required_part_score_edges() -> None:
 
 
 def test_targets_of_exactly_100() -> None:
+    # a ratio reaches 100 exactly at its target: R = 100 × 5 000 / 100 = 5 000 (VA = VM); 100.01 is impossible
+    ratio = required_result(facts(RatioRule(), meta="5000"), D(100))
+    assert solved(ratio) == ("solved", D(5000), "at_least", D("100.00"))
+    # on 0–10 with the PAA floor: score10 10.00 → R = 10 × 90 / 10 = 90 (above the floor 70), 90 / 90 × 10 = 10 → 100
+    paa = required_result(facts(RatioRule(scale=10, zero_below_result=D(70)), meta="90"), D(100))
+    assert solved(paa) == ("solved", D(90), "at_least", D("100.00"))
     comps = [CompositeComponent(code="A", weight=D(1))]
     assert required_result(facts(WeightedCompositeRule(components=comps)), D(100)).status == "solved"
     derived = required_result(facts(DerivedFromTeamsRule(), meta="10"), D(100))
@@ -581,3 +622,24 @@ def test_derived_inverse_rounds_the_mean_up() -> None:
     # 81.83 → score10 8.19 (next grid point of 8.183); mean = 8.19 × 9.12345 / 10 = 7.47210555 → up to 7.4722
     answer = required_result(facts(DerivedFromTeamsRule(), meta="9.12345"), D("81.83"))
     assert answer.value == D("7.4722")
+
+
+def test_answers_the_solver_gives_up_on_carry_no_steps() -> None:
+    # the solvers refuse a question before writing any step (the target is out of the rule's range, the table has no
+    # row for it, or every result already reaches it): the answer has an empty, printable list of steps
+    rule = StepTableRule(input="result", table=StepTable(rows=[StepRow(intervals=[Interval(max=D(5))], value=D(60))]))
+    cases = [
+        (facts(GeneralRule()), "100.01", "impossible", "the general rule scores at most 100"),
+        (facts(RatioRule()), "100.01", "impossible", "a ratio scores at most 100"),
+        (facts(ThresholdRule(fail_score=D(20)), meta="5"), "20", "always", "even a failing result scores 20"),
+        (facts(StepTableRule(input="result", table=HIGH_TABLE)), "100.01", "impossible",
+         "no row of the table scores 100.01 or more"),
+        (facts(StepTableRule(table=HIGH_TABLE), meta="200"), "100.01", "impossible",
+         "no row of the table scores 100.01 or more"),
+        (facts(rule), "50", "always", "row 1 has no lower bound"),
+        (quar(), "125.01", "impossible", "the rate is capped at 125"),
+    ]  # fmt: skip
+    for f, target, status, reason in cases:
+        answer = required_result(f, D(target))
+        assert (answer.status, answer.reason, answer.steps) == (status, reason, ()), (f.rule.kind, target)
+        assert answer.to_dict()["steps"] == []

@@ -281,6 +281,44 @@ def test_a_pending_stage_makes_the_product_pending() -> None:
     assert len(s.steps) == 2  # the first stage's steps are kept
 
 
+def test_a_missing_or_unscorable_stage_keeps_the_earlier_stages_steps() -> None:
+    # S1 delivered on its due date 30/06/2014: 0 days late → band 1 (on time) → 100. These two steps stay in the
+    # explanation whatever stops a later stage.
+    s1_steps = [
+        {
+            "description": "stage S1: calendar days late",
+            "formula": "days late = max(0, delivered on − due date)",
+            "values": {"due date": "2014-06-30", "delivered on": "2014-06-30"},
+            "result": "0",
+            "table_row": None,
+        },
+        {
+            "description": "stage S1: delay table: days late → score",
+            "formula": None,
+            "values": {"days late": "0"},
+            "result": "100",
+            "table_row": "band 1: 0-0 days late -> 100",
+        },
+    ]
+    # S2 (due 30/09/2014) has nothing registered when evaluated on 01/10/2014, after its due date and before the
+    # cut-off of 30/01/2015 → missing (§2.2.2)
+    partly = Delivery(stages={"S1": delivered(date(2014, 6, 30))})
+    missing = score_product(product(due=None, stages=STAGES), partly, cutoff=CUTOFF, as_of=date(2014, 10, 1))
+    assert (missing.status, missing.reason) == ("missing", "stage S2: no delivery registered")
+    assert steps(missing) == s1_steps
+    # S2 delivered in part without the committee's score → not scorable (§2.2.3)
+    unscored = Delivery(stages={"S1": delivered(date(2014, 6, 30)), "S2": Delivery(status="partial")})
+    bad = score_product(product(due=None, stages=STAGES), unscored, cutoff=CUTOFF)
+    assert (bad.status, bad.reason) == ("not_scorable", "stage S2: partial delivery without the committee's score")
+    assert steps(bad) == s1_steps
+    # every stage scored but the weights sum to 0: the three stages' six steps are kept, no product score step
+    zero = tuple(StageFacts(s.code, s.due_date, D(0)) for s in STAGES)
+    nothing = score_product(product(due=None, stages=zero), STAGE_DELIVERIES, cutoff=CUTOFF)
+    assert nothing.status == "not_scorable"
+    # S1 0 days → 100; S2 20/10 − 30/09 = 20 days → 80; S3 29/01/2015 − 30/11/2014 = 60 days → 60
+    assert [x["result"] for x in steps(nothing)] == ["0", "100", "20", "80", "60", "60"]
+
+
 # ---------------------------------------------------------------- other product cases
 
 

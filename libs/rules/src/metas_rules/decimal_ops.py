@@ -34,7 +34,10 @@ def clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
 
 
 def dec(value: Decimal | int | str) -> Decimal:
-    """Build a Decimal from an int, str or Decimal (floats are refused on purpose)."""
+    """Build a Decimal from an int, str or Decimal (floats are refused on purpose).
+
+    A Decimal passes through: `Decimal(d)` of a `Decimal` returns `d` itself (the C implementation CPython uses).
+    """
     if isinstance(value, float):  # pragma: no cover - defensive, mypy forbids it
         raise TypeError("floats are not accepted; pass a string or Decimal")
-    return value if isinstance(value, Decimal) else Decimal(value)
+    return Decimal(value)

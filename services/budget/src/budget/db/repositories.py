@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, delete, func, select, true
+from sqlalchemy import BigInteger, bindparam, cast, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -115,23 +115,36 @@ async def latest_published(
     return await session.scalar(stmt)
 
 
-async def context_heads(
-    session: AsyncSession, investment: str = INVESTMENT
-) -> tuple[m.PublishedBudget | None, CodeTableKey]:
-    """What every read starts from, in one query: the latest published budget (without its document, as
-    ``latest_published``) and the stored code table versions (``code_table_key``). The versions come joined to
-    the published row; no published budget reads no versions (the caller refuses the read then anyway)."""
+def _context_heads_statement() -> Any:
     pb = m.PublishedBudget
     v = m.CodeTableVersion.__table__.c
-    latest = select(pb.id).where(pb.investment_code == investment).order_by(pb.id.desc()).limit(1).scalar_subquery()
-    stmt = (
+    latest = (
+        select(pb.id)
+        .where(pb.investment_code == bindparam("investment"))
+        .order_by(pb.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
         select(pb, v.version, v.valid_from, v.source, v.loaded_at)
         .options(defer(pb.document))
         .outerjoin(m.CodeTableVersion.__table__, true())
         .where(pb.id == latest)
         .order_by(v.valid_from)
     )
-    rows = (await session.execute(stmt)).all()
+
+
+# Built once (the investment bound per call): building it and its cache key per request was a tenth of a report.
+_CONTEXT_HEADS = _context_heads_statement()
+
+
+async def context_heads(
+    session: AsyncSession, investment: str = INVESTMENT
+) -> tuple[m.PublishedBudget | None, CodeTableKey]:
+    """What every read starts from, in one query: the latest published budget (without its document, as
+    ``latest_published``) and the stored code table versions (``code_table_key``). The versions come joined to
+    the published row; no published budget reads no versions (the caller refuses the read then anyway)."""
+    rows = (await session.execute(_CONTEXT_HEADS, {"investment": investment})).all()
     if not rows:
         return None, ()
     return rows[0][0], tuple(tuple(row[1:]) for row in rows if row[1] is not None)
@@ -413,6 +426,23 @@ def _cents(column: Any) -> Any:
     return func.sum(cast(func.round(column * 100), BigInteger))
 
 
+def _grouped_statement(by_breakdown: bool, by_year: bool) -> Any:
+    t = m.BudgetAmount.__table__.c
+    keys = [t[name] for name in _GROUP_COLUMNS]
+    stmt = select(*keys, _cents(t.gross), _cents(t.net), _cents(t.vat), func.count()).where(
+        t.investment_code == bindparam("investment")
+    )
+    if by_breakdown:
+        stmt = stmt.where(t.breakdown == bindparam("breakdown"))
+    if by_year:
+        stmt = stmt.where(t.year == bindparam("year"))
+    return stmt.group_by(*keys)
+
+
+# The four shapes (filtered by breakdown, by year, both, neither), built once; the values are bound per call.
+_GROUPED = {(b, y): _grouped_statement(b, y) for b in (False, True) for y in (False, True)}
+
+
 async def grouped_entries(
     session: AsyncSession,
     investment: str = INVESTMENT,
@@ -438,16 +468,12 @@ async def counted_groups(
     year: int | None = None,
 ) -> list[tuple[AmountEntry, int]]:
     """``grouped_entries`` with the number of amounts in each group."""
-    t = m.BudgetAmount.__table__.c
-    keys = [t[name] for name in _GROUP_COLUMNS]
-    stmt = select(*keys, _cents(t.gross), _cents(t.net), _cents(t.vat), func.count()).where(
-        t.investment_code == investment
-    )
+    params: dict[str, Any] = {"investment": investment}
     if breakdown is not None:
-        stmt = stmt.where(t.breakdown == breakdown.value)
+        params["breakdown"] = breakdown.value
     if year is not None:
-        stmt = stmt.where(t.year == year)
-    result = await session.execute(stmt.group_by(*keys))
+        params["year"] = year
+    result = await session.execute(_GROUPED[breakdown is not None, year is not None], params)
     return [
         (
             AmountEntry(

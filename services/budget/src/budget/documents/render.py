@@ -23,7 +23,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from reportlab.platypus import Table as PdfTable
 
 from budget.domain.document import NONE, ExecutionDocument, Table
-from metas_kit.cells import safe_cell
+from metas_kit.cells import safe_cell, stamped_zip
 
 # The PDF's standard fonts (WinAnsi) lack a few signs the texts use.
 PDF_CHARS = str.maketrans({"−": "-", "×": "x"})
@@ -79,7 +79,7 @@ def to_xlsx(document: ExecutionDocument, created: datetime) -> bytes:
     book.properties.created = book.properties.modified = created.replace(tzinfo=None)
     out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
+    return stamped_zip(out.getvalue(), created)
 
 
 def _figure(text: str) -> object:

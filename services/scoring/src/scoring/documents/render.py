@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
+from metas_kit.cells import stamped_zip
 from scoring.domain.report import Report, Table
 
 NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
@@ -80,7 +81,7 @@ def to_xlsx(report: Report, created: datetime) -> bytes:
     book.properties.created = book.properties.modified = created.replace(tzinfo=None)
     out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
+    return stamped_zip(out.getvalue(), created)
 
 
 def _xlsx_value(cell: str) -> object:

@@ -89,7 +89,7 @@ def test_acordo_scorecard_provisional_then_final_and_its_documents(scenario: Sta
     expect(page.get_by_test_id("grade-DS")).to_have_text("6,67")
     expect(page.get_by_test_id("branch-DS").locator(".branch-score .rag")).to_have_attribute("data-state", "red")
     expect(page.get_by_test_id("item-DS-I1")).to_contain_text("sem resultado certificado → 0")
-    expect(page.get_by_test_id("score-DS-I1")).to_have_text("0")  # the engine writes the zero as "0"
+    expect(page.get_by_test_id("score-DS-I1")).to_have_text("0,00")  # missing at the final → 0.00, 2 places
     # productivity with N1 = 90: 0.70 × 90 + 0.30 × 6.67 = 63 + 2.001 = 65.001 → 65.00
     page.get_by_test_id("branch-DS").locator("details.how summary").click()
     expect(page.get_by_test_id("steps-DS")).to_contain_text("Produtividade = peso de N1 × N1 + peso de N2 × N2")

@@ -124,3 +124,13 @@ def test_model_copy_is_shallow_unless_asked_deep() -> None:
     updated = row.model_copy(update={"value": D(70)})
     assert updated.value == D(70)
     assert updated.intervals[0] is row.intervals[0]
+
+
+def test_a_score_pushed_to_a_bound_keeps_two_places() -> None:
+    # V0 60, meta 80: result 50 → (50 − 60) / 20 × 100 = −50.00, bounded to 0.00; result 90 → 150.00, bounded to
+    # 100.00 (docs/domain.md §1: every score keeps 2 places, also at a bound).
+    ambitious = IndicatorFacts(code="G", rule=GENERAL, meta=D(80), reference_value=D(60))
+    assert _native(ambitious, "50") == "0.00"
+    assert _native(ambitious, "90") == "100.00"
+    no_v0 = IndicatorFacts(code="G", rule=GENERAL, meta=D(80))
+    assert _native(no_v0, "100") == "100.00"  # 100 / 80 × 100 = 125.00, bounded to 100.00

@@ -88,11 +88,11 @@ def test_general_ambitious_higher_trace() -> None:
 @pytest.mark.parametrize(
     ("result", "raw", "score"),
     [
-        ("78", "-20.00", "0"),  # (78 − 80) / 10 × 100 = −20 → OBS1 → 0
+        ("78", "-20.00", "0.00"),  # (78 − 80) / 10 × 100 = −20 → OBS1 → 0
         ("80", "0.00", "0.00"),  # result = V0 → 0 exactly (the lower edge)
         ("80.01", "0.10", "0.10"),  # 0.01 / 10 × 100 = 0.1
         ("90", "100.00", "100.00"),  # result = meta → 100 exactly
-        ("95", "150.00", "100"),  # 15 / 10 × 100 = 150 → capped at 100
+        ("95", "150.00", "100.00"),  # 15 / 10 × 100 = 150 → capped at 100
     ],
 )
 def test_general_ambitious_higher_bounds(result: str, raw: str, score: str) -> None:
@@ -712,9 +712,9 @@ def test_derived_mean_of_team_grades_trace() -> None:
 
 
 def test_derived_bounds_include_list_and_missing_grades() -> None:
-    # meta 9: 9.19 / 9 × 10 = 10.211… → 10.21 → bounded to 10 → 100
+    # meta 9: 9.19 / 9 × 10 = 10.211… → 10.21 → bounded to 10.00 → 100
     over = score_indicator(derived("9"), None, team_grades=GRADES, plan_units=list(GRADES))
-    assert (over.value, steps(over)[1]["result"], steps(over)[2]["result"]) == (D("100"), "10.21", "10")
+    assert (over.value, steps(over)[1]["result"], steps(over)[2]["result"]) == (D("100"), "10.21", "10.00")
     # explicit include list: only A and C → (9.25 + 9.53) / 2 = 9.39
     inc = score_indicator(derived(include_units=["C", "A"]), None, team_grades=GRADES)
     assert steps(inc)[0]["values"] == {"A": "9.25", "C": "9.53"}

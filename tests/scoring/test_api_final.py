@@ -56,7 +56,7 @@ async def test_the_final_grade_counts_missing_items_as_zero(service: Service, ex
     applied = run["results"]["applied"]
     assert (applied["DS-I1"], applied["DS-I2"], applied["DS-P01"]) == ("missing → 0", "scored", "missing → 0")
     item = (await service.http.get(f"/v1/evaluations/{run['id']}/items/DS-I1", headers=VIEWER)).json()
-    assert (item["value"], item["applied"]) == ("0", "missing → 0")
+    assert (item["value"], item["applied"]) == ("0.00", "missing → 0")
     assert "scores 0" in item["steps"][0]["description"]
     # Every period of the cycle is locked in execution, by the scoring service's identity.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=execution_app), base_url="http://x") as http:

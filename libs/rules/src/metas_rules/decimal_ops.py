@@ -9,6 +9,9 @@ ZERO = Decimal("0")
 ONE = Decimal("1")
 TEN = Decimal("10")
 HUNDRED = Decimal("100")
+# The bounds of a score, at the 2 places every score keeps: a score pushed to a bound still reads "0.00" / "100.00".
+SCORE_FLOOR = Decimal("0.00")
+SCORE_CEILING = Decimal("100.00")
 
 
 def q2(value: Decimal) -> Decimal:

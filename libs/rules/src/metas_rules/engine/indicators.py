@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from metas_rules.decimal_ops import HUNDRED, ZERO, clamp, q2
+from metas_rules.decimal_ops import HUNDRED, SCORE_CEILING, SCORE_FLOOR, ZERO, clamp, q2
 from metas_rules.engine.execution import execution_formula, execution_percent
 from metas_rules.engine.facts import IndicatorFacts, Observation
 from metas_rules.engine.quar import quar_rate
@@ -83,7 +83,7 @@ def _traced(
         else:
             if obs is not None and obs.missing_scores_zero and obs.result is None and not obs.components:
                 trace.add("final evaluation: no certified result for an owed item, so it scores 0", result=0)
-                return Score(facts.code, "scored", ZERO, ZERO, 100, rule.kind, tuple(trace.steps))
+                return Score(facts.code, "scored", SCORE_FLOOR, SCORE_FLOOR, 100, rule.kind, tuple(trace.steps))
             if obs is None or (obs.result is None and not _needs_only_components(rule)):
                 return Score(facts.code, "missing", rule_kind=rule.kind, reason="no result registered")
             native, scale = _SCORERS[rule.kind](facts, rule, obs, trace)
@@ -138,7 +138,7 @@ def _general(facts: IndicatorFacts, rule: GeneralRule, obs: Observation, trace: 
         else:
             formula, raw = "score = (1 − (result − meta) / meta) × 100", (1 - (r - m) / m) * HUNDRED
         rounded = q2(raw)
-        score = ZERO if rounded < ZERO else HUNDRED if rounded > HUNDRED else rounded  # clamp to [0, 100]
+        score = SCORE_FLOOR if rounded < ZERO else SCORE_CEILING if rounded > HUNDRED else rounded  # clamp to [0, 100]
         if trace is not None:
             trace.add(
                 "no reference value (V0): no-V0 formula, no table",
@@ -152,7 +152,7 @@ def _general(facts: IndicatorFacts, rule: GeneralRule, obs: Observation, trace: 
     if ambitious:
         raw = (r - v0) / (m - v0) * HUNDRED
         rounded = q2(raw)
-        score = ZERO if rounded < ZERO else HUNDRED if rounded > HUNDRED else rounded  # clamp to [0, 100]
+        score = SCORE_FLOOR if rounded < ZERO else SCORE_CEILING if rounded > HUNDRED else rounded  # clamp to [0, 100]
         if trace is not None:
             trace.add(
                 "ambitious target (" + ("meta > V0" if higher else "meta < V0") + "): general rule",
@@ -360,7 +360,7 @@ def _composite(
     mult = "" if rule.multiplier == 1 else f" × {rule.multiplier}"
     trace.add("weighted composite, rounded to 2 places", formula=f"index = ({terms}){mult}", values=parts, result=index)
     if rule.table is None:
-        score = clamp(index, ZERO, HUNDRED)
+        score = clamp(index, SCORE_FLOOR, SCORE_CEILING)
         trace.add("no table: the index is the score, bounded to [0, 100]", result=score)
         return score, 100
     return _lookup_score(rule.table, index, "step table: index → score", trace), 100
@@ -419,7 +419,7 @@ def _derived(
         values={"result": mean, "meta": m},
         result=q2(raw),
     )
-    score = clamp(q2(raw), ZERO, Decimal(rule.scale))
+    score = clamp(q2(raw), SCORE_FLOOR, q2(Decimal(rule.scale)))
     trace.add(f"bound the score to [0, {rule.scale}]", result=score)
     return score, rule.scale
 

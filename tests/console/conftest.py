@@ -7,39 +7,20 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from console_support import CHROMIUM, CHROMIUM_ARGS, Stack
-
-from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
-from metas_dev.run import load_seeds
+from console_support import CHEAP_ARGON2, CHROMIUM, CHROMIUM_ARGS, Stack, running_stack
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("console-stack")
-    config = ClusterConfig(
-        ports={name: free_port() for name in (*SERVICES, "gateway", "console")},
-        database_urls={s: f"sqlite+aiosqlite:///{tmp}/{s}.db" for s in SERVICES},
-        jwt_secret=jwt_secret,
-        log_dir=tmp / "logs",
-        # argon2id at its production cost would make every sign-in of the suite take ~0.3 s of CPU.
-        extra_env={
-            "accounts": {"METAS_ACCOUNTS_ARGON2_TIME_COST": "1", "METAS_ACCOUNTS_ARGON2_MEMORY_KIB": "8192"},
-            # The sign-in page then offers the gateway's OpenID Connect start (its flow is tested in tests/gateway).
-            "console": {"METAS_CONSOLE_OIDC_PROVIDER_NAME": "Test IdP"},
-            # Evidence files of at most 1 MiB, so the browser tests can send one too large (the default is 20 MiB).
-            "execution": {"METAS_EXECUTION_EVIDENCE_MAX_BYTES": "1048576"},
-        },
-    )
-    cluster = Cluster(config)
-    cluster.start()
-    running = Stack(cluster, tmp, jwt_secret)
-    try:
-        cluster.wait_ready(timeout=90)
-        load_seeds(cluster)
-        running.create_accounts()
+    extra_env = {
+        "accounts": CHEAP_ARGON2,
+        # The sign-in page then offers the gateway's OpenID Connect start (its flow is tested in tests/gateway).
+        "console": {"METAS_CONSOLE_OIDC_PROVIDER_NAME": "Test IdP"},
+        # Evidence files of at most 1 MiB, so the browser tests can send one too large (the default is 20 MiB).
+        "execution": {"METAS_EXECUTION_EVIDENCE_MAX_BYTES": "1048576"},
+    }
+    with running_stack(tmp_path_factory.mktemp("console-stack"), jwt_secret, extra_env) as running:
         yield running
-    finally:
-        cluster.stop()
 
 
 # Per module: Playwright's sync API keeps an event loop marked running while it is open, which async tests

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +12,8 @@ from typing import Any
 import httpx
 from harness.tokens import principal_for
 
-from metas_dev.cluster import Cluster
+from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
+from metas_dev.run import load_seeds
 from metas_kit.auth import issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +77,32 @@ class Stack:
                 }
                 answer = client.post("/api/accounts/v1/accounts", json=body, headers=admin)
                 assert answer.status_code == 201, answer.text
+
+
+# argon2id at its production cost would make every sign-in of the suite take ~0.3 s of CPU.
+CHEAP_ARGON2 = {"METAS_ACCOUNTS_ARGON2_TIME_COST": "1", "METAS_ACCOUNTS_ARGON2_MEMORY_KIB": "8192"}
+
+
+@contextmanager
+def running_stack(tmp: Path, jwt_secret: str, extra_env: dict[str, dict[str, str]]) -> Iterator[Stack]:
+    """The whole cluster with the console on SQLite in ``tmp``, the seed plans loaded and the test accounts made."""
+    config = ClusterConfig(
+        ports={name: free_port() for name in (*SERVICES, "gateway", "console")},
+        database_urls={s: f"sqlite+aiosqlite:///{tmp}/{s}.db" for s in SERVICES},
+        jwt_secret=jwt_secret,
+        log_dir=tmp / "logs",
+        extra_env=extra_env,
+    )
+    cluster = Cluster(config)
+    cluster.start()
+    running = Stack(cluster, tmp, jwt_secret)
+    try:
+        cluster.wait_ready(timeout=90)
+        load_seeds(cluster)
+        running.create_accounts()
+        yield running
+    finally:
+        cluster.stop()
 
 
 def sign_in(page: Any, who: str, *, path: str = "/") -> None:

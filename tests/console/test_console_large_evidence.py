@@ -14,11 +14,17 @@ from typing import Any
 
 import httpx
 import pytest
-from console_support import PLAN, Stack, check_accessibility, grant_exception, screenshot, sign_in
+from console_support import (
+    CHEAP_ARGON2,
+    PLAN,
+    Stack,
+    check_accessibility,
+    grant_exception,
+    running_stack,
+    screenshot,
+    sign_in,
+)
 from playwright.sync_api import expect
-
-from metas_dev.cluster import SERVICES, Cluster, ClusterConfig, free_port
-from metas_dev.run import load_seeds
 
 pytestmark = pytest.mark.integration
 
@@ -29,23 +35,8 @@ MiB = 1024 * 1024
 def big(tmp_path_factory: pytest.TempPathFactory, jwt_secret: str) -> Iterator[Stack]:
     """A stack of its own: the session's stack caps evidence at 1 MiB to test execution's refusal cheaply."""
     tmp = tmp_path_factory.mktemp("console-large-evidence")
-    config = ClusterConfig(
-        ports={name: free_port() for name in (*SERVICES, "gateway", "console")},
-        database_urls={s: f"sqlite+aiosqlite:///{tmp}/{s}.db" for s in SERVICES},
-        jwt_secret=jwt_secret,
-        log_dir=tmp / "logs",
-        extra_env={"accounts": {"METAS_ACCOUNTS_ARGON2_TIME_COST": "1", "METAS_ACCOUNTS_ARGON2_MEMORY_KIB": "8192"}},
-    )
-    cluster = Cluster(config)
-    cluster.start()
-    running = Stack(cluster, tmp, jwt_secret)
-    try:
-        cluster.wait_ready(timeout=90)
-        load_seeds(cluster)
-        running.create_accounts()
+    with running_stack(tmp, jwt_secret, {"accounts": CHEAP_ARGON2}) as running:  # default evidence limits
         yield running
-    finally:
-        cluster.stop()
 
 
 def pdf_of(path: Path, size: int) -> Path:

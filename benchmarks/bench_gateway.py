@@ -337,7 +337,9 @@ def main() -> int:
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     config = ClusterConfig(
         ports=ports,
-        database_urls={"planning": _fresh_pg_database("metas_bench_planning")},
+        database_urls={
+            "planning": _fresh_pg_database("metas_bench_planning" + os.environ.get("METAS_BENCH_DB_SUFFIX", ""))
+        },
         jwt_secret=secret,
         log_dir=tmp / "logs",
         extra_env={

@@ -115,6 +115,10 @@ def routes(tree_etag: str) -> list[Route]:
 # --- processes ---------------------------------------------------------------------------------------------------
 
 
+# Two runs at once (two worktrees) must not share scratch databases: METAS_BENCH_DB_SUFFIX names them apart.
+DB_SUFFIX = os.environ.get("METAS_BENCH_DB_SUFFIX", "")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -207,7 +211,7 @@ async def prepare_databases(backend: str, tmp: Path) -> dict[str, str]:
         if backend == "sqlite":
             urls[service] = f"sqlite+aiosqlite:///{tmp}/{service}.db"
         else:
-            urls[service] = await recreate_pg_database(DEFAULT_PG, f"metas_bench_rp_{service}")
+            urls[service] = await recreate_pg_database(DEFAULT_PG, f"metas_bench_rp_{service}{DB_SUFFIX}")
     await asyncio.to_thread(upgrade_head, PLANNING_INI, urls["planning"])
     await load(ROOT / "data" / "plans", urls["planning"])
     await asyncio.to_thread(upgrade_head, EXECUTION_INI, urls["execution"])
@@ -222,7 +226,7 @@ async def prepare_databases(backend: str, tmp: Path) -> dict[str, str]:
 async def drop_databases(backend: str) -> None:
     if backend == "postgresql":
         for service in ("planning", "execution", "budget"):
-            await drop_pg_database(DEFAULT_PG, f"metas_bench_rp_{service}")
+            await drop_pg_database(DEFAULT_PG, f"metas_bench_rp_{service}{DB_SUFFIX}")
 
 
 def token(*roles: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +14,9 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+
+from budget.documents.render import to_xlsx
+from budget.domain.document import execution_document
 
 D = Decimal
 
@@ -179,3 +184,16 @@ def test_texts_a_spreadsheet_would_run_are_escaped() -> None:
     xlsx = to_xlsx(document, datetime(2024, 1, 1))
     assert sheet_rows(xlsx, "By rubric")[1][2] == '\'=HYPERLINK("http://x")'
     assert sheet_rows(xlsx, "Summary")[1][0] == "'@SUM(A1)"
+
+
+def test_xlsx_is_dated_with_the_document_instant_only() -> None:
+    """The workbook's properties and zip entries carry the published budget's instant, never the clock."""
+    created = datetime(2024, 3, 4, 5, 6, 8, tzinfo=UTC)  # zip dates count in 2 s
+    document = execution_document(
+        [], investment="C17-i03", published="#1", subinvestment_names={}, rubric_names={}, year=None
+    )
+    content = to_xlsx(document, created)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        core = archive.read("docProps/core.xml").decode()
+        assert {entry.date_time for entry in archive.infolist()} == {(2024, 3, 4, 5, 6, 8)}
+    assert core.count("2024-03-04T05:06:08Z") == 2, core  # created and modified

@@ -11,9 +11,11 @@ import io
 from datetime import datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.writer.excel import ExcelWriter
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -78,7 +80,9 @@ def to_xlsx(document: ExecutionDocument, created: datetime) -> bytes:
     book.properties.creator = "metas"
     book.properties.created = book.properties.modified = created.replace(tzinfo=None)
     out = io.BytesIO()
-    book.save(out)
+    # Not book.save: it sets `modified` to the clock, so two downloads a second apart differed in docProps/core.xml.
+    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).save()
     return stamped_zip(out.getvalue(), created)
 
 

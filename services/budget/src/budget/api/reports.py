@@ -112,7 +112,7 @@ async def report_planned_vs_executed(
     result = await reports.planned_vs_executed_report(
         session, state, who, dims, breakdown=breakdown, year=year, rubric_level=rubric_level
     )
-    report, ctx, links = result.report, result.ctx, result.initiatives
+    report, rubric_names, links = result.report, result.rubric_names, result.initiatives
 
     def initiatives(keys: Any) -> list[dict[str, str]]:
         return [] if links is None else links.get(str(keys.get("subinvestment")), [])
@@ -132,8 +132,8 @@ async def report_planned_vs_executed(
     out_rows = []
     for r in report.rows:
         row: dict[str, Any] = {**r.keys, **_totals(r.totals)}
-        if "rubric" in dims:
-            row["rubric_name"] = ctx.codes.codes.get(str(r.keys["rubric"]))
+        if rubric_names is not None:  # grouped by rubric
+            row["rubric_name"] = rubric_names.get(str(r.keys["rubric"]))
         if links is not None:
             row["initiatives"] = initiatives(r.keys)
         out_rows.append(row)

@@ -3,13 +3,14 @@ render them as JSON or CSV)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budget.application.amounts import field_error
-from budget.application.context import BudgetContext, Published, load, published
+from budget.application.context import Published, load, published
 from budget.application.scope import BudgetState, require_budget
 from budget.db import repositories as repo
 from budget.domain.amounts import Breakdown
@@ -24,7 +25,7 @@ Initiatives = dict[str, list[dict[str, str]]]
 @dataclass(frozen=True, slots=True)
 class PlannedVsExecuted:
     report: Report
-    ctx: BudgetContext
+    rubric_names: Mapping[str, str] | None  # of the code table in force, when grouped by rubric
     initiatives: Initiatives | None  # by sub-investment, when grouped by sub-investment
 
 
@@ -39,16 +40,19 @@ async def planned_vs_executed_report(
     rubric_level: int | None,
 ) -> PlannedVsExecuted:
     require_budget(who, state)
-    ctx = await load(session, state.cache)
+    chosen = report_breakdown(dims, Breakdown(breakdown) if breakdown else None)
+    rubric_names: Mapping[str, str] | None = None
+    if "rubric" in dims:  # the rows name their rubric from the code table in force: the whole context
+        rubric_names = (await load(session, state.cache)).codes.codes
+        entries = await repo.grouped_entries(session, breakdown=chosen, year=year)
+    else:
+        # Nothing of the context is needed but that a budget is loaded: asked in the amounts' statement. Only
+        # when no amount comes back does the context tell "not loaded" (409, as before) from "no amounts".
+        entries = await repo.grouped_entries(session, breakdown=chosen, year=year, loaded_only=True)
+        if not entries:
+            await load(session, state.cache)
     try:
-        chosen = report_breakdown(dims, Breakdown(breakdown) if breakdown else None)
-        report = planned_vs_executed(
-            await repo.grouped_entries(session, breakdown=chosen, year=year),
-            dims,
-            chosen,
-            rubric_level=rubric_level,
-            year=year,
-        )
+        report = planned_vs_executed(entries, dims, chosen, rubric_level=rubric_level, year=year)
     except ReportError as exc:
         raise field_error(exc.field, str(exc)) from None
     links: Initiatives | None = None
@@ -58,7 +62,7 @@ async def planned_vs_executed_report(
             links.setdefault(link.subinvestment, []).append(
                 {"plan_id": link.plan_id, "initiative_code": link.initiative_code}
             )
-    return PlannedVsExecuted(report, ctx, links)
+    return PlannedVsExecuted(report, rubric_names, links)
 
 
 async def cumulative_report(

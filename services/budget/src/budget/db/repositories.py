@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, cast, delete, func, select, true
+from sqlalchemy import BigInteger, and_, bindparam, cast, delete, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -426,7 +426,16 @@ def _cents(column: Any) -> Any:
     return func.sum(cast(func.round(column * 100), BigInteger))
 
 
-def _grouped_statement(by_breakdown: bool, by_year: bool) -> Any:
+def _budget_loaded() -> Any:
+    """What ``context.load`` requires of a read: a published budget of the investment and a code table version."""
+    pb = m.PublishedBudget.__table__.c
+    return and_(
+        exists().where(pb.investment_code == bindparam("investment")),
+        exists().select_from(m.CodeTableVersion.__table__),
+    )
+
+
+def _grouped_statement(by_breakdown: bool, by_year: bool, loaded_only: bool) -> Any:
     t = m.BudgetAmount.__table__.c
     keys = [t[name] for name in _GROUP_COLUMNS]
     stmt = select(*keys, _cents(t.gross), _cents(t.net), _cents(t.vat), func.count()).where(
@@ -436,11 +445,19 @@ def _grouped_statement(by_breakdown: bool, by_year: bool) -> Any:
         stmt = stmt.where(t.breakdown == bindparam("breakdown"))
     if by_year:
         stmt = stmt.where(t.year == bindparam("year"))
+    if loaded_only:
+        stmt = stmt.where(_budget_loaded())
     return stmt.group_by(*keys)
 
 
-# The four shapes (filtered by breakdown, by year, both, neither), built once; the values are bound per call.
-_GROUPED = {(b, y): _grouped_statement(b, y) for b in (False, True) for y in (False, True)}
+# The eight shapes (filtered by breakdown, by year, only when loaded, any of them), built once; the values are
+# bound per call.
+_GROUPED = {
+    (b, y, loaded): _grouped_statement(b, y, loaded)
+    for b in (False, True)
+    for y in (False, True)
+    for loaded in (False, True)
+}
 
 
 async def grouped_entries(
@@ -449,6 +466,7 @@ async def grouped_entries(
     *,
     breakdown: Breakdown | None = None,
     year: int | None = None,
+    loaded_only: bool = False,
 ) -> list[AmountEntry]:
     """One entry per distinct position (breakdown, year, month, phase, eixo, sub-investment, fund item,
     rubric, funding source) carrying the sums of its amounts' gross, net and VAT, summed in SQL.
@@ -456,8 +474,15 @@ async def grouped_entries(
     Every report and the gauges total gross, net and VAT per phase and funding source over these
     dimensions only, so they give the same figures from these entries as from ``all_entries`` (tested on
     both backends with random amounts); the entries carry no NPD, VAT rate, description or source.
+    ``loaded_only``: none unless a budget is loaded (a published budget and a code table), asked in the same
+    statement — a read that needs nothing else of the context spends no query on it.
     """
-    return [e for e, _count in await counted_groups(session, investment, breakdown=breakdown, year=year)]
+    return [
+        e
+        for e, _count in await counted_groups(
+            session, investment, breakdown=breakdown, year=year, loaded_only=loaded_only
+        )
+    ]
 
 
 async def counted_groups(
@@ -466,6 +491,7 @@ async def counted_groups(
     *,
     breakdown: Breakdown | None = None,
     year: int | None = None,
+    loaded_only: bool = False,
 ) -> list[tuple[AmountEntry, int]]:
     """``grouped_entries`` with the number of amounts in each group."""
     params: dict[str, Any] = {"investment": investment}
@@ -473,7 +499,7 @@ async def counted_groups(
         params["breakdown"] = breakdown.value
     if year is not None:
         params["year"] = year
-    result = await session.execute(_GROUPED[breakdown is not None, year is not None], params)
+    result = await session.execute(_GROUPED[breakdown is not None, year is not None, loaded_only], params)
     return [
         (
             AmountEntry(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from budget.api.common import CSV_RESPONSE, StateDep, csv_response, money, pct
 from budget.application import documents, reports
 from budget.application.documents import MEDIA_TYPES
+from budget.domain.money import format_money
 from budget.domain.reconciliation import CheckResult
 from budget.domain.reports import DIMENSIONS, Totals
 from metas_kit.auth import Reader
@@ -75,20 +76,21 @@ class CumulativeOut(BaseModel):
 
 
 def _totals(t: Totals) -> dict[str, str | None]:
+    # Every figure of Totals is a Decimal (never None), so format_money directly; only the rate may be undefined.
     return {
-        "initial": money(t.initial),
-        "corrections": money(t.corrections),
-        "planned": money(t.planned),
-        "committed": money(t.committed),
-        "executed": money(t.executed),
-        "variance": money(t.variance),
+        "initial": format_money(t.initial),
+        "corrections": format_money(t.corrections),
+        "planned": format_money(t.planned),
+        "committed": format_money(t.committed),
+        "executed": format_money(t.executed),
+        "variance": format_money(t.variance),
         "execution_rate_pct": pct(t.execution_rate_pct),
-        "planned_net": money(t.planned_net),
-        "planned_vat": money(t.planned_vat),
-        "executed_net": money(t.executed_net),
-        "executed_vat": money(t.executed_vat),
-        "executed_prr": money(t.executed_prr),
-        "executed_national": money(t.executed_national),
+        "planned_net": format_money(t.planned_net),
+        "planned_vat": format_money(t.planned_vat),
+        "executed_net": format_money(t.executed_net),
+        "executed_vat": format_money(t.executed_vat),
+        "executed_prr": format_money(t.executed_prr),
+        "executed_national": format_money(t.executed_national),
     }
 
 

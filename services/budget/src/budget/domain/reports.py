@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 
 from budget.domain.amounts import AmountEntry, Breakdown, Phase
 from budget.domain.economic_codes import lineage
@@ -88,18 +89,21 @@ class Report:
 
 
 def _key_of(dim: str, rubric_level: int | None) -> Callable[[AmountEntry], str | int | None]:
-    def get(e: AmountEntry) -> str | int | None:
-        value = getattr(e, dim)
-        if dim == "rubric" and value is not None and rubric_level is not None:
-            # roll the rubric up to the requested level (1 = agrupamento)
-            chain = lineage(value)
-            depth = len(chain)
-            return chain[depth - rubric_level] if depth >= rubric_level else None
-        if dim == "funding_source":
-            return str(value.value)
-        return value
+    if dim == "rubric" and rubric_level is not None:
+        level = rubric_level
 
-    return get
+        def rolled_up(e: AmountEntry) -> str | None:
+            # roll the rubric up to the requested level (1 = agrupamento)
+            if e.rubric is None:
+                return None
+            chain = lineage(e.rubric)
+            depth = len(chain)
+            return chain[depth - level] if depth >= level else None
+
+        return rolled_up
+    if dim == "funding_source":
+        return lambda e: str(e.funding_source.value)
+    return attrgetter(dim)  # a plain column: its value is the key
 
 
 def _sort_key(keys: tuple[str | int | None, ...]) -> tuple[tuple[int, str], ...]:
@@ -135,7 +139,10 @@ def planned_vs_executed(
         if e.breakdown is not chosen or (year is not None and e.year != year):
             continue
         key = tuple(g(e) for g in getters)
-        groups.setdefault(key, Totals()).add(e)
+        totals = groups.get(key)
+        if totals is None:  # (not setdefault: that built a Totals for every entry)
+            totals = groups[key] = Totals()
+        totals.add(e)
         total.add(e)
     rows = tuple(
         ReportRow(keys=dict(zip(group_by, k, strict=True)), totals=groups[k]) for k in sorted(groups, key=_sort_key)

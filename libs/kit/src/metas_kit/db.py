@@ -42,7 +42,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False, immediate: bool = True
+    url: str, *, pool_size: int = 32, max_overflow: int = 8, echo: bool = False, immediate: bool = True
 ) -> AsyncEngine:
     """PostgreSQL: a pool whose connections are checked for a closed socket at checkout (no round trip).
     SQLite: a small pool of connections with the pragmas set once each, one thread hand-off per statement
@@ -102,7 +102,7 @@ class Database:
     On SQLite, reads (GET/HEAD/OPTIONS requests) get their own engine with deferred transactions so they never
     queue behind the write lock; on PostgreSQL both are the same engine."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 32, max_overflow: int = 8) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from metas_kit.bounds import JsonTooLarge
@@ -214,6 +215,19 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return problem_response(503, body, {"Retry-After": "1"})
 
 
+async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed busy for the pool's whole timeout: an overload, not a bug.
+    log.warning("database pool exhausted", extra={"path": request.url.path, "error": str(exc)[:300]})
+    body = {
+        "type": TYPE_BASE + "database-busy",
+        "title": "Service unavailable",
+        "status": 503,
+        "detail": "Every database connection of the service is busy; nothing was changed. Retry shortly.",
+        "instance": request.url.path,
+    }
+    return problem_response(503, body, {"Retry-After": "1"})
+
+
 # SQLSTATE classes of a database that is going away or not there yet: connection exceptions (08…) and operator
 # intervention (57P01 admin shutdown, 57P03 "the database system is starting up / shutting down").
 TRANSIENT_SQLSTATES = ("08", "57P")
@@ -260,6 +274,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(DBAPIError, _dbapi_error)
     # A refused or reset connection (asyncpg raises these raw while PostgreSQL restarts); other OS errors are
     # bugs of ours and stay 500s rather than being blamed on the database.

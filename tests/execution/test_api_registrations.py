@@ -446,6 +446,36 @@ async def test_an_update_reads_the_registration_once_and_still_refuses_a_stale_t
     assert now.headers["etag"] == second.headers["etag"]
 
 
+async def test_a_new_version_is_five_statements(svc: Service) -> None:
+    """One PUT of a new version of an indicator: the plan's settings and closures (one query), the registration
+    with its period's lock, bounds and certified history (one query), the version-guarded UPDATE, the version
+    row, the audit row. A round trip added to the hot write shows here."""
+    first = await put(svc, "DS-I4", "2014-02", {"value": 10})
+    assert first.status_code == 201
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        flat = " ".join(statement.split()).lower()
+        if not flat.startswith("begin"):  # SQLite's BEGIN IMMEDIATE goes through the cursor, asyncpg's does not
+            statements.append(flat)
+
+    engine = svc.app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        second = await put(svc, "DS-I4", "2014-02", {"value": 11}, if_match=first.headers["etag"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert second.status_code == 200, second.text
+    shapes = [" ".join(s.split()[:3]) for s in statements]
+    assert [s.split()[0] for s in statements] == ["select", "select", "update", "insert", "insert"], shapes
+    assert "organisation_closure" in statements[0], statements[0]
+    assert "plan_registration_settings" in statements[0], statements[0]
+    assert "period_lock" in statements[1], statements[1]
+    assert "item_value_bounds" in statements[1], statements[1]
+    assert statements[2].startswith("update registration ")
+    assert {s.split()[2] for s in statements[3:]} == {"registration_version", "audit_event"}, shapes
+
+
 async def test_idempotent_retry_returns_the_same_response(svc: Service) -> None:
     first = await put(svc, "DS-I2", "2014-01", {"value": 7}, key="k-ds-i2-jan")
     svc.clock.set(2014, 3, 11, 9)

@@ -260,7 +260,7 @@ async def put_registration(
     _who: Registrar,
 ) -> Any:
     # Read before the envelope: an update needs If-Match (428 without), a create answers 201.
-    now = await registrations_app.current_etag(request.app, write.session, write.principal, plan_id, item_code, period)
+    now = await registrations_app.submit_etag(request.app, write.session, write.principal, plan_id, item_code, period)
 
     async def apply(ctx: Any) -> RegistrationOut:
         return _out(

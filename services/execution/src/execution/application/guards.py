@@ -73,12 +73,15 @@ def require_unit_writer(who: Principal, plan: LoadedPlan, item: PlanItem) -> Non
 
 
 class WriteGuard:
-    """Lock and exception look-ups for one request, cached per period (imports write many rows)."""
+    """Lock and exception look-ups for one request, cached per period (imports write many rows). ``locked``:
+    periods whose lock the caller already read in this transaction (a single write reads it with its row)."""
 
-    def __init__(self, session: AsyncSession, schedule: PlanSchedule) -> None:
+    def __init__(
+        self, session: AsyncSession, schedule: PlanSchedule, *, locked: dict[Period, bool] | None = None
+    ) -> None:
         self._session = session
         self._schedule = schedule
-        self._locked: dict[Period, bool] = {}
+        self._locked: dict[Period, bool] = dict(locked) if locked else {}
         self._exceptions: dict[Period, list[LockException]] = {}
 
     async def _is_locked(self, period: Period) -> bool:

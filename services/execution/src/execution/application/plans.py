@@ -18,8 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from execution.db.models import PlanRegistrationSettings
-from execution.db.repositories import closures_of, get_plan_settings
+from execution.db.repositories import PlanSettingsRow, plan_context
 from execution.domain.calendars import Closure
 from execution.domain.errors import ExecutionDomainError
 from execution.domain.periods import Period
@@ -40,6 +39,8 @@ class LoadedPlan:
     schedule: PlanSchedule
     tree: PlanTree
     organisation_code: str | None
+    # The plan's certifier independence setting (None: the default), read with the calendar's settings.
+    certifier_independence: str | None = None
 
     @property
     def facts(self) -> PlanFacts:
@@ -74,7 +75,7 @@ def _schedules(app: FastAPI) -> OrderedDict[_Key, PlanSchedule]:
     return cache
 
 
-def overrides_of(row: PlanRegistrationSettings | None) -> PlanOverrides | None:
+def overrides_of(row: PlanSettingsRow | None) -> PlanOverrides | None:
     if row is None:
         return None
     return PlanOverrides(
@@ -109,10 +110,9 @@ async def _load_plan(app: FastAPI, session: AsyncSession, plan_id: str) -> Loade
     tree = await planning_client(app).tree(plan_id)
     org = tree.document.get("organisation") or {}
     org_code = str(org["code"]) if isinstance(org, dict) and org.get("code") else None
-    extra: tuple[Closure, ...] = ()
-    if org_code:
-        extra = tuple(Closure(c.day, c.name) for c in await closures_of(session, org_code))
-    overrides = overrides_of(await get_plan_settings(session, plan_id))
+    context = await plan_context(session, plan_id, org_code)
+    extra = tuple(Closure(day, name) for day, name in context.closures)
+    overrides = overrides_of(context.settings)
     key = (plan_id, tree.etag, extra, overrides)
     cache = _schedules(app)
     schedule = cache.get(key)
@@ -129,7 +129,8 @@ async def _load_plan(app: FastAPI, session: AsyncSession, plan_id: str) -> Loade
             cache.popitem(last=False)
     else:
         cache.move_to_end(key)
-    return LoadedPlan(schedule=schedule, tree=tree, organisation_code=org_code)
+    independence = context.settings.certifier_independence if context.settings else None
+    return LoadedPlan(schedule=schedule, tree=tree, organisation_code=org_code, certifier_independence=independence)
 
 
 async def visible_plan(

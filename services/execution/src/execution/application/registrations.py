@@ -16,7 +16,6 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from execution.application.evidence_guard import require_evidence_to_certify
@@ -39,7 +38,7 @@ from execution.application.plans import (
     visible_units,
     writable_plan,
 )
-from execution.application.value_checks import warnings_for, warnings_for_rows
+from execution.application.value_checks import history_rule, warnings_for, warnings_for_rows, warnings_from
 from execution.db import repositories as repo
 from execution.db.bulk import (
     CurrentRow,
@@ -51,6 +50,14 @@ from execution.db.bulk import (
     update_registrations,
 )
 from execution.db.models import Registration, RegistrationVersion
+from execution.db.registration_rows import (
+    RegistrationRow,
+    WriteState,
+    insert_registration,
+    insert_version,
+    update_registration,
+    write_state,
+)
 from execution.db.repositories import RegistrationFilter
 from execution.domain.certification import (
     CertificationAction,
@@ -62,7 +69,7 @@ from execution.domain.certification import (
 from execution.domain.errors import IllegalTransition, InvalidPeriod, InvalidRegistration
 from execution.domain.justifications import needs_justification
 from execution.domain.periods import Period
-from execution.domain.registrations import PlanItem, normalise_payload
+from execution.domain.registrations import ItemKind, PlanItem, normalise_payload
 from execution.domain.status import deadline_status
 from metas_kit.auth import ALL, Principal
 from metas_kit.context import current_request_id
@@ -111,11 +118,15 @@ def clean_justification(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
-def registration_etag(reg: Registration) -> str:
+# A registration as the ORM loads it (reads, certification) or as the single writes read it (a plain row).
+AnyRegistration = Registration | RegistrationRow
+
+
+def registration_etag(reg: AnyRegistration) -> str:
     return version_etag("reg", reg.id, reg.version)
 
 
-def representation(reg: Registration, plan: LoadedPlan, now: datetime) -> dict[str, Any]:
+def representation(reg: AnyRegistration, plan: LoadedPlan, now: datetime) -> dict[str, Any]:
     dates = plan.schedule.dates(Period.parse(reg.period))
     item = plan.facts.items.get(reg.item_code)
     band = item.justification_band if item else None
@@ -147,7 +158,7 @@ def representation(reg: Registration, plan: LoadedPlan, now: datetime) -> dict[s
     }
 
 
-def snapshot(reg: Registration) -> dict[str, Any]:
+def snapshot(reg: AnyRegistration) -> dict[str, Any]:
     return {
         "version": reg.version,
         "payload": reg.payload,
@@ -157,7 +168,7 @@ def snapshot(reg: Registration) -> dict[str, Any]:
     }
 
 
-def _entity_id(reg: Registration) -> str:
+def _entity_id(reg: AnyRegistration) -> str:
     return f"{reg.plan_id}/{reg.item_code}/{reg.period}"
 
 
@@ -194,32 +205,50 @@ async def current_etag(
     reg = await repo.get_registration(session, plan.facts.plan_id, item_code, period)
     if reg is not None and not unit_visible(visible_units(who, plan), reg.unit_code):
         raise Forbidden(f"You may not act on unit {reg.unit_code!r}.")  # the plan is visible, the unit is not
-    if reg is not None:
-        session.info.setdefault(_SESSION_REGISTRATIONS, {})[(plan.facts.plan_id, item_code, period)] = reg
     return registration_etag(reg) if reg is not None else None
 
 
-# The registration the preconditions read, kept for the write that follows in the same transaction (until the
-# session next flushes). Reading it again would return the very same object from the session's identity map,
-# with the same attributes (a second SELECT does not refresh them), so it is not read again; a concurrent update
-# is still caught by the UPDATE's version guard (``version_id_col``). A registration that did not exist is read
-# again: a concurrent create shows then.
-_SESSION_REGISTRATIONS = "execution.precondition_registrations"
+async def submit_etag(
+    app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, item_code: str, period: str
+) -> str | None:
+    """``current_etag`` for a new value (PUT): the same answers, and the same query also reads what ``submit``
+    checks next (the period's lock; an indicator's bounds and certified history), kept for it."""
+    plan = await visible_plan(app, session, who, plan_id)
+    item = plan.facts.items.get(item_code)
+    window = _history_window(app, item)
+    state = await write_state(session, plan.facts.plan_id, item_code, period, history_window=window)
+    reg = state.registration
+    if reg is not None and not unit_visible(visible_units(who, plan), reg.unit_code):
+        raise Forbidden(f"You may not act on unit {reg.unit_code!r}.")  # the plan is visible, the unit is not
+    session.info.setdefault(_SESSION_WRITE_STATES, {})[(plan.facts.plan_id, item_code, period)] = (window, state)
+    return registration_etag(reg) if reg is not None else None
+
+
+def _history_window(app: FastAPI, item: PlanItem | None) -> int | None:
+    """How many certified values an item's warnings compare with; None: no warnings (not an indicator)."""
+    return history_rule(app).window if item is not None and item.kind is ItemKind.INDICATOR else None
+
+
+# The state the preconditions read, kept for the write that follows in the same transaction (until the session
+# next flushes). The registration is not read again: a concurrent update is caught by the UPDATE's version
+# guard. A registration that did not exist is read again: a concurrent create shows then.
+_SESSION_WRITE_STATES = "execution.precondition_write_states"
 
 
 @event.listens_for(Session, "after_flush")
 def _forget_precondition_reads(session: Session, _context: object) -> None:
-    session.info.pop(_SESSION_REGISTRATIONS, None)
+    session.info.pop(_SESSION_WRITE_STATES, None)
 
 
-async def _registration_for_write(
-    session: AsyncSession, plan_id: str, item_code: str, period: str
-) -> Registration | None:
-    read: dict[tuple[str, str, str], Registration] = session.info.get(_SESSION_REGISTRATIONS, {})
-    found = read.get((plan_id, item_code, period))
-    if found is not None:
-        return found
-    return await repo.get_registration(session, plan_id, item_code, period)
+async def _state_for_write(
+    app: FastAPI, session: AsyncSession, plan_id: str, item: PlanItem, period: str
+) -> WriteState:
+    window = _history_window(app, item)
+    kept: dict[tuple[str, str, str], tuple[int | None, WriteState]] = session.info.get(_SESSION_WRITE_STATES, {})
+    found = kept.pop((plan_id, item.code, period), None)
+    if found is not None and found[0] == window and found[1].registration is not None:
+        return found[1]
+    return await write_state(session, plan_id, item.code, period, history_window=window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,9 +417,10 @@ async def _flush_update(session: AsyncSession) -> None:
     try:
         await repo.flush(session)
     except StaleDataError as exc:
-        raise PreconditionFailed(
-            "Another writer changed this registration first; read it again and reapply your change."
-        ) from exc
+        raise PreconditionFailed(STALE_WRITE) from exc
+
+
+STALE_WRITE = "Another writer changed this registration first; read it again and reapply your change."
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,13 +443,17 @@ async def submit(
     justification: str | None = None,
 ) -> Written:
     """Register a new value: a new registration (version 1) or a new version of the current one.
-    ``expected_etag`` is the state the envelope's preconditions were checked against (None: absent)."""
+    ``expected_etag`` is the state the envelope's preconditions were checked against (None: absent).
+
+    Core statements, no ORM unit of work: one UPDATE guarded by the version read (or one INSERT), one INSERT of
+    the version row; the audit row goes through the envelope."""
     session, who = ctx.session, ctx.principal
     plan = await visible_plan(app, session, who, plan_id)
     item = plan_item(plan.schedule, item_code)
     require_unit_writer(who, plan, item)
     period = owed_period(plan.schedule, item, period_text)
-    existing = await _registration_for_write(session, plan_id, item_code, str(period))
+    state = await _state_for_write(app, session, plan.facts.plan_id, item, str(period))
+    existing = state.registration
     if (registration_etag(existing) if existing else None) != expected_etag:
         # Another writer got in between the preconditions and this read: the caller's If-Match / If-None-Match
         # was checked against a state that no longer holds.
@@ -428,11 +462,11 @@ async def submit(
             extra={"current_etag": registration_etag(existing)} if existing else None,
         )
     at = clock(app)
-    state = CertificationState(existing.certification) if existing else None
-    refusal = await WriteGuard(session, plan.schedule).refusal(item, period, at)
+    state_before = CertificationState(existing.certification) if existing else None
+    refusal = await WriteGuard(session, plan.schedule, locked={period: state.locked}).refusal(item, period, at)
     if refusal is not None:
         raise refuse(refusal, plan.schedule, item, period)
-    step = transition(state, CertificationAction.SUBMIT)  # a certified value goes back for certification
+    step = transition(state_before, CertificationAction.SUBMIT)  # a certified value goes back for certification
     try:
         canonical = normalise_payload(item, payload)
     except InvalidRegistration as exc:
@@ -440,59 +474,86 @@ async def submit(
     justification = clean_justification(justification)
     if justification is None and needs_justification(item.justification_band, canonical):
         raise justification_problem(item)
-    warnings = await warnings_for(session, app, plan, item, period, canonical)
-    before = snapshot(existing) if existing else None
+    warnings = warnings_from(app, item, canonical, state.bounds, state.history)
     if existing is None:
-        reg = Registration(
-            plan_id=plan_id,
-            item_code=item.code,
-            period=str(period),
-            item_kind=item.kind.value,
-            unit_code=item.unit_code,
-            payload=canonical,
-            justification=justification,
-            warnings=warnings,
-            certification=step.after.value,
-            changed_since_certified=False,
-            first_registered_at=at,
-            first_registered_by=who.sub,
-            updated_at=at,
-            updated_by=who.sub,
-        )
-        reg.versions.append(_version(reg, 1, step.action.value, reason, at, who.sub))
-        repo.add(session, reg)
+        values: dict[str, Any] = {
+            "plan_id": plan_id,
+            "item_code": item.code,
+            "period": str(period),
+            "item_kind": item.kind.value,
+            "unit_code": item.unit_code,
+            "version": 1,
+            "payload": canonical,
+            "certification": step.after.value,
+            "rejection_reason": None,
+            "certified_by": None,
+            "certified_at": None,
+            "first_registered_at": at,
+            "first_registered_by": who.sub,
+            "updated_at": at,
+            "updated_by": who.sub,
+            "justification": justification,
+            "warnings": warnings,
+            "certified_version": None,
+            "changed_since_certified": False,
+        }
         try:
-            await repo.flush(session)
+            reg = RegistrationRow(id=await insert_registration(session, values), **values)
         except IntegrityError as exc:
             raise PreconditionFailed(
                 f"{item.code} for {period} was registered concurrently; read it and send If-Match."
             ) from exc
     else:
-        reg = existing
-        reg.payload = canonical
-        reg.justification = justification
-        reg.warnings = warnings
-        reg.certification = step.after.value
-        # A value submitted after a certification (over the certified value, or after a reject) is flagged for the
-        # certifier; certified_version keeps the number of the last certify version, so the change can be seen.
-        reg.changed_since_certified = reg.certified_version is not None
-        reg.rejection_reason = None
-        reg.certified_at = None
-        reg.certified_by = None
-        reg.updated_at = at
-        reg.updated_by = who.sub
-        # Every submission is a new version, even one that changes no column (same value, same user, same
-        # instant): force the UPDATE so the version counter moves and the new version row does not collide.
-        flag_modified(reg, "updated_at")
-        await _flush_update(session)
-        version = _version(reg, reg.version, step.action.value, reason, at, who.sub)
-        version.registration_id = reg.id
-        repo.add(session, version)
+        # Every submission is a new version, even one that changes nothing else (same value, same user, same
+        # instant). A value submitted after a certification (over the certified value, or after a reject) is
+        # flagged for the certifier; certified_version keeps the number of the last certify version.
+        reg = replace(
+            existing,
+            version=existing.version + 1,
+            payload=canonical,
+            justification=justification,
+            warnings=warnings,
+            certification=step.after.value,
+            changed_since_certified=existing.certified_version is not None,
+            rejection_reason=None,
+            certified_at=None,
+            certified_by=None,
+            updated_at=at,
+            updated_by=who.sub,
+        )
+        written = await update_registration(
+            session,
+            existing,
+            payload=canonical,
+            justification=justification,
+            warnings=warnings,
+            certification=reg.certification,
+            at=at,
+            by=who.sub,
+        )
+        if not written:
+            raise PreconditionFailed(STALE_WRITE)
+    await insert_version(
+        session,
+        {
+            "registration_id": reg.id,
+            "number": reg.version,
+            "action": step.action.value,
+            "payload": reg.payload,
+            "certification": reg.certification,
+            "reason": reason,
+            "created_at": at,
+            "created_by": who.sub,
+            "request_id": current_request_id(),
+            "justification": reg.justification,
+            "warnings": reg.warnings or [],
+        },
+    )
     await ctx.audit(
         "registration",
         _entity_id(reg),
         "submit",
-        before=before,
+        before=snapshot(existing) if existing else None,
         after=snapshot(reg),
         organisation=plan.organisation_code,
     )
@@ -518,8 +579,7 @@ async def decide(
     reg = await _visible_registration(session, who, plan, item_code, str(parse_period(period_text)))
     if not who.can(CERTIFIERS, plan.organisation, item.unit_code):
         raise Forbidden(f"You may not certify registrations of plan {plan_id!r}.")
-    settings = await repo.get_plan_settings(session, plan_id)
-    rule = independence_of(settings.certifier_independence if settings else None)
+    rule = independence_of(plan.certifier_independence)
     if certifier_conflict(who.sub, await repo.submitters_of(session, reg.id), rule):
         raise SelfCertification(
             f"You registered this value, so another certifier must {action.value} it (segregation of duties).",

@@ -36,9 +36,13 @@ def history_rule(app: FastAPI) -> HistoryRule:
 def _bounds(row: ItemValueBounds | None) -> Bounds | None:
     if row is None:
         return None
+    return _bounds_of(row.min_value, row.max_value)
+
+
+def _bounds_of(min_value: str | None, max_value: str | None) -> Bounds:
     return Bounds(
-        to_decimal(row.min_value) if row.min_value is not None else None,
-        to_decimal(row.max_value) if row.max_value is not None else None,
+        to_decimal(min_value) if min_value is not None else None,
+        to_decimal(max_value) if max_value is not None else None,
     )
 
 
@@ -46,15 +50,31 @@ async def warnings_for(
     session: AsyncSession, app: FastAPI, plan: LoadedPlan, item: PlanItem, period: Period, payload: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The warnings a new value of an indicator gets; none for other kinds of item."""
+    if item.kind is not ItemKind.INDICATOR or registered_value(payload) is None:
+        return []
+    row = await get_bounds(session, plan.facts.plan_id, item.code)
+    window = history_rule(app).window
+    past = await certified_payloads_before(session, plan.facts.plan_id, item.code, str(period), window)
+    return warnings_from(app, item, payload, (row.min_value, row.max_value) if row else None, past)
+
+
+def warnings_from(
+    app: FastAPI,
+    item: PlanItem,
+    payload: dict[str, Any],
+    bounds: tuple[str | None, str | None] | None,
+    past: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """``warnings_for`` from what was already read: the item's bounds (min, max; None: none set) and the
+    payloads of its certified registrations before the period, newest first (at most the rule's window)."""
     if item.kind is not ItemKind.INDICATOR:
         return []
     value = registered_value(payload)
     if value is None:
         return []
     rule = history_rule(app)
-    configured = _bounds(await get_bounds(session, plan.facts.plan_id, item.code))
-    past = await certified_payloads_before(session, plan.facts.plan_id, item.code, str(period), rule.window)
-    history = [v for v in (registered_value(p) for p in past) if v is not None]
+    configured = _bounds_of(*bounds) if bounds is not None else None
+    history = [v for v in (registered_value(p) for p in past[: rule.window]) if v is not None]
     return value_warnings(value, configured, history, rule)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, bindparam, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from execution.db.models import (
@@ -107,6 +108,68 @@ async def submitters_of(session: AsyncSession, registration_id: int) -> list[str
         .order_by(RegistrationVersion.number)
     )
     return list((await session.scalars(stmt)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    """What execution keeps of a plan beside planning's document: its settings row (None: defaults) and the
+    closures of its organisation, oldest first."""
+
+    settings: PlanSettingsRow | None
+    closures: list[tuple[date, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSettingsRow:
+    catch_up_through: str | None
+    closing_month: int | None
+    holiday_categories: list[str] | None
+    openings: list[str] | None
+    timezone: str | None
+    certifier_independence: str | None
+
+
+_SETTINGS = cast(Table, PlanRegistrationSettings.__table__)
+_CLOSURES = cast(Table, OrganisationClosure.__table__)
+# One row always (the anchor), the settings joined when they exist, one row per closure of the organisation:
+# the settings and the closures in one round trip instead of two.
+_ANCHOR = select(literal(1).label("one")).subquery("anchor")
+_PLAN_CONTEXT = (
+    select(
+        _SETTINGS.c.plan_id,
+        _SETTINGS.c.catch_up_through,
+        _SETTINGS.c.closing_month,
+        _SETTINGS.c.holiday_categories,
+        _SETTINGS.c.openings,
+        _SETTINGS.c.timezone,
+        _SETTINGS.c.certifier_independence,
+        _CLOSURES.c.day,
+        _CLOSURES.c.name,
+    )
+    .select_from(
+        _ANCHOR.outerjoin(_SETTINGS, _SETTINGS.c.plan_id == bindparam("plan_id")).outerjoin(
+            _CLOSURES, _CLOSURES.c.organisation_code == bindparam("organisation_code")
+        )
+    )
+    .order_by(_CLOSURES.c.day)
+)
+
+
+async def plan_context(session: AsyncSession, plan_id: str, organisation_code: str | None) -> PlanContext:
+    """The plan's settings and its organisation's closures (none without an organisation), in one query."""
+    rows = (await session.execute(_PLAN_CONTEXT, {"plan_id": plan_id, "organisation_code": organisation_code})).all()
+    first = rows[0]
+    settings = None
+    if first.plan_id is not None:
+        settings = PlanSettingsRow(
+            first.catch_up_through,
+            first.closing_month,
+            first.holiday_categories,
+            first.openings,
+            first.timezone,
+            first.certifier_independence,
+        )
+    return PlanContext(settings, [(r.day, r.name) for r in rows if r.day is not None])
 
 
 async def get_plan_settings(session: AsyncSession, plan_id: str) -> PlanRegistrationSettings | None:

@@ -139,6 +139,24 @@ async def as_dict(code: str, body: ThingIn, write: Write, who: Planner) -> Any:
     return await write(apply, payload=body, status_code=201)
 
 
+@router.post("/{code}:audit-first", response_model=ThingOut, status_code=201)
+async def audit_first(code: str, write: Write, who: Planner) -> Any:
+    """Records the audit while the new row is still pending, and says what the transaction held right then."""
+
+    async def apply(ctx: WriteContext) -> ThingOut:
+        row = Thing(code=code, name=code, version=1)
+        ctx.session.add(row)
+        await ctx.audit("thing", code, "create", after={"name": code})
+        ctx.headers["x-row-pending"] = str(row in ctx.session.new)
+        audited = await ctx.session.scalar(  # an ORM query: it flushes the pending row first
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.entity_id == code)
+        )
+        ctx.headers["x-audit-rows"] = str(audited)
+        return _out(row)
+
+    return await write(apply, payload={"code": code}, status_code=201)
+
+
 @router.get("/count")
 async def count(session: SessionDep, _who: Reader) -> dict[str, int]:
     return {
@@ -272,6 +290,23 @@ async def test_a_write_without_audit_is_refused_whole(client: httpx.AsyncClient,
     _problem(await client.post("/v1/things/t6:bump", headers=auth), 500, "internal")
     resp = await client.put("/v1/things/t6", json={"name": "Six"}, headers=auth)
     assert resp.json()["version"] == 1  # the unaudited bump was rolled back
+
+
+async def test_the_audit_row_is_inserted_at_once_without_flushing_the_pending_write(
+    client: httpx.AsyncClient, token_for: Any
+) -> None:
+    """ctx.audit inserts its row in the transaction right away (one Core INSERT, no ORM object) and leaves the
+    application's pending objects to the commit, where their errors surfaced before; both commit together."""
+    auth = {"authorization": token_for("planner", sub="ana")}
+    resp = await client.post("/v1/things/t8:audit-first", headers=auth)
+    assert resp.status_code == 201, resp.text
+    assert (resp.headers["x-audit-rows"], resp.headers["x-row-pending"]) == ("1", "True")
+    assert await _counts(client, token_for) == {"things": 1, "audit": 1, "remembered": 0}
+    events = (await client.get("/v1/audit", headers={"authorization": token_for("auditor")})).json()["items"]
+    assert [(e["action"], e["entity_id"], e["actor"], e["roles"], e["changes"]) for e in events] == [
+        ("thing.create", "t8", "ana", ["planner"], {"created": {"name": "t8"}})
+    ]
+    assert events[0]["request_id"] == resp.headers["x-request-id"]
 
 
 def test_write_routes_document_the_headers() -> None:

@@ -9,7 +9,7 @@ existence does not leak; a visible plan the caller may not write is a 403.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from execution.db.repositories import PlanSettingsRow, plan_context
+from execution.db.repositories import PlanContext, PlanSettingsRow, plan_context
 from execution.domain.calendars import Closure
 from execution.domain.errors import ExecutionDomainError
 from execution.domain.periods import Period
@@ -29,6 +29,8 @@ from metas_kit.auth import ALL, ANY_ORG, READ_ROLES, Principal, Scope
 from metas_kit.errors import Forbidden, NotFound, UpstreamError
 
 Clock = Callable[[], datetime]
+# Reads the plan's settings and its organisation's closures (given the organisation's code, None without one).
+ContextReader = Callable[[str | None], Awaitable[PlanContext]]
 
 _Key = tuple[str, str | None, tuple[Closure, ...], PlanOverrides | None]
 MAX_SCHEDULES = 64
@@ -97,20 +99,29 @@ def _forget_loaded_plans(session: Session, _context: object) -> None:
     session.info.pop(_SESSION_PLANS, None)
 
 
-async def load_plan_for_app(app: FastAPI, session: AsyncSession, plan_id: str) -> LoadedPlan:
-    """The plan's schedule, without any access check (the metrics refresh and the checks below use it)."""
+async def load_plan_for_app(
+    app: FastAPI, session: AsyncSession, plan_id: str, *, read_context: ContextReader | None = None
+) -> LoadedPlan:
+    """The plan's schedule, without any access check (the metrics refresh and the checks below use it).
+    ``read_context`` replaces the read of the settings and closures when the plan is not loaded in this session
+    yet (a caller that reads more in the same round trip)."""
     loaded: dict[str, LoadedPlan] = session.info.setdefault(_SESSION_PLANS, {})
     found = loaded.get(plan_id)
     if found is None:
-        found = loaded[plan_id] = await _load_plan(app, session, plan_id)
+        found = loaded[plan_id] = await _load_plan(app, session, plan_id, read_context)
     return found
 
 
-async def _load_plan(app: FastAPI, session: AsyncSession, plan_id: str) -> LoadedPlan:
+async def _load_plan(
+    app: FastAPI, session: AsyncSession, plan_id: str, read_context: ContextReader | None
+) -> LoadedPlan:
     tree = await planning_client(app).tree(plan_id)
     org = tree.document.get("organisation") or {}
     org_code = str(org["code"]) if isinstance(org, dict) and org.get("code") else None
-    context = await plan_context(session, plan_id, org_code)
+    if read_context is None:
+        context = await plan_context(session, plan_id, org_code)
+    else:
+        context = await read_context(org_code)
     extra = tuple(Closure(day, name) for day, name in context.closures)
     overrides = overrides_of(context.settings)
     key = (plan_id, tree.etag, extra, overrides)
@@ -134,10 +145,16 @@ async def _load_plan(app: FastAPI, session: AsyncSession, plan_id: str) -> Loade
 
 
 async def visible_plan(
-    app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, roles: Iterable[str] = READ_ROLES
+    app: FastAPI,
+    session: AsyncSession,
+    who: Principal,
+    plan_id: str,
+    roles: Iterable[str] = READ_ROLES,
+    *,
+    read_context: ContextReader | None = None,
 ) -> LoadedPlan:
     """The plan if ``who`` holds one of ``roles`` (a read role by default) in its organisation, else 404."""
-    plan = await load_plan_for_app(app, session, plan_id)
+    plan = await load_plan_for_app(app, session, plan_id, read_context=read_context)
     if not who.can(frozenset(roles), plan.organisation):
         raise NotFound(f"Plan {plan_id!r} not found.")  # another organisation's plan is not disclosed
     return plan

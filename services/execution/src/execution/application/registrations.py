@@ -55,10 +55,11 @@ from execution.db.registration_rows import (
     WriteState,
     insert_registration,
     insert_version,
+    plan_context_and_write_state,
     update_registration,
     write_state,
 )
-from execution.db.repositories import RegistrationFilter
+from execution.db.repositories import PlanContext, RegistrationFilter
 from execution.domain.certification import (
     CertificationAction,
     CertificationState,
@@ -211,22 +212,35 @@ async def current_etag(
 async def submit_etag(
     app: FastAPI, session: AsyncSession, who: Principal, plan_id: str, item_code: str, period: str
 ) -> str | None:
-    """``current_etag`` for a new value (PUT): the same answers, and the same query also reads what ``submit``
-    checks next (the period's lock; an indicator's bounds and certified history), kept for it."""
-    plan = await visible_plan(app, session, who, plan_id)
-    item = plan.facts.items.get(item_code)
-    window = _history_window(app, item)
-    state = await write_state(session, plan.facts.plan_id, item_code, period, history_window=window)
+    """``current_etag`` for a new value (PUT): the same answers, and the same round trip reads what ``submit``
+    checks next (the period's lock; the item's bounds and certified history), kept for it. When the plan is
+    not loaded in this session yet (a PUT's first read), its settings and closures come in that round trip too."""
+    states: list[WriteState] = []
+    window = history_rule(app).window
+
+    async def context_and_state(organisation_code: str | None) -> PlanContext:
+        context, state = await plan_context_and_write_state(
+            session, plan_id, organisation_code, item_code, period, history_window=window
+        )
+        states.append(state)
+        return context
+
+    plan = await visible_plan(app, session, who, plan_id, read_context=context_and_state)
+    checked = True  # the bounds and the history were read
+    if not states:  # the plan was loaded before, without this registration
+        item = plan.facts.items.get(item_code)
+        checked = item is not None and item.kind is ItemKind.INDICATOR
+        states.append(
+            await write_state(
+                session, plan.facts.plan_id, item_code, period, history_window=window if checked else None
+            )
+        )
+    state = states[0]
     reg = state.registration
     if reg is not None and not unit_visible(visible_units(who, plan), reg.unit_code):
         raise Forbidden(f"You may not act on unit {reg.unit_code!r}.")  # the plan is visible, the unit is not
-    session.info.setdefault(_SESSION_WRITE_STATES, {})[(plan.facts.plan_id, item_code, period)] = (window, state)
+    session.info.setdefault(_SESSION_WRITE_STATES, {})[(plan.facts.plan_id, item_code, period)] = (checked, state)
     return registration_etag(reg) if reg is not None else None
-
-
-def _history_window(app: FastAPI, item: PlanItem | None) -> int | None:
-    """How many certified values an item's warnings compare with; None: no warnings (not an indicator)."""
-    return history_rule(app).window if item is not None and item.kind is ItemKind.INDICATOR else None
 
 
 # The state the preconditions read, kept for the write that follows in the same transaction (until the session
@@ -243,11 +257,14 @@ def _forget_precondition_reads(session: Session, _context: object) -> None:
 async def _state_for_write(
     app: FastAPI, session: AsyncSession, plan_id: str, item: PlanItem, period: str
 ) -> WriteState:
-    window = _history_window(app, item)
-    kept: dict[tuple[str, str, str], tuple[int | None, WriteState]] = session.info.get(_SESSION_WRITE_STATES, {})
+    """The write's state: the one the preconditions read when it holds what this item needs (an indicator's
+    bounds and history), else read now."""
+    indicator = item.kind is ItemKind.INDICATOR
+    kept: dict[tuple[str, str, str], tuple[bool, WriteState]] = session.info.get(_SESSION_WRITE_STATES, {})
     found = kept.pop((plan_id, item.code, period), None)
-    if found is not None and found[0] == window and found[1].registration is not None:
+    if found is not None and (found[0] or not indicator) and found[1].registration is not None:
         return found[1]
+    window = history_rule(app).window if indicator else None
     return await write_state(session, plan_id, item.code, period, history_window=window)
 
 

@@ -11,17 +11,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, insert, literal, select, true
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from execution.db.bulk import _UPDATE, REGISTRATION, VERSION
-from execution.db.models import PeriodLock
+from execution.db.models import OrganisationClosure, PeriodLock, PlanRegistrationSettings
+from execution.db.repositories import PlanContext, PlanSettingsRow
 from execution.db.value_checks import ItemValueBounds
 
-_LOCK = cast(Table, PeriodLock.__table__)
-_BOUNDS = cast(Table, ItemValueBounds.__table__)
+_LOCK: Table = PeriodLock.__table__  # type: ignore[assignment]
+_BOUNDS: Table = ItemValueBounds.__table__  # type: ignore[assignment]
+_SETTINGS: Table = PlanRegistrationSettings.__table__  # type: ignore[assignment]
+_CLOSURES: Table = OrganisationClosure.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +203,90 @@ _INSERT_VERSION = insert(VERSION)
 async def insert_version(session: AsyncSession, values: dict[str, Any]) -> None:
     """Append one immutable version row (``values``: every column but ``id``)."""
     await session.execute(_INSERT_VERSION, values)
+
+
+# ---- a PUT's one read: the plan's context and the write's state together ----------------------------------------
+# A PUT loads its plan (the settings and the organisation's closures) and then the write's state; both are known
+# from the path and planning's tree, so they are one statement: a UNION ALL of the single row (settings,
+# registration, lock, bounds: LEFT JOINs on an anchor row), the closures (one row each) and the certified history
+# (one row each). Every branch has every column, NULL where it does not apply, cast to the column's type so both
+# backends type the union alike.
+_SETTINGS_COLUMNS = ("catch_up_through", "closing_month", "holiday_categories", "openings", "timezone")
+_ONE = [
+    _SETTINGS.c.plan_id.label("settings_plan_id"),
+    *(_SETTINGS.c[name] for name in _SETTINGS_COLUMNS),
+    _SETTINGS.c.certifier_independence,
+    *_COLUMNS,
+    _LOCK.c.id.label("lock_id"),
+    _BOUNDS.c.plan_id.label("bounds_plan_id"),
+    _BOUNDS.c.min_value,
+    _BOUNDS.c.max_value,
+]
+_MANY = [
+    _CLOSURES.c.day.label("closure_day"),
+    _CLOSURES.c.name.label("closure_name"),
+    _HISTORY.c.h_period,
+    _HISTORY.c.h_payload,
+]
+
+
+def _branch(kind: int, present: dict[str, Any]) -> Select[Any]:
+    """One member of the union: ``present`` columns by label, every other one a typed NULL."""
+    columns: list[Any] = [literal_column(str(kind), Integer).label("kind")]
+    for column in (*_ONE, *_MANY):
+        value = present.get(column.name)
+        columns.append(value if value is not None else cast(null(), column.type).label(column.name))
+    return select(*columns)
+
+
+_FIRST = _branch(0, {c.name: c for c in _ONE}).select_from(
+    _BASE.outerjoin(_SETTINGS, _SETTINGS.c.plan_id == bindparam("plan_id")).outerjoin(
+        _BOUNDS, and_(_BOUNDS.c.plan_id == bindparam("plan_id"), _BOUNDS.c.item_code == bindparam("item_code"))
+    )
+)
+_CLOSURE_ROWS = _branch(1, {"closure_day": _CLOSURES.c.day, "closure_name": _CLOSURES.c.name}).where(
+    _CLOSURES.c.organisation_code == bindparam("organisation_code")
+)
+_HISTORY_ROWS = _branch(2, {"h_period": _HISTORY.c.h_period, "h_payload": _HISTORY.c.h_payload}).select_from(_HISTORY)
+_UNION = union_all(_FIRST, _CLOSURE_ROWS, _HISTORY_ROWS).subquery("put_read")
+_CONTEXT_AND_STATE = select(_UNION).order_by(_UNION.c.kind, _UNION.c.closure_day, _UNION.c.h_period.desc())
+
+
+async def plan_context_and_write_state(
+    session: AsyncSession,
+    plan_id: str,
+    organisation_code: str | None,
+    item_code: str,
+    period: str,
+    *,
+    history_window: int,
+) -> tuple[PlanContext, WriteState]:
+    """``repositories.plan_context`` and ``write_state`` (with the bounds and ``history_window`` certified
+    values, whatever the item's kind: it is not known before the plan is) in one round trip."""
+    params = {
+        "plan_id": plan_id,
+        "organisation_code": organisation_code,
+        "item_code": item_code,
+        "period": period,
+        "window": history_window,
+    }
+    rows = (await session.execute(_CONTEXT_AND_STATE, params)).all()
+    first = rows[0]
+    one = first._mapping
+    settings = None
+    if first.settings_plan_id is not None:
+        settings = PlanSettingsRow(
+            catch_up_through=first.catch_up_through,
+            closing_month=first.closing_month,
+            holiday_categories=first.holiday_categories,
+            openings=first.openings,
+            timezone=first.timezone,
+            certifier_independence=first.certifier_independence,
+        )
+    closures = [(r.closure_day, r.closure_name) for r in rows if r.kind == 1]
+    history = [dict(r.h_payload) for r in rows if r.kind == 2]
+    bounds = (first.min_value, first.max_value) if first.bounds_plan_id is not None else None
+    registration = None
+    if first.id is not None:
+        registration = RegistrationRow(*(one[name] for name in _FIELDS))
+    return PlanContext(settings, closures), WriteState(registration, first.lock_id is not None, bounds, history)

@@ -430,14 +430,14 @@ def _version(
     )
 
 
+STALE_WRITE = "Another writer changed this registration first; read it again and reapply your change."
+
+
 async def _flush_update(session: AsyncSession) -> None:
     try:
         await repo.flush(session)
     except StaleDataError as exc:
         raise PreconditionFailed(STALE_WRITE) from exc
-
-
-STALE_WRITE = "Another writer changed this registration first; read it again and reapply your change."
 
 
 @dataclass(frozen=True, slots=True)

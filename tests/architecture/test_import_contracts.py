@@ -33,7 +33,18 @@ SOURCE_ROOTS = [
 ]
 APPS = (*sorted(p.parent.name for p in (ROOT / "services").glob("*/src")), "gateway", "console")
 SERVICES = tuple(sorted(p.parent.name for p in (ROOT / "services").glob("*/src")))
-HTTP_AND_SQL = ("fastapi", "starlette", "sqlalchemy", "httpx", "aiohttp", "aiosqlite", "asyncpg", "alembic", "uvicorn")
+HTTP_AND_SQL = (
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "httpx",
+    "aiohttp",
+    "httptools",
+    "aiosqlite",
+    "asyncpg",
+    "alembic",
+    "uvicorn",
+)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The gateway's fast path for the proxied API: plain ASGI in front of FastAPI, the upstream called straight on
-aiohttp, verified bearer tokens remembered until they expire. What a caller and an upstream see is what the
-FastAPI route sent before: status, headers (every Set-Cookie), bytes, the caller's encoding of path and query, no
-content-length on a 204, problem+json refusals; the request metrics keep the route template."""
+the gateway's HTTP/1.1 client, verified bearer tokens remembered until they expire. What a caller and an upstream
+see is what the FastAPI route sent before: status, headers (every Set-Cookie), bytes, the caller's encoding of path
+and query, no content-length on a 204, problem+json refusals; the request metrics keep the route template."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ async def edge() -> AsyncIterator[tuple[httpx.AsyncClient, Upstream, Any]]:
 
 async def test_the_upstreams_answer_comes_back_as_sent(edge: tuple[httpx.AsyncClient, Upstream, Any]) -> None:
     client, upstream, app = edge
-    assert app.state.upstreams["budget"].direct is not None  # the aiohttp path, not the httpx one
+    assert app.state.upstreams["budget"].direct is not None  # the direct transport path, not the httpx one
     token = "Bearer " + issue_token(Principal("ana", frozenset({"viewer"})), SECRET, ttl_seconds=60)
     before = REGISTRY.get_sample_value(
         "metas_http_requests_total",

@@ -1,4 +1,4 @@
-"""The aiohttp-backed httpx transport against real sockets: responses pass through unchanged (status, raw
+"""The gateway's HTTP/1.1 transport (httpx API) against real sockets: responses pass through unchanged (status, raw
 headers, body bytes), and each failure maps to the httpx exception the proxy's retry policy relies on."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from gateway.transport import AiohttpTransport
+from gateway.transport import Http1Transport
 from metas_dev.cluster import free_port
 
 
@@ -22,7 +22,7 @@ async def serve(handler: object) -> tuple[asyncio.AbstractServer, int]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=AiohttpTransport(max_connections=4), timeout=2.0) as c:
+    async with httpx.AsyncClient(transport=Http1Transport(max_connections=4), timeout=2.0) as c:
         yield c
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from gateway.breaker import CircuitBreaker
 from gateway.metrics import CIRCUIT_STATE, RETRIES, UPSTREAM_ERRORS
-from gateway.transport import AiohttpTransport
+from gateway.transport import Http1Transport
 from metas_kit.context import current_request_id
 from metas_kit.errors import AppError, PayloadTooLarge, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 
@@ -57,10 +57,29 @@ class Upstream:
     backoff: float
     # Bounded concurrency: a slow upstream makes callers wait briefly, not pile up without limit.
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(256))
-    # The client make_upstreams built and the aiohttp transport under it: while `client` is still that one, a
-    # proxied call goes to the transport directly (no httpx Request, URL and Response objects per call). A
-    # client swapped in later (tests point upstreams at in-process apps) is used through its httpx API.
-    direct: tuple[httpx.AsyncClient, AiohttpTransport, str] | None = None
+    # The client make_upstreams built and the transport under it: while `client` is still that one, a proxied
+    # call goes to the transport directly (no httpx Request, URL and Response objects per call). A client swapped
+    # in later (tests point upstreams at in-process apps) is used through its httpx API.
+    direct: Direct | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    client: httpx.AsyncClient
+    transport: Http1Transport
+    origin: tuple[str, str, int, str]  # scheme, host, port, Host header
+    prefix: str  # the base URL's path, without its trailing slash
+
+    @classmethod
+    def of(cls, client: httpx.AsyncClient, transport: Http1Transport) -> Direct:
+        url = client.base_url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        return cls(
+            client,
+            transport,
+            (url.scheme, url.host, port, url.netloc.decode("ascii")),
+            url.raw_path.decode("ascii").rstrip("/"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +172,13 @@ def raw_path(request: Request) -> str:
 _PLAIN_QUERY = re.compile(r"[!$-~]*")
 
 
-def _direct_url(upstream: Upstream, path: str, query: str) -> tuple[AiohttpTransport, str] | None:
-    """The transport and the URL for a direct call, or None when the httpx path must build the URL (a swapped
-    client, dot segments httpx would normalise away, a query needing encoding)."""
+def _direct_target(upstream: Upstream, path: str, query: str) -> tuple[Direct, str] | None:
+    """The direct route and the request target for a direct call, or None when the httpx path must build the URL
+    (a swapped client, dot segments httpx would normalise away, a query needing encoding)."""
     direct = upstream.direct
-    if direct is None or direct[0] is not upstream.client or "/." in path or not _PLAIN_QUERY.fullmatch(query):
+    if direct is None or direct.client is not upstream.client or "/." in path or not _PLAIN_QUERY.fullmatch(query):
         return None
-    return direct[1], f"{direct[2]}{path}?{query}" if query else f"{direct[2]}{path}"
+    return direct, f"{direct.prefix}{path}?{query}" if query else f"{direct.prefix}{path}"
 
 
 def _circuit_gauge(upstream: Upstream) -> Any:
@@ -191,7 +210,7 @@ async def send(upstream: Upstream, method: str, path: str, query: str, headers: 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
     attempt = 0
-    direct = _direct_url(upstream, path, query)
+    direct = _direct_target(upstream, path, query)
     while True:
         if not breaker.allow():
             UPSTREAM_ERRORS.labels(upstream.name, "circuit_open").inc()
@@ -206,8 +225,15 @@ async def send(upstream: Upstream, method: str, path: str, query: str, headers: 
             async with upstream.slots:
                 left = max(0.001, deadline - loop.time())
                 if direct is not None:
-                    answer = await direct[0].exchange(
-                        method, direct[1], headers, body, total=left, connect=min(configured.connect or left, left)
+                    route, target = direct
+                    answer = await route.transport.exchange(
+                        method,
+                        route.origin,
+                        target,
+                        headers,
+                        body,
+                        total=left,
+                        connect=min(configured.connect or left, left),
                     )
                 else:
                     resp = await upstream.client.request(

@@ -209,18 +209,30 @@ async def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the caller must hold one of ``roles`` for some organisation (admin always passes). Which
     organisation the resource belongs to is the service's to check next, with ``principal.can``."""
     wanted = frozenset(roles)
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    # The principal is read here, not through a nested CurrentPrincipal dependency: one level less for FastAPI to
+    # solve on every request (the principal is still computed once per request, kept on request.state).
+    async def check(request: Request) -> Principal:
+        principal = await current_principal(request)
         if not principal.has_any(wanted):
             raise Forbidden(f"This action needs one of the roles {sorted(wanted)}.")
         return principal
 
     check.__name__ = "require_" + "_or_".join(sorted(wanted))
     return check
+
+
+async def authorize(request: Request, roles: frozenset[str]) -> Principal:
+    """The role gate of ``require_roles`` called directly, for the hottest reads that take no dependencies: the
+    same principal (kept on request.state), the same 401 and 403."""
+    principal = await current_principal(request)
+    if not principal.has_any(roles):
+        raise Forbidden(f"This action needs one of the roles {sorted(roles)}.")
+    return principal
 
 
 # The route-level gates, declared once for every service (module-level Annotated types: FastAPI resolves string

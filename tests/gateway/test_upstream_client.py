@@ -190,6 +190,7 @@ async def test_head_and_304_have_no_body_and_leave_the_connection_usable(transpo
         after = await call(transport, port, "/v1/after")
     assert head.status == 200
     assert head.body == b""
+    assert int(header(head, b"content-length")[0]) > 0  # the GET's length, as the upstream declared it
     assert not_modified.status == 304
     assert not_modified.body == b""
     assert header(not_modified, b"etag") == [b'"v7"']

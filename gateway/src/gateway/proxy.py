@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_from_bytes
@@ -85,17 +85,23 @@ class Direct:
 @dataclass(frozen=True, slots=True)
 class Relay:
     """An upstream's answer as the gateway sends it: status, header list (lower-cased names, every header kept
-    as sent — two Set-Cookie stay two — and the gateway's own content-length), body."""
+    as sent — two Set-Cookie stay two — and the gateway's own content-length), body.
+
+    The answer to a HEAD request has no body and keeps the upstream's content-length, the length the GET would
+    have (RFC 9110 §9.3.2), or none: the length of the empty body held here would be a false 0."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
 
     @classmethod
-    def of(cls, status: int, raw_headers: Iterable[tuple[bytes, bytes]], body: bytes) -> Relay:
+    def of(cls, status: int, raw_headers: Sequence[tuple[bytes, bytes]], body: bytes, *, head: bool = False) -> Relay:
         kept = [(k.lower(), v) for k, v in raw_headers if k.lower() not in _RESPONSE_DROP_BYTES]
         if status < 200 or status in (204, 304):
             return cls(status, kept, body)
+        if head:
+            declared = next((v.strip() for k, v in raw_headers if k.lower() == b"content-length"), b"")
+            return cls(status, [(b"content-length", declared), *kept] if declared.isdigit() else kept, b"")
         return cls(status, [(b"content-length", str(len(body)).encode()), *kept], body)
 
     def response(self) -> Response:
@@ -148,7 +154,7 @@ def forward_headers(request: Request, authorization: str) -> dict[str, str]:
 
 def relay(resp: httpx.Response) -> Response:
     """The upstream's response as the gateway's, every header kept as sent (two Set-Cookie stay two)."""
-    return Relay.of(resp.status_code, resp.headers.raw, resp.content).response()
+    return Relay.of(resp.status_code, resp.headers.raw, resp.content, head=resp.request.method == "HEAD").response()
 
 
 def console_headers(request: Request) -> dict[str, str]:
@@ -244,7 +250,7 @@ async def send(upstream: Upstream, method: str, path: str, query: str, headers: 
                         content=body,
                         timeout=httpx.Timeout(left, connect=min(configured.connect or left, left)),
                     )
-                    answer = Relay.of(resp.status_code, resp.headers.raw, resp.content)
+                    answer = Relay.of(resp.status_code, resp.headers.raw, resp.content, head=method == "HEAD")
         except httpx.InvalidURL as exc:
             raise AppError(f"The request URL cannot be forwarded: {exc}") from exc
         except httpx.ConnectError:

@@ -327,14 +327,15 @@ class Http1Transport(httpx.AsyncBaseTransport):
             lines.append(f"content-length: {len(body)}")
         head = "\r\n".join(lines)
         _check_lines(head, len(lines))
+        is_head = method == "HEAD"
         answer = await self._send(
             self._pool(origin[0], origin[1], origin[2]),
             head.encode("latin-1") + b"\r\n\r\n" + body,
-            method == "HEAD",
+            is_head,
             total,
             connect,
         )
-        return Relay.of(answer.status, answer.headers, b"".join(answer.chunks))
+        return Relay.of(answer.status, answer.headers, b"".join(answer.chunks), head=is_head)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -603,10 +604,15 @@ def main() -> int:
         args.profile.mkdir(parents=True, exist_ok=True)
     start_text = machine()
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="metas-rp-") as tmp:
+    # METAS_BENCH_KEEP=1 keeps the databases and service logs (to read why a request failed).
+    keep = os.environ.get("METAS_BENCH_KEEP") == "1"
+    with contextlib.ExitStack() as stack:
+        tmp = tempfile.mkdtemp(prefix="metas-rp-") if keep else stack.enter_context(tempfile.TemporaryDirectory())
         for backend in args.backends.split(","):
             print(f"\n## {backend}", flush=True)
             results += run_backend(backend, args, Path(tmp))
+        if keep:
+            print(f"kept: {tmp}")
     print("\n" + start_text + machine())
     print(
         f"wrk -t1 -c{args.connections}, {args.duration:g} s measured per target after a 2 s warm-up, "

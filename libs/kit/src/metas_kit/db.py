@@ -43,7 +43,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 32, max_overflow: int = 8, echo: bool = False, immediate: bool = True
+    url: str, *, pool_size: int = 12, max_overflow: int = 0, echo: bool = False, immediate: bool = True
 ) -> AsyncEngine:
     """PostgreSQL: a pool whose connections are checked for a closed socket at checkout (no round trip).
     SQLite: a small pool of connections with the pragmas set once each, one thread hand-off per statement
@@ -53,8 +53,9 @@ def make_engine(
         engine = create_async_engine(
             url,
             echo=echo,
+            # A file: connections are cheap and the write lock serialises writers anyway (5 kept, 10 more at most).
             pool_size=min(pool_size, 5),
-            max_overflow=max_overflow,
+            max_overflow=10,
             connect_args={"timeout": 30},
             # aiosqlite's adapter with one hand-off to the connection's thread per statement (was four).
             module=one_hop_dbapi(),
@@ -95,21 +96,46 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The first word of a statement a read may send: anything else (INSERT, UPDATE, DELETE, DDL, COPY, LOCK, ...)
+# on a read connection is a bug of the service, refused before it reaches the database.
+READ_STATEMENTS = frozenset({"SELECT", "WITH", "SHOW", "VALUES"})
+
+
+class WriteOnReadConnection(RuntimeError):
+    """A GET/HEAD/OPTIONS request tried to write: its statements are not in a transaction."""
+
+
+def _refuse_writes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    first = statement.lstrip(" \n\t(").split(None, 1)[0].upper() if statement.strip() else ""
+    if first not in READ_STATEMENTS:
+        raise WriteOnReadConnection(f"A read request sent a {first or 'blank'} statement; reads may not write.")
+
+
+def read_only_autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for PostgreSQL reads: the same pool, in autocommit, so a read is its statements alone — no BEGIN
+    and COMMIT round trips (two of a single-row read's three). PostgreSQL runs at READ COMMITTED, where every
+    statement takes its own snapshot inside a transaction as well, so a read sees exactly what it saw inside one.
+    What autocommit would change is a write (each statement would commit alone, and stay when the request
+    fails): a read connection refuses any statement that is not a read."""
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+    event.listen(reads.sync_engine, "before_cursor_execute", _refuse_writes)
+    return reads
 
 
 class Database:
     """Engines + sessionmakers for one service; created in the lifespan, disposed on shutdown.
 
     On SQLite, reads (GET/HEAD/OPTIONS requests) get their own engine with deferred transactions so they never
-    queue behind the write lock; on PostgreSQL both are the same engine."""
+    queue behind the write lock. On PostgreSQL they share the pool, in autocommit (``read_only_autocommit``)."""
 
-    def __init__(self, url: str, *, pool_size: int = 32, max_overflow: int = 8) -> None:
+    def __init__(self, url: str, *, pool_size: int = 12, max_overflow: int = 0) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.read_engine = self.engine
         if url.startswith("sqlite"):
             self.read_engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow, immediate=False)
+        else:
+            self.read_engine = read_only_autocommit(self.engine)
         self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     async def ping(self) -> None:

@@ -17,11 +17,13 @@ class ServiceSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/service.db"
     # Embedded mode migrates on start; production runs `alembic upgrade head` as a separate step.
     migrate_on_start: bool = False
-    # The pool keeps as many connections as requests usually hold at once (a request holds one from its first
-    # statement to its commit, while the event loop serves the others): a smaller pool closes each connection
-    # opened above it on return, so under load every request pays a connect and a close (BENCHMARKS.md).
-    db_pool_size: int = 32
-    db_max_overflow: int = 8
+    # PostgreSQL: a fixed pool, no overflow. A request holds its connection from its first statement to its commit
+    # while the event loop serves the others, so under load more requests want one than the process can use; with
+    # an overflow, each connection opened above the pool was closed again on return (a connect and a close per
+    # request at 32 at once: 6–8 % of a plan read's CPU, BENCHMARKS.md). Above the pool, requests wait their turn
+    # (up to 30 s, then 503). SQLite keeps its own small pool (metas_kit.db.make_engine).
+    db_pool_size: int = 12
+    db_max_overflow: int = 0
     log_level: str = "INFO"
     log_json: bool = True
     # One secret shared by the gateway and the services (HS256); never defaulted outside tests.

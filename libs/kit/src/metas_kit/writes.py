@@ -44,7 +44,7 @@ from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.audit import AuditEventMixin, record_audit
-from metas_kit.auth import CurrentPrincipal, Principal
+from metas_kit.auth import Principal, current_principal
 from metas_kit.db import SessionDep
 from metas_kit.errors import PreconditionFailed, PreconditionRequired
 from metas_kit.etag import if_match_passes, none_match
@@ -235,7 +235,6 @@ async def write_envelope(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: CurrentPrincipal,
     # Declared here so every write route documents them in the OpenAPI.
     idempotency_key: Annotated[
         str | None,
@@ -253,7 +252,8 @@ async def write_envelope(
     models = getattr(request.app.state, "write_models", None)
     if not isinstance(models, WriteModels):
         raise RuntimeError("configure_writes(app, audit=..., idempotency=...) was not called in create_app")
-    return WriteEnvelope(request, response, session, principal, models)
+    # The principal read directly (kept on request.state), not as one more dependency to solve per write.
+    return WriteEnvelope(request, response, session, await current_principal(request), models)
 
 
 Write = Annotated[WriteEnvelope[Any], Depends(write_envelope)]

@@ -10,7 +10,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from metas_kit.sqlite_driver import one_hop_dbapi
 
@@ -183,3 +189,26 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+# What a repository function that only sends Core statements accepts: the request's ORM session, or a Core
+# connection (``request_connection``) — both execute a statement and give the same rows.
+Executor = AsyncSession | AsyncConnection
+
+
+@asynccontextmanager
+async def request_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """``request_session`` without the ORM, for the hottest reads that only send Core statements: the same
+    engine (reads: the read engine), committed when the block ends, rolled back when it raises. An ORM session
+    around one small read costs about as much again as the read (its transaction object, autobegin, commit and
+    close: 50–70 µs measured per read on both backends; BENCHMARKS.md, request path)."""
+    db: Database = request.app.state.db
+    engine = db.read_engine if request.method in READ_METHODS else db.engine
+    async with engine.connect() as conn:
+        try:
+            yield conn
+        except BaseException:
+            await conn.rollback()
+            raise
+        else:
+            await conn.commit()

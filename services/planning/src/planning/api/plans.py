@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from metas_kit.auth import Planner, Reader, authorize
-from metas_kit.db import SessionDep, request_session
+from metas_kit.db import SessionDep, request_connection
 from metas_kit.errors import PROBLEM_RESPONSES, AppError
 from metas_kit.etag import not_modified
 from metas_kit.grants import READ_ROLES
@@ -87,6 +87,42 @@ def with_version_headers(response: Response, version: Versioned) -> None:
     response.headers.update(version_headers(version))
 
 
+# The hottest reads first: a request is matched against the routes in order (a few µs each).
+@router.get("/plans/{plan_id}", responses=PROBLEM_RESPONSES)
+async def get_plan(plan_id: PlanId, request: Request) -> PlanOut:
+    # A hot read: the Reader gate and a Core connection without dependency injection (metas_kit.db).
+    who = await authorize(request, READERS)
+    async with request_connection(request) as db:
+        return PlanOut.model_validate(await reads.get_plan(db, who, plan_id))
+
+
+@router.get(
+    "/plans/{plan_id}/tree",
+    responses={
+        **PROBLEM_RESPONSES,
+        200: {"model": PlanDocument, "description": "The plan document (docs/api/planning.md)"},
+        304: {"description": "Not modified (If-None-Match)"},
+    },
+    summary="The plan document of the approved version (else the latest draft), with a strong ETag",
+)
+async def get_tree(plan_id: PlanId, request: Request, version: VersionQuery = None) -> Response:
+    # A hot read (every caller revalidates it): the Reader gate and a Core connection without dependency injection.
+    who = await authorize(request, READERS)
+    # A revalidation reads the head only; a read without If-None-Match gets the document in the same query.
+    conditional = "if-none-match" in request.headers
+    async with request_connection(request) as db:
+        found = await reads.served_tree(db, who, plan_id, version, document=not conditional)
+        if not_modified(request, found.head.etag):
+            return Response(status_code=304, headers=version_headers(found.head))
+        if found.document is None:  # a stale If-None-Match: now the document
+            found = await reads.served_tree(db, who, plan_id, version, document=True)
+    document, headers = found.document, version_headers(found.head)
+    # The stored document was validated as a PlanDocument when written and is served as stored: validating the
+    # whole tree again per read would cost ~17 ms for the QUAR tree against ~3 ms to serialise it (measured on the
+    # 141 KB seed); tests/planning/test_api.py checks every served tree against the schema instead.
+    return JSONResponse(document, headers=headers)
+
+
 # --- organisations -----------------------------------------------------------------------------
 
 
@@ -149,44 +185,6 @@ async def import_plan(request: Request, write: Write, who: Planner, dry_run: Ann
         status_code=lambda out: 201 if out.action in ("create", "new_version") else 200,
         etag=lambda out: out.etag,
     )
-
-
-@router.get("/plans/{plan_id}", responses=PROBLEM_RESPONSES)
-async def get_plan(plan_id: PlanId, request: Request) -> PlanOut:
-    # A hot read: the Reader gate and the session without dependency injection (metas_kit.db.request_session).
-    who = await authorize(request, READERS)
-    async with request_session(request) as session:
-        return PlanOut.model_validate(await reads.get_plan(session, who, plan_id))
-
-
-@router.get(
-    "/plans/{plan_id}/tree",
-    responses={
-        **PROBLEM_RESPONSES,
-        200: {"model": PlanDocument, "description": "The plan document (docs/api/planning.md)"},
-        304: {"description": "Not modified (If-None-Match)"},
-    },
-    summary="The plan document of the approved version (else the latest draft), with a strong ETag",
-)
-async def get_tree(plan_id: PlanId, request: Request, version: VersionQuery = None) -> Response:
-    # A hot read (every caller revalidates it): the Reader gate and the session without dependency injection.
-    who = await authorize(request, READERS)
-    # A revalidation reads the head only; a read without If-None-Match gets the document in the same query.
-    conditional = "if-none-match" in request.headers
-    async with request_session(request) as session:
-        found = await reads.served_tree(session, who, plan_id, version, document=not conditional)
-        head = found.head
-        headers = {"ETag": head.etag, "X-Plan-Version": str(head.number), "X-Plan-Version-Status": head.status}
-        if not_modified(request, head.etag):
-            return Response(status_code=304, headers=headers)
-        document = found.document
-        if document is None:  # a stale If-None-Match: now the document
-            row = await reads.read_version(session, who, plan_id, version)
-            document, headers = row.document, version_headers(row)
-    # The stored document was validated as a PlanDocument when written and is served as stored: validating the
-    # whole tree again per read would cost ~17 ms for the QUAR tree against ~3 ms to serialise it (measured on the
-    # 141 KB seed); tests/planning/test_api.py checks every served tree against the schema instead.
-    return JSONResponse(document, headers=headers)
 
 
 @router.get(

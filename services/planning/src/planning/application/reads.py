@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.auth import READ_ROLES, Principal, Scope
+from metas_kit.db import Executor
 from metas_kit.errors import Conflict, Forbidden, NotFound
 from metas_kit.pagination import PageParams, PageResult
 from planning.db import repositories as repo
@@ -125,9 +126,9 @@ async def list_plans(
     )
 
 
-async def get_plan(session: AsyncSession, who: Principal, plan_id: str) -> Any:
+async def get_plan(db: Executor, who: Principal, plan_id: str) -> Any:
     """The plan's fields (a row with the attributes of ``Plan``) when the caller may read it, else 404."""
-    row = await repo.plan_row(session, plan_id)
+    row = await repo.plan_row(db, plan_id)
     if row is None or not who.can(READ_ROLES, row.organisation_code):
         raise NotFound(f"No plan {plan_id!r}.")
     return row
@@ -150,15 +151,16 @@ class ServedTree:
     document: dict[str, Any] | None
 
 
-async def served_tree(
-    session: AsyncSession, who: Principal, plan_id: str, number: int | None, *, document: bool
-) -> ServedTree:
-    """What a tree read needs in one query (organisation, head, document); what the caller may not see, a plan
+async def served_tree(db: Executor, who: Principal, plan_id: str, number: int | None, *, document: bool) -> ServedTree:
+    """What a tree read needs in one query (organisation, head, document). What the caller may not see, a plan
     or a version that does not exist get the refusals of ``tree_version`` (404, the same details)."""
-    row = await repo.served_version(session, plan_id, number, document=document)
+    row = await repo.served_version(db, plan_id, number, document=document)
     if row is None or not who.can(READ_ROLES, row.organisation_code):
-        version = await tree_version(session, who, plan_id, number)
-        return ServedTree(VersionHead(version.number, version.etag, version.status), version.document)
+        plan = await repo.plan_row(db, plan_id)
+        if plan is None or not who.can(READ_ROLES, plan.organisation_code):
+            raise NotFound(f"No plan {plan_id!r}.")
+        wanted = number if number is not None else plan.current_version or plan.latest_version
+        raise NotFound(f"Plan {plan_id!r} has no version {wanted}.")
     return ServedTree(VersionHead(row.number, row.etag, row.status), row.document if document else None)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Integer, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metas_kit.auth import ALL, Scope
-from metas_kit.db import utcnow
+from metas_kit.db import Executor, utcnow
 from metas_kit.pagination import PageParams, PageResult, paginate
 from planning.db.models import Organisation, Plan, PlanItem, PlanVersion
 from planning.domain.items import index_items
@@ -124,16 +124,16 @@ def _served(document: bool) -> Any:
 _SERVED = {False: _served(False), True: _served(True)}
 
 
-async def plan_row(session: AsyncSession, plan_id: str) -> Any | None:
+async def plan_row(db: Executor, plan_id: str) -> Any | None:
     """The plan's fields as a plain row (no ORM object: a read that only serves them)."""
-    return (await session.execute(_PLAN_ROW, {"plan_id": plan_id})).first()
+    return (await db.execute(_PLAN_ROW, {"plan_id": plan_id})).first()
 
 
-async def served_version(session: AsyncSession, plan_id: str, number: int | None, *, document: bool) -> Any | None:
+async def served_version(db: Executor, plan_id: str, number: int | None, *, document: bool) -> Any | None:
     """In one query: the plan's organisation and the number, ETag and status of the version a reader gets (the
     one asked for, else the approved one, else the latest draft), with its document when ``document``. None
     when the plan or that version does not exist."""
-    return (await session.execute(_SERVED[document], {"plan_id": plan_id, "number": number})).first()
+    return (await db.execute(_SERVED[document], {"plan_id": plan_id, "number": number})).first()
 
 
 async def list_versions(session: AsyncSession, plan_id: str) -> list[PlanVersion]:

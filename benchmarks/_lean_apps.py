@@ -7,7 +7,10 @@ SQL the answer needs through SQLAlchemy Core on a pooled connection (one stateme
 same pure domain functions where the body is computed (deadlines, the certification index, the budget report),
 ``json.dumps`` of the body. Nothing else: no middleware, no dependencies, no ORM, no request id, no metrics, no
 log line, no audit trail reading, no write envelope. Writes do the same SQL writes as the service (the new
-version row, the updated registration, the audit row) in one transaction.
+version row, the updated registration, the audit row) in one transaction, after the rules the route must apply
+(the registration PUT: the registrar's grant, the owed period, the lock and the write window, the justification,
+the warnings — on the state the service reads for them, in its one statement); ``lean_put_bare`` writes without
+those rules, the baseline of the earlier passes.
 
 Not a benchmark itself (run_all.py skips modules whose name starts with an underscore). Configured through the
 environment by the bench: ``BENCH_PLANNING_DB``, ``BENCH_EXECUTION_DB``, ``BENCH_BUDGET_DB``, ``BENCH_CLOCK``
@@ -220,12 +223,164 @@ def baseline() -> FastAPI:
             updated_by=_param("who"),
             version=_param("nv"),
             justification=_param("why"),
-            warnings=[],
+            warnings=_param("warnings"),
         )
     )
 
     @app.put("/lean/execution/plans/{plan_id}/registrations/{item_code}/{period}")
     async def lean_put(plan_id: str, item_code: str, period: str, request: Request) -> Response:
+        """The registration PUT with the rules the route must apply before it writes, each done the least way:
+        the registrar's grant for the item's unit, the period owed by the item, the state those rules need read
+        in the service's one statement (the row, the period's lock, the plan's settings and the organisation's
+        closures, the item's bounds and certified history), the lock and the write window, the justification a
+        value short of its target needs, the warnings (bounds, history) stored with the version."""
+        from execution.db.registration_rows import _CONTEXT_AND_STATE
+        from execution.domain.justifications import needs_justification, registered_value
+        from execution.domain.outliers import Bounds, HistoryRule, value_warnings
+        from execution.domain.periods import Period
+        from execution.domain.registrations import ItemKind, normalise_payload
+        from execution.domain.schedule import write_refusal
+        from execution.domain.status import deadline_status
+        from metas_kit.numbers import to_decimal
+
+        claims = claims_of(request)
+        if claims is None:
+            return UNAUTHORIZED
+        schedule, org = lean.schedules[plan_id]
+        if not may_read(claims, org):
+            return NOT_FOUND
+        item = schedule.facts.items.get(item_code)
+        if item is None:
+            return NOT_FOUND
+        if not any(
+            g.get("role") in ("registrar", "admin")
+            and g.get("org") in ("*", org)
+            and (not g.get("units") or item.unit_code in g["units"])
+            for g in claims.get("grants", ())
+        ):
+            return Response(status_code=403)
+        owed = Period.parse(period)
+        if not schedule.facts.owes(item, owed):
+            return NOT_FOUND
+        body = json.loads(await request.body())
+        payload = normalise_payload(item, body["payload"])
+        justification = (body.get("justification") or "").strip() or None
+        if justification is None and needs_justification(item.justification_band, payload):
+            return Response(status_code=422)
+        at = fixed_clock()
+        dates = schedule.dates(owed)
+        who = claims["sub"]
+        request_id = uuid.uuid4().hex
+        rule = HistoryRule()
+        params = {"plan_id": plan_id, "organisation_code": org, "item_code": item_code, "period": period}
+        async with lean.execution.begin() as conn:
+            rows = (await conn.execute(_CONTEXT_AND_STATE, {**params, "window": rule.window})).all()
+            reg = rows[0]
+            if reg.id is None:
+                return NOT_FOUND
+            if request.headers.get("if-match") != f'"reg-{reg.id}-v{reg.version}"':
+                return Response(status_code=412)
+            # (a lock exception is only looked up for a locked or closed period: not on this path)
+            if write_refusal(locked=reg.lock_id is not None, window_closed=at >= dates.closes_at, excepted=False):
+                return Response(status_code=409)
+            warnings: list[dict[str, Any]] = []
+            value = registered_value(payload) if item.kind is ItemKind.INDICATOR else None
+            if value is not None:
+                bounds = (
+                    Bounds(
+                        to_decimal(reg.min_value) if reg.min_value is not None else None,
+                        to_decimal(reg.max_value) if reg.max_value is not None else None,
+                    )
+                    if reg.bounds_plan_id is not None
+                    else None
+                )
+                past = [registered_value(r.h_payload) for r in rows if r.kind == 2]
+                warnings = value_warnings(value, bounds, [v for v in past if v is not None], rule)
+            version = reg.version + 1
+            done = await conn.execute(
+                update_stmt,
+                {
+                    "rid": reg.id,
+                    "v": reg.version,
+                    "nv": version,
+                    "payload": payload,
+                    "at": at,
+                    "who": who,
+                    "why": justification,
+                    "warnings": warnings,
+                },
+            )
+            if done.rowcount != 1:
+                return Response(status_code=412)
+            await conn.execute(
+                regv_t.insert(),
+                {
+                    "registration_id": reg.id,
+                    "number": version,
+                    "action": "submit",
+                    "payload": payload,
+                    "certification": "submitted",
+                    "reason": body.get("reason"),
+                    "created_at": at,
+                    "created_by": who,
+                    "request_id": request_id,
+                    "justification": justification,
+                    "warnings": warnings,
+                },
+            )
+            before = {
+                "version": reg.version,
+                "payload": reg.payload,
+                "certification": reg.certification,
+                "rejection_reason": reg.rejection_reason,
+            }
+            after = {"version": version, "payload": payload, "certification": "submitted", "rejection_reason": None}
+            changes = {k: [before[k], after[k]] for k in sorted(before) if before[k] != after[k]}
+            await conn.execute(
+                audit_t.insert(),
+                {
+                    "at": at,
+                    "actor": who,
+                    "roles": sorted({g["role"] for g in claims.get("grants", ())}),
+                    "action": "registration.submit",
+                    "entity_type": "registration",
+                    "entity_id": f"{plan_id}/{item_code}/{period}",
+                    "request_id": request_id,
+                    "changes": changes,
+                    "organisation_code": org,
+                },
+            )
+        etag = f'"reg-{reg.id}-v{version}"'
+        out = {
+            "plan_id": plan_id,
+            "item_code": item_code,
+            "item_kind": reg.item_kind,
+            "unit_code": reg.unit_code,
+            "period": period,
+            "version": version,
+            "payload": payload,
+            "certification": "submitted",
+            "rejection_reason": None,
+            "certified_by": None,
+            "certified_at": None,
+            "first_registered_at": rfc3339(reg.first_registered_at),
+            "updated_at": rfc3339(at),
+            "updated_by": who,
+            "due_date": dates.due_date.isoformat(),
+            "deadline": rfc3339(dates.deadline),
+            "status": deadline_status(dates.deadline, reg.first_registered_at, at).value,
+            "etag": etag,
+        }
+        return Response(
+            dumps(out),
+            media_type=JSON_TYPE,
+            headers={"ETag": etag, "Location": f"/v1/plans/{plan_id}/registrations/{item_code}/{period}"},
+        )
+
+    @app.put("/lean/execution/bare/plans/{plan_id}/registrations/{item_code}/{period}")
+    async def lean_put_bare(plan_id: str, item_code: str, period: str, request: Request) -> Response:
+        """The PUT's writes with none of its rules: the row read alone, no grant, window, lock, justification or
+        warnings (what the earlier passes measured against; BENCHMARKS.md)."""
         from execution.domain.periods import Period
         from execution.domain.registrations import normalise_payload
         from execution.domain.status import deadline_status
@@ -259,6 +414,7 @@ def baseline() -> FastAPI:
                     "at": at,
                     "who": who,
                     "why": body.get("justification"),
+                    "warnings": [],
                 },
             )
             if done.rowcount != 1:

@@ -12,17 +12,21 @@ Routes (service path → baseline path):
   tree-200    GET /v1/plans/ipsm-2014-acordo/tree                     (~100 kB of JSON)
   tree-304    GET /v1/plans/ipsm-2014-acordo/tree, If-None-Match: the current tag
   put         PUT /v1/plans/ii-2024-quar/registrations/{item}/2024-12, a new version with If-Match (64 rows in
-              turn, each request carrying the ETag of the row's last answer; wrk's Lua script keeps them)
+              turn, each request carrying the ETag of the row's last answer; wrk's Lua script keeps them); the
+              baseline applies the route's rules (grant, owed period, lock, window, justification, warnings)
+  put-bare    the same PUT against a baseline that writes without any of those rules
   compliance  GET /v1/plans/ii-2024-quar/compliance?through=2024-12  (a year of registrations, 2,124 rows)
   budget      GET /v1/budget/reports/planned-vs-executed?group_by=eixo,year   (the seed's 188 amounts)
 
 Each route: the service, then its baseline, each loaded by ``wrk -t1 -cN`` (Debian package) for a warm-up and
 then ``--duration`` seconds; the CPU (user + system, /proc/<pid>/stat) the target process spent during the
 measured run divided by the requests answered. ``--rounds`` repeats everything, interleaved, and the medians
-are reported. Both backends by default: SQLite files in a temporary directory and PostgreSQL scratch
-databases ``metas_bench_rp_<service>`` (dropped at the end). The periodic gauge refreshes and the reminder job
-are off in the measured services (background work, not the request path); everything on the request path
-(authentication, tenancy checks, audit, validation, the access log at INFO, metrics) runs.
+are reported, with two ratios: of the medians, and the paired one (the median of each round's service/baseline
+ratio, whose two runs follow each other). Both backends by default: SQLite files in a temporary directory and
+PostgreSQL scratch databases ``metas_bench_rp_<service>`` (dropped at the end, kept with METAS_BENCH_KEEP=1).
+The periodic gauge refreshes and the reminder job are off in the measured services (background work, not the
+request path); everything on the request path (authentication, tenancy checks, audit, validation, the access
+log at INFO, metrics) runs.
 
     .venv/bin/python benchmarks/bench_request_path.py [--backends sqlite,postgresql] [--duration 5] [--rounds 3]
         [--connections 32] [--only plan,tree-304] [--profile DIR]
@@ -95,6 +99,14 @@ def routes(tree_etag: str) -> list[Route]:
             "PUT",
             f"/v1/plans/{QUAR}/registrations",
             f"/lean/execution/plans/{QUAR}/registrations",
+        ),
+        # The same PUT against a baseline that applies none of the route's rules (the earlier passes' baseline).
+        Route(
+            "put-bare",
+            "execution",
+            "PUT",
+            f"/v1/plans/{QUAR}/registrations",
+            f"/lean/execution/bare/plans/{QUAR}/registrations",
         ),
         Route(
             "compliance",
@@ -472,6 +484,12 @@ class Result:
     def ratio(self) -> float:
         return self.median("service", "cpu_ms") / self.median("lean", "cpu_ms")
 
+    @property
+    def paired_ratio(self) -> float:
+        """The median of each round's ratio: a round's two runs follow each other, so they share the machine's
+        state (another process's burst slows both), which the ratio of the medians mixes across rounds."""
+        return statistics.median(s.cpu_ms / b.cpu_ms for s, b in zip(self.service, self.lean, strict=True))
+
 
 def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> list[Result]:
     urls = asyncio.run(prepare_databases(backend, tmp))
@@ -583,7 +601,8 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> list[Resul
     finally:
         for proc in procs.values():
             stop(proc)
-        asyncio.run(drop_databases(backend))
+        if os.environ.get("METAS_BENCH_KEEP") != "1":
+            asyncio.run(drop_databases(backend))
 
 
 def main() -> int:
@@ -619,15 +638,16 @@ def main() -> int:
         f"{args.rounds} rounds (medians)\n"
     )
     print(
-        "| backend | route | service CPU ms/req | baseline CPU ms/req | ratio "
+        "| backend | route | service CPU ms/req | baseline CPU ms/req | ratio | paired ratio "
         "| service req/s | baseline req/s | errors |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         errors = sum(x.errors for x in r.service + r.lean)
         print(
             f"| {r.backend} | {r.route} | {r.median('service', 'cpu_ms'):.3f} | {r.median('lean', 'cpu_ms'):.3f} "
-            f"| **{r.ratio:.2f}** | {r.median('service', 'rps'):.0f} | {r.median('lean', 'rps'):.0f} | {errors} |"
+            f"| **{r.ratio:.2f}** | {r.paired_ratio:.2f} "
+            f"| {r.median('service', 'rps'):.0f} | {r.median('lean', 'rps'):.0f} | {errors} |"
         )
     if args.profile is not None:
         for raw in sorted(args.profile.glob("*.spy")):
@@ -641,6 +661,7 @@ def main() -> int:
                     "service_cpu_ms": r.median("service", "cpu_ms"),
                     "lean_cpu_ms": r.median("lean", "cpu_ms"),
                     "ratio": r.ratio,
+                    "paired_ratio": r.paired_ratio,
                 }
                 for r in results
             ],

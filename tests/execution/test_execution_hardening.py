@@ -339,3 +339,22 @@ def test_bad_numbers_cover_each_form_named_by_the_issue() -> None:
     forms = {json.dumps(b) for b in BAD_NUMBERS}
     for named in ('"1e30"', '"1e999999"', '"1e-999999"', '"1_000"', '" 5 \\n"'):
         assert named in forms
+
+
+# ---- the registration PUT takes its envelope directly (metas_kit.writes.direct_write) ---------------------------
+async def test_the_put_refuses_a_too_long_idempotency_key_as_the_declared_header_does_and_stores_nothing(
+    svc: Service,
+) -> None:
+    too_long = await put(svc, "DS-I1", "2014-02", {"value": "1"}, **{"Idempotency-Key": "k" * 201})
+    assert too_long.status_code == 422
+    assert too_long.headers["content-type"] == "application/problem+json"
+    assert "Idempotency-Key" in too_long.text
+    assert await nothing_stored(svc)
+    longest = await put(svc, "DS-I1", "2014-02", {"value": "1"}, **{"Idempotency-Key": "k" * 200})
+    assert longest.status_code == 201
+    # the envelope's headers stay documented on the route
+    spec = (await svc.http.get("/openapi.json")).json()
+    op = spec["paths"][f"{BASE}/{{item_code}}/{{period}}".replace(f"/{IPSM}/", "/{plan_id}/")]["put"]
+    headers = {p["name"]: p for p in op["parameters"] if p["in"] == "header"}
+    assert set(headers) == {"Idempotency-Key", "If-Match", "If-None-Match"}
+    assert headers["Idempotency-Key"]["schema"]["maxLength"] == 200

@@ -25,7 +25,7 @@ from execution.api.schemas import (
 from execution.application import registrations as registrations_app
 from execution.application.registrations import ImportRow, Written
 from execution.domain.certification import CertificationAction, CertificationState
-from metas_kit.auth import Certifier, Principal, Reader, authorize, require_roles
+from metas_kit.auth import Certifier, Principal, Reader, Registrar, require_roles
 from metas_kit.db import SessionDep
 from metas_kit.errors import PROBLEM_RESPONSES
 from metas_kit.etag import not_modified
@@ -34,7 +34,6 @@ from metas_kit.writes import WRITE_HEADERS_OPENAPI, Write, direct_write
 
 # Single writes are the registrars' (for the units of their grants; admin anywhere). Systems with the `service`
 # role feed registrations through :import, which registrars may use for their own units too.
-REGISTRARS = frozenset({"registrar"})
 Importer = Annotated[Principal, Depends(require_roles("registrar", "service"))]
 
 PlanId = Annotated[str, Path(max_length=PLAN_ID_MAX_LENGTH, pattern=PLAN_ID_PATTERN, examples=["ii-2024-quar"])]
@@ -65,10 +64,10 @@ async def put_registration(
     body: RegistrationWrite,
     request: Request,
     response: Response,
+    _who: Registrar,  # a dependency, so a caller without the role is refused before the body is validated
 ) -> Any:
-    # The hottest write: the Registrar gate and the write envelope called directly, not solved as dependencies
-    # (metas_kit.writes.direct_write; the same principal, session, commit before the answer and headers).
-    await authorize(request, REGISTRARS)
+    # The hottest write: the write envelope called directly, not solved as a dependency (metas_kit.writes.
+    # direct_write; the same principal, session, commit before the answer and headers).
     async with direct_write(request, response) as write:
         # Read before the envelope: an update needs If-Match (428 without), a create answers 201.
         now = await registrations_app.submit_etag(

@@ -41,13 +41,16 @@ class IdempotencyRecordMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+IDEMPOTENCY_KEY_MAX = 200
+
+
 def idempotency_key(request: Request) -> str | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > 200:
-        raise AppError("Idempotency-Key must be 1 to 200 characters.")
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX:
+        raise AppError(f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.")
     return key
 
 

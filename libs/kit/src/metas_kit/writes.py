@@ -50,10 +50,15 @@ from metas_kit.auth import Principal, current_principal
 from metas_kit.db import SessionDep, request_session
 from metas_kit.errors import PreconditionFailed, PreconditionRequired
 from metas_kit.etag import if_match_passes, none_match
-from metas_kit.idempotency import IdempotencyRecordMixin, idempotency_key, remember, replay
+from metas_kit.idempotency import (
+    IDEMPOTENCY_KEY_MAX,
+    IdempotencyRecordMixin,
+    idempotency_key,
+    remember,
+    replay,
+)
 
 T = TypeVar("T")
-IDEMPOTENCY_KEY_MAX = 200
 _VERB = "abcdefghijklmnopqrstuvwxyz_"
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, event, make_url, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -38,9 +40,43 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL (None for another backend or an in-memory database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
+def ensure_wal(url: str, *, wait_seconds: float = 10.0) -> None:
+    """Put a SQLite file in WAL mode once, from one connection, before any pool opens its own.
+
+    WAL is a property of the file and lasts, but the switch to it takes the file's exclusive lock and SQLite
+    refuses it at once ("database is locked", no busy wait) while another connection holds a lock. Two pooled
+    connections making the switch at the same moment on a new file (a service's first read beside its first
+    background job) could thus fail a request. Called by the migrations and by ``Database`` on start."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    deadline = time.monotonic() + wait_seconds
+    conn = sqlite3.connect(path, timeout=wait_seconds, isolation_level=None)
+    try:
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)  # another process is switching or writing: the lock is brief
+    finally:
+        conn.close()
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    # WAL lets readers proceed during a write; busy_timeout makes concurrent writers wait, not fail.
+    # WAL lets readers proceed during a write (the file is switched once by ``ensure_wal``; on a WAL file this is a
+    # no-op that takes no lock); busy_timeout makes concurrent writers wait, not fail.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
@@ -136,6 +172,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 12, max_overflow: int = 0) -> None:
         self.url = url
+        ensure_wal(url)
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         if url.startswith("sqlite"):

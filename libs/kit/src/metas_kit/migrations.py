@@ -11,6 +11,8 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
+from metas_kit.db import ensure_wal
+
 
 def alembic_config(ini_path: Path, url: str) -> Config:
     cfg = Config(str(ini_path))
@@ -24,6 +26,7 @@ def alembic_config(ini_path: Path, url: str) -> Config:
 def upgrade_head(ini_path: Path, url: str) -> None:
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
+        ensure_wal(url)
     command.upgrade(alembic_config(ini_path, url), "head")
 
 

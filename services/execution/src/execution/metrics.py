@@ -126,7 +126,7 @@ REGISTRY.register(COLLECTOR)
 async def compute_snapshot(app: FastAPI) -> Snapshot:
     now = clock(app)
     snap = Snapshot()
-    async with app.state.db.sessionmaker() as session:
+    async with app.state.db.read_sessionmaker() as session:  # a read: no write lock (SQLite) held across it
         plan_ids = set(await plans_with_registrations(session))
         try:
             plan_ids.update(await planning_client(app).plan_ids())

@@ -28,7 +28,7 @@ FINAL_RATE = Gauge("metas_scoring_final_rate", "Final rate (%) of the latest eva
 
 
 async def publish_from_database(app: FastAPI) -> None:
-    async with app.state.db.sessionmaker() as session:
+    async with app.state.db.read_sessionmaker() as session:  # a read: no write lock (SQLite) held across it
         for run in await repository.latest_per_plan(session):
             publish_latest(run.plan_id, run.summary)
 

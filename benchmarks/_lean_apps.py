@@ -222,10 +222,104 @@ def baseline() -> FastAPI:
             updated_at=_param("at"),
             updated_by=_param("who"),
             version=_param("nv"),
-            justification=_param("why"),
+            justification=_param("justification"),
             warnings=_param("warnings"),
         )
     )
+
+    async def write_version(
+        conn: Any,
+        reg: Any,
+        claims: dict[str, Any],
+        org: str,
+        key: tuple[str, str, str],
+        payload: Any,
+        justification: str | None,
+        reason: str | None,
+        warnings: list[dict[str, Any]],
+        at: datetime,
+    ) -> int | None:
+        """The PUT's three writes (guarded update, version row, audit row); None when another writer won."""
+        plan_id, item_code, period = key
+        who = claims["sub"]
+        request_id = uuid.uuid4().hex  # the service keeps one on the version and audit rows
+        version = int(reg.version) + 1
+        row = {"payload": payload, "justification": justification, "warnings": warnings}
+        done = await conn.execute(
+            update_stmt, {**row, "rid": reg.id, "v": reg.version, "nv": version, "at": at, "who": who}
+        )
+        if done.rowcount != 1:
+            return None
+        await conn.execute(
+            regv_t.insert(),
+            {
+                **row,
+                "registration_id": reg.id,
+                "number": version,
+                "action": "submit",
+                "certification": "submitted",
+                "reason": reason,
+                "created_at": at,
+                "created_by": who,
+                "request_id": request_id,
+            },
+        )
+        before = {
+            "version": reg.version,
+            "payload": reg.payload,
+            "certification": reg.certification,
+            "rejection_reason": reg.rejection_reason,
+        }
+        after = {"version": version, "payload": payload, "certification": "submitted", "rejection_reason": None}
+        await conn.execute(
+            audit_t.insert(),
+            {
+                "at": at,
+                "actor": who,
+                "roles": sorted({g["role"] for g in claims.get("grants", ())}),
+                "action": "registration.submit",
+                "entity_type": "registration",
+                "entity_id": f"{plan_id}/{item_code}/{period}",
+                "request_id": request_id,
+                "changes": {k: [before[k], after[k]] for k in sorted(before) if before[k] != after[k]},
+                "organisation_code": org,
+            },
+        )
+        return version
+
+    def answer(
+        reg: Any, key: tuple[str, str, str], version: int, payload: Any, who: str, at: datetime, dates: Any
+    ) -> Response:
+        """The PUT's 200: the registration as the service shapes it, its ETag and Location."""
+        from execution.domain.status import deadline_status
+
+        plan_id, item_code, period = key
+        etag = f'"reg-{reg.id}-v{version}"'
+        out = {
+            "plan_id": plan_id,
+            "item_code": item_code,
+            "item_kind": reg.item_kind,
+            "unit_code": reg.unit_code,
+            "period": period,
+            "version": version,
+            "payload": payload,
+            "certification": "submitted",
+            "rejection_reason": None,
+            "certified_by": None,
+            "certified_at": None,
+            "first_registered_at": rfc3339(reg.first_registered_at),
+            "updated_at": rfc3339(at),
+            "updated_by": who,
+            "due_date": dates.due_date.isoformat(),
+            "deadline": rfc3339(dates.deadline),
+            "status": deadline_status(dates.deadline, reg.first_registered_at, at).value,
+            "etag": etag,
+        }
+        return Response(
+            dumps(out),
+            media_type=JSON_TYPE,
+            headers={"ETag": etag, "Location": f"/v1/plans/{plan_id}/registrations/{item_code}/{period}"},
+        )
 
     @app.put("/lean/execution/plans/{plan_id}/registrations/{item_code}/{period}")
     async def lean_put(plan_id: str, item_code: str, period: str, request: Request) -> Response:
@@ -240,7 +334,6 @@ def baseline() -> FastAPI:
         from execution.domain.periods import Period
         from execution.domain.registrations import ItemKind, normalise_payload
         from execution.domain.schedule import write_refusal
-        from execution.domain.status import deadline_status
         from metas_kit.numbers import to_decimal
 
         claims = claims_of(request)
@@ -270,7 +363,6 @@ def baseline() -> FastAPI:
         at = fixed_clock()
         dates = schedule.dates(owed)
         who = claims["sub"]
-        request_id = uuid.uuid4().hex
         rule = HistoryRule()
         params = {"plan_id": plan_id, "organisation_code": org, "item_code": item_code, "period": period}
         async with lean.execution.begin() as conn:
@@ -296,86 +388,21 @@ def baseline() -> FastAPI:
                 )
                 past = [registered_value(r.h_payload) for r in rows if r.kind == 2]
                 warnings = value_warnings(value, bounds, [v for v in past if v is not None], rule)
-            version = reg.version + 1
-            done = await conn.execute(
-                update_stmt,
-                {
-                    "rid": reg.id,
-                    "v": reg.version,
-                    "nv": version,
-                    "payload": payload,
-                    "at": at,
-                    "who": who,
-                    "why": justification,
-                    "warnings": warnings,
-                },
+            version = await write_version(
+                conn,
+                reg,
+                claims,
+                org,
+                (plan_id, item_code, period),
+                payload,
+                justification,
+                body.get("reason"),
+                warnings,
+                at,
             )
-            if done.rowcount != 1:
+            if version is None:
                 return Response(status_code=412)
-            await conn.execute(
-                regv_t.insert(),
-                {
-                    "registration_id": reg.id,
-                    "number": version,
-                    "action": "submit",
-                    "payload": payload,
-                    "certification": "submitted",
-                    "reason": body.get("reason"),
-                    "created_at": at,
-                    "created_by": who,
-                    "request_id": request_id,
-                    "justification": justification,
-                    "warnings": warnings,
-                },
-            )
-            before = {
-                "version": reg.version,
-                "payload": reg.payload,
-                "certification": reg.certification,
-                "rejection_reason": reg.rejection_reason,
-            }
-            after = {"version": version, "payload": payload, "certification": "submitted", "rejection_reason": None}
-            changes = {k: [before[k], after[k]] for k in sorted(before) if before[k] != after[k]}
-            await conn.execute(
-                audit_t.insert(),
-                {
-                    "at": at,
-                    "actor": who,
-                    "roles": sorted({g["role"] for g in claims.get("grants", ())}),
-                    "action": "registration.submit",
-                    "entity_type": "registration",
-                    "entity_id": f"{plan_id}/{item_code}/{period}",
-                    "request_id": request_id,
-                    "changes": changes,
-                    "organisation_code": org,
-                },
-            )
-        etag = f'"reg-{reg.id}-v{version}"'
-        out = {
-            "plan_id": plan_id,
-            "item_code": item_code,
-            "item_kind": reg.item_kind,
-            "unit_code": reg.unit_code,
-            "period": period,
-            "version": version,
-            "payload": payload,
-            "certification": "submitted",
-            "rejection_reason": None,
-            "certified_by": None,
-            "certified_at": None,
-            "first_registered_at": rfc3339(reg.first_registered_at),
-            "updated_at": rfc3339(at),
-            "updated_by": who,
-            "due_date": dates.due_date.isoformat(),
-            "deadline": rfc3339(dates.deadline),
-            "status": deadline_status(dates.deadline, reg.first_registered_at, at).value,
-            "etag": etag,
-        }
-        return Response(
-            dumps(out),
-            media_type=JSON_TYPE,
-            headers={"ETag": etag, "Location": f"/v1/plans/{plan_id}/registrations/{item_code}/{period}"},
-        )
+        return answer(reg, (plan_id, item_code, period), version, payload, who, at, dates)
 
     @app.put("/lean/execution/bare/plans/{plan_id}/registrations/{item_code}/{period}")
     async def lean_put_bare(plan_id: str, item_code: str, period: str, request: Request) -> Response:
@@ -383,7 +410,6 @@ def baseline() -> FastAPI:
         warnings (what the earlier passes measured against; BENCHMARKS.md)."""
         from execution.domain.periods import Period
         from execution.domain.registrations import normalise_payload
-        from execution.domain.status import deadline_status
 
         claims = claims_of(request)
         if claims is None:
@@ -396,93 +422,20 @@ def baseline() -> FastAPI:
         payload = normalise_payload(item, body["payload"])
         at = fixed_clock()
         who = claims["sub"]
-        request_id = uuid.uuid4().hex  # the service keeps one on the version and audit rows
         async with lean.execution.begin() as conn:
             reg = (await conn.execute(reg_stmt, {"p": plan_id, "i": item_code, "d": period})).first()
             if reg is None:
                 return NOT_FOUND
             if request.headers.get("if-match") != f'"reg-{reg.id}-v{reg.version}"':
                 return Response(status_code=412)
-            version = reg.version + 1
-            done = await conn.execute(
-                update_stmt,
-                {
-                    "rid": reg.id,
-                    "v": reg.version,
-                    "nv": version,
-                    "payload": payload,
-                    "at": at,
-                    "who": who,
-                    "why": body.get("justification"),
-                    "warnings": [],
-                },
+            why = body.get("justification")
+            version = await write_version(
+                conn, reg, claims, org, (plan_id, item_code, period), payload, why, body.get("reason"), [], at
             )
-            if done.rowcount != 1:
+            if version is None:
                 return Response(status_code=412)
-            await conn.execute(
-                regv_t.insert(),
-                {
-                    "registration_id": reg.id,
-                    "number": version,
-                    "action": "submit",
-                    "payload": payload,
-                    "certification": "submitted",
-                    "reason": body.get("reason"),
-                    "created_at": at,
-                    "created_by": who,
-                    "request_id": request_id,
-                    "justification": body.get("justification"),
-                    "warnings": [],
-                },
-            )
-            before = {
-                "version": reg.version,
-                "payload": reg.payload,
-                "certification": reg.certification,
-                "rejection_reason": reg.rejection_reason,
-            }
-            after = {"version": version, "payload": payload, "certification": "submitted", "rejection_reason": None}
-            changes = {k: [before[k], after[k]] for k in sorted(before) if before[k] != after[k]}
-            await conn.execute(
-                audit_t.insert(),
-                {
-                    "at": at,
-                    "actor": who,
-                    "roles": sorted({g["role"] for g in claims.get("grants", ())}),
-                    "action": "registration.submit",
-                    "entity_type": "registration",
-                    "entity_id": f"{plan_id}/{item_code}/{period}",
-                    "request_id": request_id,
-                    "changes": changes,
-                    "organisation_code": org,
-                },
-            )
-        dates = schedule.dates(Period.parse(period))
-        etag = f'"reg-{reg.id}-v{version}"'
-        out = {
-            "plan_id": plan_id,
-            "item_code": item_code,
-            "item_kind": reg.item_kind,
-            "unit_code": reg.unit_code,
-            "period": period,
-            "version": version,
-            "payload": payload,
-            "certification": "submitted",
-            "rejection_reason": None,
-            "certified_by": None,
-            "certified_at": None,
-            "first_registered_at": rfc3339(reg.first_registered_at),
-            "updated_at": rfc3339(at),
-            "updated_by": who,
-            "due_date": dates.due_date.isoformat(),
-            "deadline": rfc3339(dates.deadline),
-            "status": deadline_status(dates.deadline, reg.first_registered_at, at).value,
-            "etag": etag,
-        }
-        return Response(
-            dumps(out),
-            media_type=JSON_TYPE,
-            headers={"ETag": etag, "Location": f"/v1/plans/{plan_id}/registrations/{item_code}/{period}"},
+        return answer(
+            reg, (plan_id, item_code, period), version, payload, who, at, schedule.dates(Period.parse(period))
         )
 
     first_stmt = select(reg_t.c.item_code, reg_t.c.period, reg_t.c.first_registered_at).where(

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, make_url, text
@@ -195,19 +195,31 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler returns, rolled back when it raises.
     Nothing below the router calls commit(). Used with scope="function" so the commit happens before
     the response is sent: a failed commit becomes an error response, never a 200 for lost data."""
-    db: Database = request.app.state.db
-    maker = db.read_sessionmaker if request.method in READ_METHODS else db.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+    async with request_session(request) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def is_read(request: Request) -> bool:
+    """A GET/HEAD/OPTIONS request: served by the read engine (``Database``)."""
+    return request.method in READ_METHODS
+
+
+UnitOfWork = TypeVar("UnitOfWork", AsyncSession, AsyncConnection)
+
+
+@asynccontextmanager
+async def _one_transaction(unit: UnitOfWork) -> AsyncIterator[UnitOfWork]:
+    """The request's transaction: committed when the block ends, rolled back when it raises (cancelled too)."""
+    try:
+        yield unit
+    except BaseException:
+        await unit.rollback()
+        raise
+    else:
+        await unit.commit()
 
 
 @asynccontextmanager
@@ -217,15 +229,9 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     response is sent, as ``SessionDep``'s function scope does. FastAPI's solving of a generator dependency costs
     more than the read itself on a small row."""
     db: Database = request.app.state.db
-    maker = db.read_sessionmaker if request.method in READ_METHODS else db.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+    maker = db.read_sessionmaker if is_read(request) else db.sessionmaker
+    async with maker() as session, _one_transaction(session):
+        yield session
 
 
 # What a repository function that only sends Core statements accepts: the request's ORM session, or a Core
@@ -240,12 +246,6 @@ async def request_connection(request: Request) -> AsyncIterator[AsyncConnection]
     around one small read costs about as much again as the read (its transaction object, autobegin, commit and
     close: 50–70 µs measured per read on both backends; BENCHMARKS.md, request path)."""
     db: Database = request.app.state.db
-    engine = db.read_engine if request.method in READ_METHODS else db.engine
-    async with engine.connect() as conn:
-        try:
-            yield conn
-        except BaseException:
-            await conn.rollback()
-            raise
-        else:
-            await conn.commit()
+    engine = db.read_engine if is_read(request) else db.engine
+    async with engine.connect() as conn, _one_transaction(conn):
+        yield conn

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import ipaddress
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -77,8 +78,10 @@ def route_label(upstream: str, path: str, status: int) -> str:
 
 def make_upstreams(settings: GatewaySettings, urls: dict[str, str] | None = None) -> dict[str, Upstream]:
     out: dict[str, Upstream] = {}
+    ca_file = settings.upstream_ca_file
+    tls = ssl.create_default_context(cafile=str(ca_file)) if ca_file is not None else None
     for name, url in (urls if urls is not None else settings.upstream_urls()).items():
-        transport = Http1Transport(max_connections=settings.max_connections_per_upstream)
+        transport = Http1Transport(max_connections=settings.max_connections_per_upstream, tls=tls)
         client = httpx.AsyncClient(
             base_url=url,
             timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 
@@ -26,6 +27,9 @@ class GatewaySettings(ServiceSettings):
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 1.0
     max_connections_per_upstream: int = 200
+    # A PEM bundle trusted for https upstream URLs (an internal CA); unset: the system's trust store. Hostnames are
+    # checked either way.
+    upstream_ca_file: Path | None = None
     # Retries only for idempotent requests (safe methods, or a write carrying an Idempotency-Key).
     retries: int = 2
     retry_backoff_seconds: float = 0.05

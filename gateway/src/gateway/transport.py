@@ -267,11 +267,14 @@ def _expire(slot: asyncio.Future[None]) -> None:
 
 class Http1Transport(httpx.AsyncBaseTransport):
     # Below uvicorn's 5 s keep-alive timeout, so the gateway never reuses a connection the upstream is closing.
-    def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 4.0) -> None:
+    def __init__(
+        self, *, max_connections: int = 100, keepalive_expiry: float = 4.0, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """``tls``: the context for https upstreams (default: the system's trust store, hostnames checked)."""
         self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
         self._pools: dict[tuple[str, str, int], _Pool] = {}
-        self._tls: ssl.SSLContext | None = None
+        self._tls = tls
 
     def _pool(self, scheme: str, host: str, port: int) -> _Pool:
         pool = self._pools.get((scheme, host, port))

@@ -29,6 +29,19 @@ def test_every_service_answers_through_the_gateway(cluster: Cluster, token_for: 
         assert len(resp.headers.get_list("server")) == 1
 
 
+def test_head_through_the_gateway_is_the_get_without_its_body(cluster: Cluster, token_for: Callable[..., str]) -> None:
+    gw = cluster.config.url("gateway")
+    headers = {"authorization": token_for("admin")}
+    for name in SERVICES:
+        get = httpx.get(f"{gw}/api/{name}/v1/audit", headers=headers, timeout=10)
+        head = httpx.head(f"{gw}/api/{name}/v1/audit", headers=headers, timeout=10)
+        assert (get.status_code, head.status_code) == (200, 200), name
+        assert head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers.get("content-length") == get.headers.get("content-length")
+    assert httpx.head(f"{gw}/api/planning/v1/audit", timeout=10).status_code == 401
+
+
 def test_gateway_requires_authentication(cluster: Cluster) -> None:
     gw = cluster.config.url("gateway")
     resp = httpx.get(f"{gw}/api/planning/v1/audit", timeout=10)

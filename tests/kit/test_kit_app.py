@@ -132,6 +132,28 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     is_problem(await client.delete("/v1/things/count"), 405, "method-not-allowed")
 
 
+async def test_head_is_the_get_without_its_body(client: httpx.AsyncClient, token_for: Any) -> None:
+    auth = {"authorization": token_for("planner")}
+    await client.post("/v1/things", json={"code": "H", "name": "headed"}, headers=auth)
+    get = await client.get("/v1/things/count", headers=auth)
+    head = await client.head("/v1/things/count", headers=auth)
+    assert (get.status_code, get.json()) == (200, {"n": 1})
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content))
+    # Refusals are the GET's too, headers only; a route without GET still refuses HEAD.
+    refused = await client.head("/v1/things/count", headers={"authorization": token_for("viewer")})
+    assert (refused.status_code, refused.headers["content-type"], refused.content) == (
+        403,
+        "application/problem+json",
+        b"",
+    )
+    assert (await client.head("/v1/things/count")).status_code == 401
+    assert (await client.head("/v1/nothing-here", headers=auth)).status_code == 404
+    assert (await client.head("/v1/things", headers=auth)).status_code == 405
+
+
 async def test_auth_missing_bad_and_wrong_role(client: httpx.AsyncClient, token_for: Any) -> None:
     is_problem(await client.get("/v1/things/count"), 401, "unauthorized")
     is_problem(await client.get("/v1/things/count", headers={"authorization": "Bearer nope"}), 401, "unauthorized")

@@ -18,7 +18,7 @@ from metas_kit.errors import install_error_handlers
 from metas_kit.health import ReadinessCheck, database_check, health_router
 from metas_kit.logging import configure_logging
 from metas_kit.metrics import metrics_router
-from metas_kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from metas_kit.middleware import BodyLimitMiddleware, HeadAsGetMiddleware, RequestContextMiddleware
 from metas_kit.migrations import upgrade_head
 from metas_kit.pagination import derive_cursor_key
 from metas_kit.settings import ServiceSettings
@@ -97,7 +97,9 @@ def create_service_app(
     app.state.jwt_secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     app.state.jwt_issuer = settings.jwt_issuer
     install_error_handlers(app)
-    # Added first, so it runs inside the request context (its 413/408/414 carry the request id and are counted).
+    # Innermost: the application answers HEAD as GET; the request context outside it still sees (and logs) HEAD.
+    app.add_middleware(HeadAsGetMiddleware)
+    # Added next, so it runs inside the request context (its 413/408/414 carry the request id and are counted).
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -165,6 +165,30 @@ def route_limit(limits: Sequence[RouteLimit], method: str, path: str, default: i
     return default
 
 
+class HeadAsGetMiddleware:
+    """HEAD is answered as the GET of the same URL without its body (RFC 9110 §9.3.2: the same status and headers,
+    ETag and Content-Length included). FastAPI routes declare GET alone, so HEAD was a 405 on every read. The
+    application sees a GET (the read engine, the same access checks); the access log and the metrics, outside
+    this middleware, still say HEAD."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 class BodyLimitMiddleware:
     """Every service bounds what a caller may send, not only the gateway: a body larger than ``max_bytes`` is a
     413, a body that does not arrive within ``timeout_seconds`` (a slow or stalled client) a 408, a query string

@@ -90,19 +90,20 @@ async def upstream(certificate: tuple[Path, Path]) -> AsyncIterator[tuple[Upstre
         yield state, port
 
 
-def trusting(cert_file: Path) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(cert_file))
-    return context
+@pytest.fixture
+async def trusting_client(certificate: tuple[Path, Path]) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose transport trusts the upstream's certificate (as METAS_GATEWAY_UPSTREAM_CA_FILE makes it)."""
+    transport = Http1Transport(max_connections=2, tls=ssl.create_default_context(cafile=str(certificate[0])))
+    async with httpx.AsyncClient(transport=transport, timeout=5.0) as client:
+        yield client
 
 
 async def test_a_trusted_upstream_answers_and_keeps_its_connection(
-    certificate: tuple[Path, Path], upstream: tuple[Upstream, int]
+    trusting_client: httpx.AsyncClient, upstream: tuple[Upstream, int]
 ) -> None:
     state, port = upstream
-    transport = Http1Transport(max_connections=2, tls=trusting(certificate[0]))
-    async with httpx.AsyncClient(transport=transport, timeout=5.0) as client:
-        first = await client.get(f"https://localhost:{port}/v1/plans", headers={"x-request-id": "r1"})
-        second = await client.get(f"https://localhost:{port}/v1/plans?page=2")
+    first = await trusting_client.get(f"https://localhost:{port}/v1/plans", headers={"x-request-id": "r1"})
+    second = await trusting_client.get(f"https://localhost:{port}/v1/plans?page=2")
     assert (first.status_code, second.status_code) == (200, 200)
     assert first.json() == {"served": "over tls"}
     assert [r.split(b"\r\n", 1)[0] for r in state.requests] == [
@@ -123,14 +124,12 @@ async def test_an_untrusted_certificate_is_a_connect_error(upstream: tuple[Upstr
 
 
 async def test_a_certificate_for_another_host_is_a_connect_error(
-    certificate: tuple[Path, Path], upstream: tuple[Upstream, int]
+    trusting_client: httpx.AsyncClient, upstream: tuple[Upstream, int]
 ) -> None:
     state, port = upstream
-    transport = Http1Transport(max_connections=2, tls=trusting(certificate[0]))
-    async with httpx.AsyncClient(transport=transport, timeout=5.0) as client:
-        # The certificate names localhost, not the address 127.0.0.1: the hostname check refuses it.
-        with pytest.raises(httpx.ConnectError, match=r"127\.0\.0\.1|IP address mismatch|hostname"):
-            await client.get(f"https://127.0.0.1:{port}/v1/plans")
+    # The certificate names localhost, not the address 127.0.0.1: the hostname check refuses it.
+    with pytest.raises(httpx.ConnectError, match=r"127\.0\.0\.1|IP address mismatch|hostname"):
+        await trusting_client.get(f"https://127.0.0.1:{port}/v1/plans")
     assert state.requests == []
 
 

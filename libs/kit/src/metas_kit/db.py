@@ -54,7 +54,7 @@ def ensure_wal(url: str, *, wait_seconds: float = 10.0) -> None:
     WAL is a property of the file and lasts, but the switch to it takes the file's exclusive lock and SQLite
     refuses it at once ("database is locked", no busy wait) while another connection holds a lock. Two pooled
     connections making the switch at the same moment on a new file (a service's first read beside its first
-    background job) could thus fail a request. Called by the migrations and by ``Database`` on start."""
+    background job) could thus fail a request. Called by the migrations and by ``make_engine``."""
     path = sqlite_file(url)
     if path is None:
         return
@@ -92,6 +92,8 @@ def make_engine(
     (``metas_kit.sqlite_driver``), and pysqlite's implicit transactions replaced by explicit ones: BEGIN
     IMMEDIATE for writers (``immediate``), a plain deferred BEGIN for readers."""
     if url.startswith("sqlite"):
+        # Before the pool opens any connection: the connect hook's pragma then finds the file in WAL already.
+        ensure_wal(url)
         engine = create_async_engine(
             url,
             echo=echo,
@@ -172,7 +174,6 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 12, max_overflow: int = 0) -> None:
         self.url = url
-        ensure_wal(url)
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         if url.startswith("sqlite"):

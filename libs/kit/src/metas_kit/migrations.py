@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
-from metas_kit.db import ensure_wal
+from metas_kit.db import ensure_wal, sqlite_file
 
 
 def alembic_config(ini_path: Path, url: str) -> Config:
@@ -31,8 +31,8 @@ def upgrade_head(ini_path: Path, url: str) -> None:
 
 
 def _ensure_sqlite_dir(url: str) -> None:
-    path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
+    path = sqlite_file(url)
+    if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
